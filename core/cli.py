@@ -1,0 +1,225 @@
+"""The `oyna` command: database, demo data, live feed and serving the app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from core import server
+from core.db import DatabaseUnavailable, check, get_engine, resolve_url
+from core.settings import PROJECT_ROOT, load_settings
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+class UsageError(Exception):
+    """A command was given input it cannot use."""
+
+
+def command(name: str):
+    def register(fn):
+        COMMANDS[name] = fn
+        return fn
+    return register
+
+
+def _engine():
+    engine = get_engine(load_settings())
+    check(engine)
+    return engine
+
+
+@command("db")
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.action == "migrate":
+        from core.migrate import migrate
+
+        applied = migrate(_engine())
+        print("applied: " + ", ".join(applied) if applied else "the schema is up to date")
+        return 0
+    if args.action == "url":
+        print(resolve_url(settings))
+        return 0
+    if settings.database_url and args.action in ("start", "stop"):
+        raise UsageError("DATABASE_URL is set, so there is no embedded server to start or stop")
+    if args.action == "start":
+        print(f"embedded PostgreSQL running; url: {server.start(settings.pgdata)}")
+    elif args.action == "stop":
+        print("stopped" if server.stop(settings.pgdata) else "the embedded server was not running")
+    elif args.action == "status":
+        if settings.database_url:
+            check(get_engine(settings))
+            print("external database (DATABASE_URL) reachable")
+            return 0
+        st = server.status(settings.pgdata)
+        print(f"running (pid {st.pid}), data in {st.pgdata}, socket in {st.socket_dir}" if st.running
+              else f"stopped; data folder {st.pgdata}")
+        return 0 if st.running else 3
+    return 0
+
+
+@command("sql")
+def cmd_sql(args: argparse.Namespace) -> int:
+    engine = _engine()
+    with engine.begin() as conn:
+        result = conn.execute(sa.text(args.query))
+        if not result.returns_rows:
+            print(f"{result.rowcount} rows affected")
+            return 0
+        rows = result.fetchall()
+        columns = list(result.keys())
+    print(_table(columns, rows))
+    return 0
+
+
+def _table(columns: list[str], rows: list) -> str:
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = [" | ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines + [f"({len(rows)} rows)"])
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core.demo.load import has_data, load
+    from core.demo.simulate import simulate
+    from core.demo.sizes import get_size
+    from core.migrate import migrate
+
+    try:
+        size = get_size(args.size)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    engine = _engine()
+    migrate(engine)
+    with engine.connect() as conn:
+        present = has_data(conn)
+    if present and args.if_empty:
+        print("the database already holds data; keeping it")
+    else:
+        t0 = time.perf_counter()
+        print(f"simulating tier {size.name}: {size.clubs} clubs, {size.days} days, {size.customers:,} customers …",
+              flush=True)
+        data = simulate(size, args.seed)
+        print(f"simulated in {time.perf_counter() - t0:.1f} s; loading …", flush=True)
+        load(engine, data, replace=args.replace, progress=lambda m: print(m, flush=True))
+        print(f"demo tier {size.name} loaded in {time.perf_counter() - t0:.1f} s", flush=True)
+    if args.live:
+        return _run_live(engine, args.interval, 1.0)
+    return 0
+
+
+@command("live")
+def cmd_live(args: argparse.Namespace) -> int:
+    return _run_live(_engine(), args.interval, args.speedup)
+
+
+def _run_live(engine, interval: float, speedup: float) -> int:
+    from core.demo.live import LiveFeed
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    feed = LiveFeed(engine, interval=interval, speedup=speedup)
+    print(f"live feed: a new tick every {interval:g} s (Ctrl-C stops it)", flush=True)
+    try:
+        feed.run(stop)
+    except KeyboardInterrupt:
+        pass
+    print(f"live feed stopped after {feed.inserted} new bookings", flush=True)
+    return 0
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> int:
+    """What `make run` does: database, demo data if empty, live feed and the app."""
+    from core.demo.load import has_data
+
+    engine = _engine()
+    from core.migrate import migrate
+
+    migrate(engine)
+    with engine.connect() as conn:
+        empty = not has_data(conn)
+    if empty:
+        code = cmd_demo(argparse.Namespace(size=args.size, seed=args.seed, live=False, replace=False,
+                                           if_empty=True, interval=5.0))
+        if code:
+            return code
+    env = dict(os.environ)
+    feed = subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT, env=env)
+    print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
+    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+                            "--server.port", str(args.port), "--server.headless", "true"], cwd=PROJECT_ROOT, env=env)
+    try:
+        return app.wait()
+    except KeyboardInterrupt:
+        app.send_signal(signal.SIGINT)
+        return app.wait()
+    finally:
+        feed.terminate()
+        feed.wait(10)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oyna", description="Oyna Insights: analytics for gaming-club chains.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database server and schema")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "migrate"])
+
+    sql = sub.add_parser("sql", help="run a SQL statement and print the rows")
+    sql.add_argument("query")
+
+    demo = sub.add_parser("demo", help="load a simulated chain of clubs")
+    demo.add_argument("--size", default="M", help="S (tests), M (default demo) or L")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--live", action="store_true", help="then keep adding bookings as they happen")
+    demo.add_argument("--replace", action="store_true", help="delete the data that is there first")
+    demo.add_argument("--if-empty", action="store_true", help="load only when the database is empty")
+    demo.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+
+    live = sub.add_parser("live", help="keep adding bookings and payments as they happen")
+    live.add_argument("--interval", type=float, default=5.0, help="seconds between ticks")
+    live.add_argument("--speedup", type=float, default=1.0, help="multiply the usual arrival rate")
+
+    serve = sub.add_parser("serve", help="database, demo data, live feed and the app (make run)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
+    serve.add_argument("--size", default="M")
+    serve.add_argument("--seed", type=int, default=42)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"oyna: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"oyna: {exc}", file=sys.stderr)
+        return 1
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip()
+        print(f"oyna: the database refused that: {reason}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a bare traceback
+        if os.environ.get("OYNA_DEBUG"):
+            raise
+        print(f"oyna: {exc} (set OYNA_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Keep the demo chain alive: bookings and payments arrive at the rate the hour usually brings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.db import execute, load_sql, query_df
+from core.demo.simulate import BAND_FACTOR, METHOD_SHARE, METHODS
+from core.demo.names import make_people
+
+REFRESH_EVERY = timedelta(hours=1)
+NEW_CUSTOMER_SHARE = 0.05
+QUIET_HOUR_RATE = 4.0  # bookings per hour, at least, while a club is open
+
+
+@dataclass
+class LiveFeed:
+    """Inserts bookings every `interval` seconds; `speedup` multiplies the usual rate (for tests)."""
+
+    engine: Engine
+    interval: float = 5.0
+    speedup: float = 1.0
+    seed: int | None = None
+    inserted: int = 0
+    _rng: np.random.Generator = field(init=False)
+    _loaded_at: datetime | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = np.random.default_rng(self.seed)
+
+    def _refresh(self, now: datetime) -> None:
+        self.rates = query_df(self.engine, "live_hourly_rates")
+        self.halls = query_df(self.engine, "live_hall_mix")
+        self.regulars = query_df(self.engine, "live_regulars")
+        execute(self.engine, "ensure_audit_partitions_now")
+        self._loaded_at = now
+
+    def tick(self, now: datetime | None = None) -> int:
+        """One step: finish bookings that ended, then add the arrivals of the last `interval` seconds."""
+        now = now or datetime.now(timezone.utc)
+        if self._loaded_at is None or now - self._loaded_at > REFRESH_EVERY:
+            self._refresh(now)
+        execute(self.engine, "live_finish_bookings", now=now)
+        added = 0
+        for club in self.rates.itertuples():
+            local = now.astimezone(_tz(club.timezone))
+            rate = club.per_hour[local.weekday() * 24 + local.hour] if club.per_hour else 0.0
+            rate = max(rate, QUIET_HOUR_RATE) if rate > 0 else 0.0  # an open club is never silent
+            for _ in range(self._rng.poisson(rate * self.speedup * self.interval / 3600)):
+                added += self._book(club.club_id, local, now)
+        self.inserted += added
+        return added
+
+    def _book(self, club_id: int, local: datetime, now: datetime) -> int:
+        rng = self._rng
+        halls = self.halls[self.halls.club_id == club_id]
+        if halls.empty:
+            return 0
+        hall = halls.iloc[rng.choice(len(halls), p=(halls.share / halls.share.sum()).to_numpy())]
+        hours = int(np.clip(round(rng.gamma(3.0, 2.7 / 3.0)), 1, 6))
+        price = round(float(hall.hourly_price) * hours * BAND_FACTOR[local.hour] / 10) * 10
+        with self.engine.begin() as conn:
+            user_id = self._customer(conn, club_id)
+            row = conn.execute(sa.text(load_sql("live_insert_booking")), {
+                "user_id": user_id, "hall_id": int(hall.hall_id), "start_time": now,
+                "end_time": now + timedelta(hours=hours), "price": price,
+                "method": str(METHODS[rng.choice(4, p=METHOD_SHARE)]),
+            }).first()
+        return 0 if row is None else 1
+
+    def _customer(self, conn: sa.Connection, club_id: int) -> int:
+        regulars = self.regulars[self.regulars.club_id == club_id]
+        if regulars.empty or self._rng.random() < NEW_CUSTOMER_SHARE:
+            names, emails, phones = make_people(1, self._rng)
+            email = emails[0].replace("@", f".{int(time.time() * 1000) % 10**9}@")
+            return conn.execute(sa.text(load_sql("live_new_customer")),
+                                {"full_name": names[0], "email": email, "phone": phones[0]}).scalar_one()
+        weights = regulars.visits.to_numpy(float)
+        return int(regulars.user_id.iloc[self._rng.choice(len(regulars), p=weights / weights.sum())])
+
+    def run(self, stop: threading.Event | None = None, max_ticks: int | None = None) -> None:
+        stop = stop or threading.Event()
+        ticks = 0
+        while not stop.is_set() and (max_ticks is None or ticks < max_ticks):
+            started = time.monotonic()
+            try:
+                self.tick()
+            except sa.exc.OperationalError as exc:
+                print(f"live feed: database unavailable, retrying ({str(exc.orig).strip()[:120]})", flush=True)
+            ticks += 1
+            stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+
+def _tz(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
