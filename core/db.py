@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -101,3 +103,18 @@ def script(conn: sa.Connection, text: str) -> None:
     """Run a multi-statement SQL script (no parameters) on an open connection."""
     with conn.connection.driver_connection.cursor() as cur:
         cur.execute(text)
+
+
+def copy_frame(raw, table: str, frame: pd.DataFrame, *, chunk_rows: int = 200_000,
+               progress: Callable[[str], None] | None = None) -> None:
+    """COPY a DataFrame into `table` (its columns by name) on a raw psycopg connection."""
+    columns = ", ".join(frame.columns)
+    total = len(frame)
+    with raw.cursor() as cur:
+        with cur.copy(f"copy {table} ({columns}) from stdin with (format csv)") as copy:
+            for start in range(0, max(total, 1), chunk_rows):
+                buffer = io.StringIO()
+                frame.iloc[start:start + chunk_rows].to_csv(buffer, header=False, index=False)
+                copy.write(buffer.getvalue())
+                if progress and total > chunk_rows:
+                    progress(f"  {table}: {min(start + chunk_rows, total):,} / {total:,}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 
@@ -11,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.db import load_sql
+from core.db import copy_frame, load_sql
 from core.demo.simulate import DemoData
 
 # table -> columns, in load order
@@ -115,13 +114,5 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _copy(raw, table: str, columns: list[str], frame: pd.DataFrame, progress: Callable[[str], None]) -> None:
-    total = len(frame)
-    with raw.cursor() as cur:
-        with cur.copy(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)") as copy:
-            for start in range(0, max(total, 1), CHUNK_ROWS):
-                buffer = io.StringIO()
-                frame.iloc[start:start + CHUNK_ROWS].to_csv(buffer, header=False, index=False)
-                copy.write(buffer.getvalue())
-                if total > CHUNK_ROWS:
-                    progress(f"  {table}: {min(start + CHUNK_ROWS, total):,} / {total:,}")
-    progress(f"{table}: {total:,} rows")
+    copy_frame(raw, table, frame[columns], chunk_rows=CHUNK_ROWS, progress=progress)
+    progress(f"{table}: {len(frame):,} rows")
