@@ -11,9 +11,11 @@ import threading
 import time
 from collections.abc import Callable
 
+import pandas as pd
 import sqlalchemy as sa
 
 from core import server
+from core.auth import add_user_parser, cli_user
 from core.db import DatabaseUnavailable, check, get_engine, resolve_url
 from core.settings import PROJECT_ROOT, load_settings
 
@@ -155,6 +157,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                            if_empty=True, interval=5.0))
         if code:
             return code
+    _print_demo_accounts(engine)
     env = dict(os.environ)
     feed = subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT, env=env)
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
@@ -168,6 +171,77 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         feed.terminate()
         feed.wait(10)
+
+
+@command("refresh")
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from core.refresh import refresh
+
+    for view, seconds in refresh(_engine()).items():
+        print(f"{view}: refreshed in {seconds:.1f} s")
+    return 0
+
+
+@command("retrain")
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from core.registry import RetrainBusy
+    from core.retrain import retrain
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction:4.0%}] {message}", flush=True)
+
+    try:
+        result = retrain(_engine(), load_settings(), force=args.force, trained_by=args.by, progress=progress)
+    except RetrainBusy as exc:
+        print(f"oyna: {exc}", file=sys.stderr)
+        return 75
+    churn, fc = result.metrics["churn"], result.metrics["forecast"]
+    print(f"version {result.version} {'is now active' if result.activated else 'was NOT activated'} "
+          f"({result.reason}); {result.seconds:.1f} s")
+    print(f"  churn ROC AUC {churn.get('roc_auc', float('nan')):.3f} "
+          f"(recency rule {churn.get('recency_roc_auc', float('nan')):.3f}); "
+          f"forecast MASE {fc.get('mase', float('nan')):.2f} (seasonal naive {fc.get('baseline_mase', float('nan')):.2f})")
+    return 0
+
+
+@command("models")
+def cmd_models(args: argparse.Namespace) -> int:
+    from core.registry import activate, list_versions
+
+    engine = _engine()
+    if args.action == "activate":
+        if not args.version:
+            raise UsageError("name the version to activate: oyna models activate VERSION")
+        activate(engine, version=args.version)
+        print(f"{args.version} is now active")
+        return 0
+    versions = list_versions(engine)
+    if versions.empty:
+        print("no model versions yet; run `oyna retrain`")
+        return 0
+    cols = ["version", "status", "trained_at", "churn_auc", "recency_auc", "forecast_mase", "customers", "notes"]
+    rows = versions[cols].astype(object).where(versions[cols].notna(), None)
+    rows["trained_at"] = versions["trained_at"].dt.strftime("%Y-%m-%d %H:%M")
+    for c in ("churn_auc", "recency_auc", "forecast_mase"):
+        rows[c] = versions[c].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    print(_table(cols, rows.values.tolist()))
+    return 0
+
+
+COMMANDS["user"] = cli_user
+
+
+def _print_demo_accounts(engine) -> None:
+    """Create a manager and an analyst when there are no accounts, and print their passwords once."""
+    from core.auth import ensure_demo_accounts
+
+    created = ensure_demo_accounts(engine)
+    if not created:
+        return
+    print("\n  Demo accounts (shown only this once; change them with `oyna user passwd NAME`):")
+    for username, password in created.items():
+        print(f"    {username:<10} {password}")
+    print(flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,6 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--size", default="M")
     serve.add_argument("--seed", type=int, default=42)
 
+    sub.add_parser("refresh", help="refresh the analytics views (concurrently)")
+
+    retrain = sub.add_parser("retrain", help="retrain every model, evaluate it and score every customer")
+    retrain.add_argument("--force", action="store_true", help="activate even if worse than the active version")
+    retrain.add_argument("--by", default="cli", help=argparse.SUPPRESS)
+
+    models = sub.add_parser("models", help="model versions: list, or activate one (rollback)")
+    models.add_argument("action", choices=["list", "activate"])
+    models.add_argument("version", nargs="?")
+
+    add_user_parser(sub)
     return parser
 
 

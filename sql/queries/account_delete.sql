@@ -1,0 +1,2 @@
+-- Remove one sign-in account.
+delete from app_accounts where username = :username
