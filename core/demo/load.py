@@ -50,8 +50,11 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
             raw = conn.connection.driver_connection
             raw.execute("set local synchronous_commit = off")
             if replace:
+                # models trained on the old data go too
                 raw.execute("truncate audit_logs, payments, bookings, users, seats, halls, clubs, "
-                            "demo_truth.customer_future, demo_truth.generation restart identity")
+                            "demo_truth.customer_future, demo_truth.generation restart identity cascade")
+                if raw.execute("select to_regclass('model_versions')").fetchone()[0]:
+                    raw.execute("truncate model_versions cascade")
             span = (data.audit_logs.created_at.min(), data.data_end) if len(data.audit_logs) else \
                 (data.data_end, data.data_end)
             raw.execute("select ensure_audit_partitions(%s::date, (%s::date + 31))", [span[0].date(), span[1].date()])

@@ -22,9 +22,10 @@ from core.demo.names import make_people
 from core.demo.sizes import DemoSize
 
 FUTURE_DAYS = 30
+PRE_WINDOW_DAYS = 540
 PERSONAS = ["student", "worker", "night_owl", "weekend"]
-PERSONA_SHARE = [0.35, 0.40, 0.13, 0.12]
-PERSONA_HOUR = np.array([15.5, 20.0, 23.0, 14.0])     # preferred start hour
+PERSONA_SHARE = [0.30, 0.45, 0.13, 0.12]
+PERSONA_HOUR = np.array([16.5, 20.0, 23.0, 15.0])     # preferred start hour
 PERSONA_HOURS = np.array([2.3, 2.8, 3.2, 3.6])        # mean session length, hours
 HALL_SHARE = [0.55, 0.15, 0.12, 0.18]                 # standard, vip, bootcamp, console
 DOW_FACTOR = np.array([0.85, 0.85, 0.9, 0.95, 1.15, 1.4, 1.3])
@@ -32,6 +33,9 @@ MONTH_FACTOR = np.array([1.1, 1.0, 0.95, 0.95, 0.9, 0.95, 1.0, 1.0, 0.88, 0.95, 
 METHODS = np.array(["kaspi_qr", "card", "cash", "bonus"])
 METHOD_SHARE = [0.45, 0.33, 0.17, 0.05]
 BAND_FACTOR = {h: (0.8 if h >= 23 or h < 8 else 0.7 if h < 12 else 0.85 if h < 17 else 1.0) for h in range(24)}
+BAND_ARRAY = np.array([BAND_FACTOR[h] for h in range(24)])
+PRICE_ELASTICITY = 0.8  # the demo's true price elasticity of demand (as a positive number)
+PRICE_FLOOR = 0.7 * 0.85  # the cheapest band in the cheapest city: accepted with certainty
 
 
 @dataclass
@@ -104,9 +108,10 @@ def simulate(size: DemoSize, seed: int, end: datetime | None = None) -> DemoData
     # --- customers -------------------------------------------------------
     n = size.customers
     persona = rng.choice(4, n, p=PERSONA_SHARE)
-    base = rng.random(n) < 0.2
-    growth = 1.0 + 1.0 * np.arange(D) / D
-    signup = np.where(base, -rng.uniform(1, 120, n), _sample_days(growth, n, rng) + rng.random(n))
+    # sign-ups run through the 18 months before the window too, so the chain has regulars on day one
+    base = rng.random(n) < PRE_WINDOW_DAYS / (PRE_WINDOW_DAYS + D)
+    growth = 1.0 + 0.5 * np.arange(D) / D
+    signup = np.where(base, -rng.uniform(1, PRE_WINDOW_DAYS, n), _sample_days(growth, n, rng) + rng.random(n))
     home = _home_clubs(np.floor(np.maximum(signup, 0)).astype(int), chain, first_day, rng)
     hall_pref = rng.choice(4, n, p=HALL_SHARE)
     short_lived = rng.random(n) < 0.2
@@ -122,7 +127,7 @@ def simulate(size: DemoSize, seed: int, end: datetime | None = None) -> DemoData
     a = np.clip(signup, 0, D).astype(int)
     b = np.clip(churn, 0, D).astype(int)
     expected = rate / 7 * (cum[b, persona] - cum[a, persona])
-    rate *= size.target_bookings * 1.25 / expected.sum()
+    rate *= size.target_bookings * 1.75 / expected.sum()
 
     # --- candidate visits (thinned Poisson process per customer) -----------
     horizon = D + FUTURE_DAYS
@@ -167,6 +172,9 @@ def simulate(size: DemoSize, seed: int, end: datetime | None = None) -> DemoData
     opened_day = np.array([(d - first_day).days for d in chain.clubs["opened_on"]])[club]
     ok = ~closed & (end_min - start_min >= 60) & (start_min >= 0) & (start_min // 1440 >= opened_day)
     ok &= start_min < horizon * 1440
+    # demand answers price: a dearer time band (and a dearer city) turns some visits away
+    price = BAND_ARRAY[h] * chain.clubs["price_level"].to_numpy()[club]
+    ok &= rng.random(v) < (price / PRICE_FLOOR) ** -PRICE_ELASTICITY
 
     # hall: the preferred type when the club has it, otherwise standard
     halls = chain.halls
@@ -185,7 +193,7 @@ def simulate(size: DemoSize, seed: int, end: datetime | None = None) -> DemoData
     visits["price"] = _prices(visits, halls)
 
     future = visits[(visits.start_time > end) & (visits.start_time <= end + timedelta(days=FUTURE_DAYS))]
-    truth = _truth(future, n, signup, churn, rate, first_day)
+    truth = _truth(visits, future, n, signup, churn, rate, first_day)
 
     # lead time: walk-ins and bookings made ahead
     ahead = rng.random(len(visits)) < 0.3
@@ -237,7 +245,7 @@ def _prices(visits: pd.DataFrame, halls: pd.DataFrame) -> np.ndarray:
     hourly = hall.loc[visits["hall"], "hourly_price"].to_numpy(float)
     night = hall.loc[visits["hall"], "night_package_price"].to_numpy(float)
     hours = (visits["end_min"] - visits["start_min"]).to_numpy() / 60
-    band = np.array([BAND_FACTOR[h] for h in range(24)])[visits["local_hour"].to_numpy()]
+    band = BAND_ARRAY[visits["local_hour"].to_numpy()]
     pkg = visits["package"].to_numpy()
     price = hourly * hours * band
     price = np.where(pkg == "bundle_3h", hourly * 3 * 0.9, price)
@@ -246,13 +254,18 @@ def _prices(visits: pd.DataFrame, halls: pd.DataFrame) -> np.ndarray:
     return np.round(price / 10) * 10
 
 
-def _truth(future: pd.DataFrame, n: int, signup, churn, rate, first_day: date) -> pd.DataFrame:
-    visits = np.bincount(future["cust"], minlength=n)
+def _truth(visits: pd.DataFrame, future: pd.DataFrame, n: int, signup, churn, rate, first_day: date) -> pd.DataFrame:
+    count = np.bincount(future["cust"], minlength=n)
     spend = np.bincount(future["cust"], weights=future["price"], minlength=n)
+    # a visit drawn on the last active day may start after the churn moment: churn is after it
+    last = visits.groupby("cust")["start_time"].max().reindex(np.arange(n)).reset_index(drop=True)
+    moment = pd.Series(_day_to_utc(first_day, churn))
+    churned_at = moment.where(last.isna() | (moment >= last), last)
     return pd.DataFrame({
-        "user_id": np.arange(1, n + 1), "visits_next_30d": visits, "spend_next_30d": spend.round(2),
-        "churned_at": _day_to_utc(first_day, churn), "true_visit_rate": rate.round(4),
+        "user_id": np.arange(1, n + 1), "visits_next_30d": count, "spend_next_30d": spend.round(2),
+        "churned_at": churned_at, "true_visit_rate": rate.round(4),
     })
+
 
 
 def _assign_seats(visits: pd.DataFrame, seats: pd.DataFrame) -> np.ndarray:
