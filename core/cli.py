@@ -199,7 +199,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     print(f"version {result.version} {'is now active' if result.activated else 'was NOT activated'} "
           f"({result.reason}); {result.seconds:.1f} s")
     print(f"  churn ROC AUC {churn.get('roc_auc', float('nan')):.3f} "
-          f"(recency rule {churn.get('recency_roc_auc', float('nan')):.3f}); "
+          f"(days since last visit {churn.get('baselines', {}).get('recency', {}).get('roc_auc', float('nan')):.3f}); "
           f"forecast MASE {fc.get('mase', float('nan')):.2f} (seasonal naive {fc.get('baseline_mase', float('nan')):.2f})")
     return 0
 

@@ -63,3 +63,20 @@ def cli_env(oyna_home: Path, db_url: str) -> dict[str, str]:
     env.pop("DATABASE_URL", None)
     env["OYNA_HOME"] = str(oyna_home)
     return env
+
+
+@pytest.fixture(scope="session")
+def model_settings(db_url, oyna_home, tmp_path_factory):
+    from core.settings import Settings
+
+    return Settings(database_url=db_url, home=oyna_home, models_dir=tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def trained(engine, demo, model_settings):
+    """One retrain of every model on the tier-S data, shared by the session: (result, progress steps)."""
+    from core.retrain import retrain
+
+    steps = []
+    result = retrain(engine, model_settings, trained_by="test", progress=lambda f, m: steps.append((f, m)))
+    return result, steps

@@ -1,0 +1,35 @@
+"""Refresh the analytics views (`mv_daily_club_stats`, `mv_hourly_utilization`) and report when they were.
+
+The work happens in the SQL function `refresh_analytics()` (migration 005), so cron or any
+SQL client can run it too: `oyna sql "select * from refresh_analytics()"`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.db import load_sql, query_rows
+
+VIEWS = ("mv_daily_club_stats", "mv_hourly_utilization")
+
+
+def refresh(engine: Engine, *, concurrently: bool = True) -> dict[str, float]:
+    """Refresh every analytics view; returns seconds per view.
+
+    With `concurrently`, readers are never blocked (`REFRESH ... CONCURRENTLY`); a view that
+    was never populated is refreshed plainly the first time.
+    """
+    if not isinstance(concurrently, bool):
+        raise ValueError("concurrently must be True or False")
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text(load_sql("refresh_analytics")), {"concurrent": concurrently}).all()
+    return {row.view_name: float(row.seconds) for row in rows}
+
+
+def last_refreshed(engine: Engine) -> dict[str, datetime | None]:
+    """When each analytics view was last refreshed (None: never through `refresh`)."""
+    done = {row.view_name: row.refreshed_at for row in query_rows(engine, "refresh_log")}
+    return {view: done.get(view) for view in VIEWS}

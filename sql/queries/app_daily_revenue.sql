@@ -1,0 +1,48 @@
+-- Revenue of each club on each complete club-local day: from mv_daily_club_stats up to the day of its
+-- last refresh, and from the tables after it (so a stale view never hides recent days).
+with
+
+refreshed as (
+    select coalesce(
+        (select l.refreshed_at from mv_refresh_log l where l.view_name = 'mv_daily_club_stats'),
+        '-infinity'::timestamptz) as at
+),
+
+club as (
+    select
+        c.id as club_id,
+        c.timezone,
+        (now() at time zone c.timezone)::date as local_today,
+        ((select at from refreshed) at time zone c.timezone)::date as view_until  -- exclusive
+    from clubs c
+),
+
+from_view as (
+    select s.report_date as day, s.club_id, s.total_revenue::float8 as revenue
+    from mv_daily_club_stats s
+    join club cl on cl.club_id = s.club_id
+    where s.report_date < least(cl.view_until, cl.local_today)
+),
+
+tail_bookings as (  -- bookings dated on or after the view's last complete day
+    select h.club_id, b.id, b.date
+    from bookings b
+    join seats s on s.id = b.seat_id
+    join halls h on h.id = s.hall_id
+    join club cl on cl.club_id = h.club_id
+    where b.date >= cl.view_until
+      and b.date < cl.local_today
+      and b.start_time >= (cl.view_until - 2)::timestamp at time zone cl.timezone
+),
+
+from_tables as (
+    select tb.date as day, tb.club_id, sum(p.amount)::float8 as revenue
+    from tail_bookings tb
+    join payments p on p.booking_id = tb.id and p.payment_status = 'успешно'
+    group by tb.date, tb.club_id
+)
+
+select day, club_id, revenue from from_view
+union all
+select day, club_id, revenue from from_tables
+order by day, club_id

@@ -1,0 +1,20 @@
+-- A customer's visits and spend per month.
+with visits as (
+    select date_trunc('month', b.date)::date as month,
+           count(*) filter (where b.status in ('завершено', 'активно')) as visits,
+           count(*) filter (where b.status = 'отменено') as cancellations
+    from bookings b
+    where b.user_id = :user_id
+    group by 1
+),
+spend as (
+    select date_trunc('month', b.date)::date as month, sum(p.amount) as spend
+    from payments p
+    join bookings b on b.id = p.booking_id
+    where b.user_id = :user_id and p.payment_status = 'успешно'
+    group by 1
+)
+select v.month, v.visits, v.cancellations, coalesce(s.spend, 0)::float8 as spend
+from visits v
+left join spend s using (month)
+order by v.month

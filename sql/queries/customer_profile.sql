@@ -1,0 +1,13 @@
+-- One customer with the active model's scores.
+select u.id as user_id, u.full_name, u.email, u.phone, u.signed_up_at,
+       c.name as favourite_club, s.segment, s.r_score, s.f_score, s.m_score,
+       s.churn_risk::float8 as churn_risk, s.probability_alive::float8 as probability_alive,
+       s.expected_visits_30d::float8 as expected_visits_30d, s.expected_visits_90d::float8 as expected_visits_90d,
+       s.clv_6m::float8 as clv_6m, s.clv_12m::float8 as clv_12m,
+       s.clv_12m_lo::float8 as clv_12m_lo, s.clv_12m_hi::float8 as clv_12m_hi,
+       s.upsell_score::float8 as upsell_score, s.next_visit_date, s.recommendations,
+       s.recency_days::float8 as recency_days, s.frequency, s.monetary_total::float8 as monetary_total
+from users u
+left join customer_scores s on s.user_id = u.id and s.version = active_model_version()
+left join clubs c on c.id = s.club_id
+where u.id = :user_id

@@ -1,0 +1,29 @@
+-- Scored customers of the active model, filtered; :tsquery uses the GIN index on users.
+select u.id as user_id,
+       u.full_name,
+       u.email,
+       u.phone,
+       c.name as favourite_club,
+       s.segment,
+       s.churn_risk::float8 as churn_risk,
+       s.clv_12m::float8 as clv_12m,
+       s.clv_12m_lo::float8 as clv_12m_lo,
+       s.clv_12m_hi::float8 as clv_12m_hi,
+       s.probability_alive::float8 as probability_alive,
+       s.upsell_score::float8 as upsell_score,
+       s.recency_days::float8 as recency_days,
+       s.frequency,
+       s.monetary_total::float8 as monetary_total,
+       s.next_visit_date,
+       s.recommendations -> 0 ->> 'label_en' as top_action
+from customer_scores s
+join users u on u.id = s.user_id
+left join clubs c on c.id = s.club_id
+where s.version = active_model_version()
+  and (cardinality(cast(:club_ids as int[])) = 0 or s.club_id = any(cast(:club_ids as int[])))
+  and (cardinality(cast(:segments as text[])) = 0 or s.segment = any(cast(:segments as text[])))
+  and s.churn_risk between :min_risk and :max_risk
+  and (cast(:tsquery as text) is null
+       or to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, '')) @@ to_tsquery('russian', :tsquery))
+order by s.churn_risk desc, s.clv_12m desc
+limit :limit
