@@ -294,11 +294,19 @@ def _labelled(engine: Engine, cutoff: datetime, horizon_days: int) -> tuple[pd.D
     return features, labels.astype(int)
 
 
-def _labelled_cutoffs(engine: Engine, cutoffs: list[datetime], horizon_days: int,
+def _labelled_cutoffs(engine: Engine, cutoffs: list[datetime], horizon_days: int, *, enough_rows: int | None = None,
                       workers: int = 2) -> list[tuple[pd.DataFrame, pd.Series]]:
-    """Features and labels at each cutoff; two queries at a time keep both of the server's cores busy."""
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(cutoffs)))) as pool:
-        return list(pool.map(lambda c: _labelled(engine, c, horizon_days), cutoffs))
+    """Features and labels at each cutoff, in order; two queries at a time keep the server's cores busy.
+
+    With `enough_rows`, stops after the batch that brings the rows to at least that many.
+    """
+    out: list[tuple[pd.DataFrame, pd.Series]] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for i in range(0, len(cutoffs), workers):
+            out += pool.map(lambda c: _labelled(engine, c, horizon_days), cutoffs[i:i + workers])
+            if enough_rows is not None and sum(len(f) for f, _ in out) >= enough_rows:
+                break
+    return out
 
 
 def _cap(X: pd.DataFrame, y: pd.Series, max_rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
@@ -309,7 +317,7 @@ def _cap(X: pd.DataFrame, y: pd.Series, max_rows: int, rng: np.random.Generator)
 
 
 def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = 30, random_state: int = 0,
-                max_cutoffs: int = 3, min_history_days: int = 14, max_rows: int = 40_000,
+                max_cutoffs: int = 6, min_history_days: int = 14, max_rows: int = 40_000,
                 **model_params: Any) -> ChurnResult:
     """Train, evaluate on the latest fully elapsed cutoff against two baselines, then retrain for scoring.
 
@@ -330,10 +338,11 @@ def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = 30, r
     rng = np.random.default_rng(random_state)
     columns = MODEL_FEATURES
 
-    stacked = _labelled_cutoffs(engine, [evaluation_cutoff, *train_cutoffs], horizon_days)
-    X_eval, y_eval = stacked[0]
-    X_train = pd.concat([f for f, _ in stacked[1:]])
-    y_train = pd.concat([y for _, y in stacked[1:]])
+    (X_eval, y_eval), = _labelled_cutoffs(engine, [evaluation_cutoff], horizon_days)
+    stacked = _labelled_cutoffs(engine, train_cutoffs, horizon_days, enough_rows=max_rows)
+    train_cutoffs = train_cutoffs[:len(stacked)]
+    X_train = pd.concat([f for f, _ in stacked])
+    y_train = pd.concat([y for _, y in stacked])
     if y_train.nunique() < 2 or y_eval.nunique() < 2:
         raise ValueError("the churn labels have a single class; there is not enough history to learn from")
     Xf, yf = _cap(X_train, y_train, max_rows, rng)

@@ -158,6 +158,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if code:
             return code
     _print_demo_accounts(engine)
+    stop = threading.Event()
+    threading.Thread(target=_refresh_views, args=(engine, stop), name="oyna-refresh", daemon=True).start()
     env = dict(os.environ)
     feed = subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT, env=env)
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
@@ -169,6 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app.send_signal(signal.SIGINT)
         return app.wait()
     finally:
+        stop.set()
         feed.terminate()
         feed.wait(10)
 
@@ -229,6 +232,21 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 COMMANDS["user"] = cli_user
+
+
+REFRESH_MINUTES = 15
+
+
+def _refresh_views(engine, stop: threading.Event) -> None:
+    """Keep the analytics views at most REFRESH_MINUTES old while the app runs (as the seed's cron did)."""
+    from core.refresh import refresh_if_stale
+
+    while not stop.is_set():
+        try:
+            refresh_if_stale(engine)
+        except sa.exc.SQLAlchemyError as exc:
+            print(f"view refresh failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}", flush=True)
+        stop.wait(60)
 
 
 def _print_demo_accounts(engine) -> None:

@@ -6,7 +6,7 @@ SQL client can run it too: `oyna sql "select * from refresh_analytics()"`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,3 +33,11 @@ def last_refreshed(engine: Engine) -> dict[str, datetime | None]:
     """When each analytics view was last refreshed (None: never through `refresh`)."""
     done = {row.view_name: row.refreshed_at for row in query_rows(engine, "refresh_log")}
     return {view: done.get(view) for view in VIEWS}
+
+
+def refresh_if_stale(engine: Engine, *, max_age: timedelta = timedelta(minutes=15)) -> dict[str, float]:
+    """Refresh only when some view is older than `max_age` (or never refreshed); {} when all are fresh."""
+    now = datetime.now(timezone.utc)
+    if all(t is not None and now - t < max_age for t in last_refreshed(engine).values()):
+        return {}
+    return refresh(engine)

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from core.db import copy_frame, query_df
 from core.features import churn_labels, customer_features
 from core.forecast import MIN_DAYS, backtest, forecast
 from core.recommend import recommend
-from core.refresh import refresh
+from core.refresh import refresh_if_stale
 from core.segments import segment_customers
 from core.settings import Settings
 
@@ -72,7 +72,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
 
     t = time.perf_counter()
     progress(0.02, "refreshing the analytics views")
-    refresh(engine)
+    refresh_if_stale(engine)
     window = query_df(engine, "data_window").iloc[0]
     if pd.isna(window.data_end):
         raise ValueError("there are no bookings to learn from yet")
@@ -83,7 +83,9 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     churn = train_churn(engine, data_end=data_end, horizon_days=horizon, random_state=random_state)
     t = step(0.45, "trained the churn model", t)
 
-    clv_metrics = _evaluate_clv(engine, data_end=data_end)
+    held_out = churn.evaluation_cutoff
+    held_out_features = customer_features(engine, cutoff=held_out)
+    clv_metrics = _evaluate_clv(engine, held_out_features, cutoff=held_out, data_end=data_end)
     t = step(0.55, "evaluated lifetime value", t)
 
     features = customer_features(engine, cutoff=data_end)
@@ -96,8 +98,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     version = registry.new_version()
     metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
                "churn_horizon_days": horizon}
-    gate_ok, reason = _not_worse(engine, settings, churn, features_at=data_end - timedelta(days=horizon),
-                                 horizon=horizon)
+    gate_ok, reason = _not_worse(engine, settings, churn, held_out_features, cutoff=held_out, horizon=horizon)
     activate = force or gate_ok
     reason = "forced" if force and not gate_ok else reason
     row_counts = {"customers": int(len(scores)), "training_rows": int(churn.row_counts.get("train", 0)),
@@ -134,7 +135,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 
 
-def _not_worse(engine, settings, churn, *, features_at: datetime, horizon: int) -> tuple[bool, str]:
+def _not_worse(engine, settings, churn, x: pd.DataFrame, *, cutoff: datetime, horizon: int) -> tuple[bool, str]:
     """Compare with the active version's churn model on the same held-out customers."""
     active = registry.active_version(engine)
     if active is None:
@@ -145,8 +146,7 @@ def _not_worse(engine, settings, churn, *, features_at: datetime, horizon: int) 
         return True, f"the active version's files are unusable ({exc}); replaced"
     from sklearn.metrics import roc_auc_score
 
-    x = customer_features(engine, cutoff=features_at)
-    y = churn_labels(engine, cutoff=features_at, horizon_days=horizon).reindex(x.index).fillna(0)
+    y = churn_labels(engine, cutoff=cutoff, horizon_days=horizon).reindex(x.index).fillna(0)
     if y.nunique() < 2:
         return True, "held-out labels have one class; no comparison possible"
     try:
@@ -177,10 +177,10 @@ def _fit_clv(features: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
     return bgf, ggf
 
 
-def _evaluate_clv(engine: Engine, *, data_end: datetime, days: int = 30) -> dict:
-    """BG/NBD's expected visits over the last `days` against what happened, next to a rate baseline."""
-    cutoff = data_end - timedelta(days=days)
-    features = customer_features(engine, cutoff=cutoff)
+def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:
+    """BG/NBD's expected visits from a held-out cutoff to the data's end against what happened,
+    next to a baseline: each customer's own past rate."""
+    days = (data_end - cutoff).total_seconds() / 86400
     bgf, _ = _fit_clv(features)
     freq, rec, T, _ = _bg_inputs(features)
     actual = query_df(engine, "customer_visit_days_between", start=cutoff, end=data_end) \
@@ -188,7 +188,7 @@ def _evaluate_clv(engine: Engine, *, data_end: datetime, days: int = 30) -> dict
     predicted = bgf.expected_visits(days, freq, rec, T)
     naive = (freq + 1) / np.maximum(T, 1) * days  # the customer's own historic rate
     return {
-        "holdout_days": days, "customers": int(len(features)),
+        "holdout_days": round(days, 1), "customers": int(len(features)),
         "mae": float(np.mean(np.abs(predicted - actual))),
         "baseline_rate_mae": float(np.mean(np.abs(naive - actual))),
         "predicted_total": float(predicted.sum()), "actual_total": float(actual.sum()),
@@ -203,7 +203,7 @@ def _score(engine: Engine, features: pd.DataFrame, churn_model) -> tuple[pd.Data
     p_alive = bgf.probability_alive(freq, rec, T)
     visits30 = bgf.expected_visits(30, freq, rec, T)
     visits90 = bgf.expected_visits(90, freq, rec, T)
-    clv6 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=6, random_state=0)
+    clv6 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=6, n_draws=10, random_state=0)
     clv12 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=12, random_state=0)
     segments = segment_customers(features)
 

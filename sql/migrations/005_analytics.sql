@@ -22,27 +22,18 @@ clubs_open as (  -- hours open per day and seats of each club
     from clubs c
 ),
 
-paid as (  -- successful payments per booking
-    select booking_id, sum(amount) as amount
-    from payments
-    where payment_status = 'успешно'
-    group by booking_id
-),
-
-club_bookings as (  -- bookings with their club, revenue and local start / end
+club_bookings as (  -- bookings with their club and local start / end
     select
         h.club_id,
         b.date as report_date,
         b.user_id,
         b.status,
         b.start_time at time zone co.timezone as local_start,
-        b.end_time at time zone co.timezone as local_end,
-        coalesce(p.amount, 0) as revenue
+        b.end_time at time zone co.timezone as local_end
     from bookings b
     join seats s on s.id = b.seat_id
     join halls h on h.id = s.hall_id
     join clubs_open co on co.club_id = h.club_id
-    left join paid p on p.booking_id = b.id
 ),
 
 daily_bookings as (  -- sessions are live or completed bookings; seat-hours exclude cancellations
@@ -51,7 +42,6 @@ daily_bookings as (  -- sessions are live or completed bookings; seat-hours excl
         report_date,
         count(distinct user_id) filter (where status <> 'отменено') as unique_customers,
         count(*) filter (where status <> 'отменено') as total_bookings,
-        sum(revenue) as total_revenue,
         avg(date_part('epoch', local_end - local_start) / 3600)
             filter (where status in ('завершено', 'активно')) as avg_session_hours,
         sum(date_part('epoch', least(local_end, report_date + interval '1 day') - local_start) / 3600)
@@ -62,6 +52,16 @@ daily_bookings as (  -- sessions are live or completed bookings; seat-hours excl
         count(*) filter (where status = 'неявка') as no_shows
     from club_bookings
     group by club_id, report_date
+),
+
+daily_revenue as (  -- successful payments, on their booking's local day
+    select h.club_id, b.date as report_date, sum(p.amount) as total_revenue
+    from payments p
+    join bookings b on b.id = p.booking_id
+    join seats s on s.id = b.seat_id
+    join halls h on h.id = s.hall_id
+    where p.payment_status = 'успешно'
+    group by h.club_id, b.date
 ),
 
 club_span as (  -- from the first booking (or the opening, within the chain's data) to today
@@ -99,7 +99,7 @@ select
     bk.club_name,
     coalesce(db.unique_customers, 0)::integer as unique_customers,
     coalesce(db.total_bookings, 0)::integer as total_bookings,
-    coalesce(db.total_revenue, 0)::numeric(14, 2) as total_revenue,
+    coalesce(dr.total_revenue, 0)::numeric(14, 2) as total_revenue,
     db.avg_session_hours::double precision as avg_session_hours,
     bk.booked_seat_hours::double precision as booked_seat_hours,
     (bk.seats * bk.open_hours)::double precision as open_seat_hours,
@@ -108,6 +108,7 @@ select
     coalesce(db.no_shows, 0)::integer as no_shows
 from booked bk
 left join daily_bookings db on db.club_id = bk.club_id and db.report_date = bk.report_date
+left join daily_revenue dr on dr.club_id = bk.club_id and dr.report_date = bk.report_date
 with data;
 
 -- The seed's index name, made unique so the view can be refreshed concurrently.

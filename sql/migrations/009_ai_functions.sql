@@ -51,13 +51,14 @@ club_bookings as (
     join halls h on h.id = s.hall_id
     where b.start_time >= now() - interval '36 days'
 ),
--- share of a day's revenue usually taken by this local hour (last 28 days)
+-- share of a day's revenue (by the booking's local day, as the forecast counts it) usually
+-- booked before this local hour, over the last 28 days
 hour_profile as (
-    select extract(hour from p.paid_at at time zone c.timezone)::int as hour, sum(p.amount) as revenue
+    select extract(hour from b.start_time at time zone c.timezone)::int as hour, sum(p.amount) as revenue
     from payments p
     join club_bookings b on b.id = p.booking_id
     join clubs c on c.id = b.club_id
-    where p.payment_status = 'успешно' and p.paid_at >= now() - interval '28 days'
+    where p.payment_status = 'успешно' and b.start_time >= now() - interval '28 days' and b.start_time < now()
     group by 1
 ),
 day_share as (
@@ -70,9 +71,8 @@ revenue_today as (
     from payments p
     join club_bookings b on b.id = p.booking_id
     join club_now n on n.club_id = b.club_id
-    join clubs c on c.id = b.club_id
     where p.payment_status = 'успешно'
-      and (p.paid_at at time zone c.timezone)::date = n.today
+      and b.date = n.today
 ),
 revenue_forecast as (
     select f.yhat, f.lo_80, f.lo_95
@@ -87,20 +87,41 @@ forecast_quality as (
     from model_versions where status = 'active'
 ),
 bookings_today as (
-    select count(*) as value,
-           coalesce(sum(extract(epoch from b.end_time - b.start_time) / 3600.0), 0) as seat_hours
+    select count(*) as value
     from club_bookings b
     join club_now n on n.club_id = b.club_id
     where b.date = n.today and b.status <> 'отменено'
 ),
 bookings_usual as (
-    -- the same weekday over the last four weeks
-    select count(*) / 4.0 as value,
-           coalesce(sum(extract(epoch from b.end_time - b.start_time) / 3600.0), 0) / 4.0 as seat_hours
+    -- the same weekday over the last four weeks, whole days
+    select count(*) / 4.0 as value
     from club_bookings b
     join club_now n on n.club_id = b.club_id
     where b.date in (n.today - 7, n.today - 14, n.today - 21, n.today - 28)
       and b.status <> 'отменено'
+),
+-- seat-hours held since local midnight until now: today, and the same weekday 1-4 weeks ago
+held_so_far as (
+    select w.weeks,
+           sum(extract(epoch from least(b.end_time, now() - w.weeks * interval '7 days')
+                                  - greatest(b.start_time, (n.today - 7 * w.weeks)::timestamp at time zone c.timezone))
+               / 3600.0) as seat_hours
+    from generate_series(0, 4) as w(weeks)
+    join club_bookings b on true
+    join club_now n on n.club_id = b.club_id
+    join clubs c on c.id = b.club_id
+    where b.status <> 'отменено'
+      and b.start_time < now() - w.weeks * interval '7 days'
+      and b.end_time > (n.today - 7 * w.weeks)::timestamp at time zone c.timezone
+    group by w.weeks
+),
+utilization_so_far as (
+    -- one row even before anything is booked today
+    select 100 * coalesce(sum(h.seat_hours) filter (where h.weeks = 0), 0) / nullif(k.capacity, 0) as today,
+           100 * coalesce(sum(h.seat_hours) filter (where h.weeks > 0), 0) / 4.0 / nullif(k.capacity, 0) as usual
+    from (select sum(seats * greatest(hour_now, 0.25)) as capacity from club_now) k
+    left join held_so_far h on true
+    group by k.capacity
 ),
 occupied_now as (
     select count(*) as value
@@ -108,6 +129,7 @@ occupied_now as (
     where b.status = 'активно' and b.start_time <= now() and b.end_time > now()
 ),
 occupied_usual as (
+    -- seats in use at this moment of the week, 1-4 weeks ago
     select count(*) / 4.0 as value
     from club_bookings b, generate_series(1, 4) as w
     where b.status in ('завершено', 'неявка', 'активно')
@@ -137,15 +159,12 @@ risk_counts as (
     from customer_scores s
     join compared_versions v using (version)
     join high_value_line h using (version)
-),
-capacity as (
-    select sum(seats) * 24.0 as seat_hours from club_now
 )
 select 'revenue_today', 'revenue', r.value, round(f.yhat, 0),
        greatest(0, 100 - coalesce(q.smape, 100)),
-       case when f.yhat is null then 'normal'
-            when r.value < f.lo_95 * coalesce(d.share, 0) then 'critical'
-            when r.value < f.lo_80 * coalesce(d.share, 0) then 'warning'
+       case when f.yhat is null or f.lo_95 >= f.yhat or d.share is null then 'normal'
+            when r.value < f.lo_95 * d.share then 'critical'
+            when r.value < f.lo_80 * d.share then 'warning'
             else 'normal' end
 from revenue_today r
 cross join day_share d
@@ -160,12 +179,9 @@ select 'seats_occupied_now', 'operations', o.value, round(u.value, 0), 75,
        case when u.value >= 5 and o.value < 0.5 * u.value then 'warning' else 'normal' end
 from occupied_now o cross join occupied_usual u
 union all
-select 'utilization_today', 'operations',
-       round(100 * bt.seat_hours / nullif(k.seat_hours, 0), 1),
-       round(100 * bu.seat_hours / nullif(k.seat_hours, 0), 1), 80,
-       case when bu.seat_hours > 0 and bt.seat_hours < 0.6 * bu.seat_hours * coalesce(d.share, 1)
-            then 'warning' else 'normal' end
-from bookings_today bt cross join bookings_usual bu cross join capacity k cross join day_share d
+select 'utilization_today', 'operations', round(u.today, 1), round(u.usual, 1), 80,
+       case when u.usual >= 5 and u.today < 0.7 * u.usual then 'warning' else 'normal' end
+from utilization_so_far u
 union all
 select 'customers_at_risk', 'customers', r.at_risk_now, nullif(r.at_risk_before, 0),
        round(100 * coalesce(q.churn_auc, 0), 1),

@@ -1,0 +1,67 @@
+"""Benchmark: retrain every model on a demo tier in a fresh embedded PostgreSQL.
+
+    python -m bench.models --size M
+
+Prints the time of each retrain step (batch scoring included) and the peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.load import peak_mb
+from core import server
+from core.db import make_engine
+from core.demo.sizes import get_size
+from core.retrain import retrain
+from core.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="M")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    size = get_size(args.size)
+
+    home = Path(tempfile.mkdtemp(prefix="oyna-bench-", dir="/tmp"))
+    try:
+        # load in another process, so that the peak memory below is the retrain's own
+        subprocess.run([sys.executable, "-m", "core.cli", "demo", "--size", size.name, "--seed", str(args.seed)],
+                       env={**os.environ, "OYNA_HOME": str(home)}, check=True, stdout=subprocess.DEVNULL)
+        url = server.start(home / "pgdata")
+        engine = make_engine(url)
+        settings = Settings(database_url=url, home=home, models_dir=home / "models")
+        t0 = time.perf_counter()
+        result = retrain(engine, settings, trained_by="bench")
+        total = time.perf_counter() - t0
+        engine.dispose()
+    finally:
+        server.stop(home / "pgdata")
+        shutil.rmtree(home, ignore_errors=True)
+
+    print(f"tier {size.name}: {result.row_counts['customers']:,} customers scored, "
+          f"{result.row_counts['bookings']:,} bookings\n")
+    print(f"{'step':<36}{'seconds':>9}")
+    for step, seconds in result.timings.items():
+        print(f"{step:<36}{seconds:>9.1f}")
+    print(f"{'retrain (all)':<36}{total:>9.1f}\n")
+    churn, fc = result.metrics["churn"], result.metrics["forecast"]
+    recency = churn["baselines"]["recency"]["roc_auc"]
+    bgnbd = churn["baselines"].get("bgnbd", {}).get("roc_auc", float("nan"))
+    print(f"churn ROC AUC {churn['roc_auc']:.3f} (days since last visit {recency:.3f}, BG/NBD {bgnbd:.3f}); "
+          f"PR AUC {churn['pr_auc']:.3f}; Brier {churn['brier']:.3f} (base rate {churn['brier_base_rate']:.3f})")
+    print(f"chain forecast MASE {fc.get('mase', float('nan')):.2f} (seasonal naive "
+          f"{fc.get('baseline_mase', float('nan')):.2f}), 80% coverage {fc.get('coverage_80', float('nan')):.2f}")
+    print(f"\npeak memory of the retraining process: {peak_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
