@@ -60,6 +60,11 @@ def main() -> None:
           f"PR AUC {churn['pr_auc']:.3f}; Brier {churn['brier']:.3f} (base rate {churn['brier_base_rate']:.3f})")
     print(f"chain forecast MASE {fc.get('mase', float('nan')):.2f} (seasonal naive "
           f"{fc.get('baseline_mase', float('nan')):.2f}), 80% coverage {fc.get('coverage_80', float('nan')):.2f}")
+    pooled = fc.get("all_series", {})
+    if pooled:
+        print(f"all {pooled['series']} series (chain and clubs): mean MASE {pooled['mean_mase']:.2f} vs seasonal "
+              f"naive {pooled['mean_baseline_mase']:.2f}, better on {pooled['beats_baseline']}; pooled coverage "
+              f"80%: {pooled['coverage_80']:.2f}, 95%: {pooled['coverage_95']:.2f}")
     print(f"\npeak memory of the retraining process: {peak_mb():,.0f} MB")
 
 

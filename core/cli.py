@@ -160,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _print_demo_accounts(engine)
     stop = threading.Event()
     threading.Thread(target=_refresh_views, args=(engine, stop), name="oyna-refresh", daemon=True).start()
+    threading.Thread(target=_first_models, args=(engine,), name="oyna-first-retrain", daemon=True).start()
     env = dict(os.environ)
     feed = subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT, env=env)
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
@@ -247,6 +248,23 @@ def _refresh_views(engine, stop: threading.Event) -> None:
         except sa.exc.SQLAlchemyError as exc:
             print(f"view refresh failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}", flush=True)
         stop.wait(60)
+
+
+def _first_models(engine) -> None:
+    """Train the first model version in the background when none is active, so every page has numbers."""
+    from core.registry import RetrainBusy, active_version
+    from core.retrain import retrain
+
+    if active_version(engine) is not None:
+        return
+    print("training the first models in the background (about a minute) …", flush=True)
+    try:
+        result = retrain(engine, load_settings(), trained_by="first run")
+        print(f"models ready: version {result.version} ({result.seconds:.0f} s)", flush=True)
+    except RetrainBusy:
+        pass
+    except Exception as exc:  # noqa: BLE001 - the app keeps serving; the Models page can retry
+        print(f"the first retrain failed: {exc}; retrain from the Models page or `oyna retrain`", flush=True)
 
 
 def _print_demo_accounts(engine) -> None:

@@ -279,4 +279,11 @@ def _forecasts(engine: Engine) -> tuple[pd.DataFrame, dict]:
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     result["day"] = pd.to_datetime(result["day"]).dt.date
     chain = per_club.get(0, {})
-    return result, {**chain, "clubs": {str(k): v for k, v in per_club.items() if k != 0}}
+    pooled = {}
+    if per_club:
+        scores = pd.DataFrame(per_club.values())
+        pooled = {"series": int(len(scores)), "mean_mase": float(scores.mase.mean()),
+                  "mean_baseline_mase": float(scores.baseline_mase.mean()),
+                  "beats_baseline": int((scores.mase < scores.baseline_mase).sum()),
+                  "coverage_80": float(scores.coverage_80.mean()), "coverage_95": float(scores.coverage_95.mean())}
+    return result, {**chain, "all_series": pooled, "clubs": {str(k): v for k, v in per_club.items() if k != 0}}
