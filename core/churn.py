@@ -6,9 +6,10 @@ at a cutoff and the label from `churn_labels` (1 = no visit in the N days after 
 Training protocol (`train_churn`):
 
 * evaluation cutoff: data_end - N, the latest cutoff whose label window has fully passed;
-* training cutoffs: data_end - 2N, then every `step_days` further back while at least
-  `min_history_days` of data precede the cutoff; their label windows end on or before the
-  evaluation cutoff, so nothing the model learns from overlaps the evaluation window;
+* training cutoffs: data_end - 2N, then further back (7 to N days apart, up to `max_cutoffs`,
+  each with at least `min_history_days` of data before it) until `max_rows` training rows are
+  reached; their label windows end on or before the evaluation cutoff, so nothing the model
+  learns from overlaps the evaluation window;
 * the model is compared on the evaluation cutoff with two baselines: days since the last visit,
   and BG/NBD's 1 - P(alive) fitted on the same cutoff (it can rank churners badly, so it is only
   ever a baseline);
@@ -34,11 +35,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 
-from core.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, as_cutoff, churn_labels, customer_features, \
-    data_span
+from core.features import CATEGORICAL_FEATURES, CUTOFF_SLACK, NUMERIC_FEATURES, as_cutoff, churn_labels, \
+    customer_features, data_span
 
 MODEL_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 # churn can only rise with these (+1) or fall (-1), all else equal
@@ -263,6 +264,8 @@ class ChurnResult:
     row_counts: dict[str, int]             # train, evaluation, final
     seconds: float
     evaluation_model: ChurnModel | None = field(default=None, repr=False)  # trained on training cutoffs only
+    evaluation_features: pd.DataFrame | None = field(default=None, repr=False)  # customer_features at the
+    evaluation_labels: pd.Series | None = field(default=None, repr=False)      # evaluation cutoff, for reuse
 
 
 def training_cutoffs(data_start: datetime, data_end: datetime, *, horizon_days: int, max_cutoffs: int,
@@ -295,16 +298,17 @@ def _labelled(engine: Engine, cutoff: datetime, horizon_days: int) -> tuple[pd.D
 
 
 def _labelled_cutoffs(engine: Engine, cutoffs: list[datetime], horizon_days: int, *, enough_rows: int | None = None,
-                      workers: int = 2) -> list[tuple[pd.DataFrame, pd.Series]]:
-    """Features and labels at each cutoff, in order; two queries at a time keep the server's cores busy.
+                      skip: int = 0, workers: int = 3) -> list[tuple[pd.DataFrame, pd.Series]]:
+    """Features and labels at each cutoff, in order, a few queries at a time to keep the server busy.
 
-    With `enough_rows`, stops after the batch that brings the rows to at least that many.
+    With `enough_rows`, stops after the batch that brings the rows (not counting the first `skip`
+    cutoffs) to at least that many.
     """
     out: list[tuple[pd.DataFrame, pd.Series]] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for i in range(0, len(cutoffs), workers):
             out += pool.map(lambda c: _labelled(engine, c, horizon_days), cutoffs[i:i + workers])
-            if enough_rows is not None and sum(len(f) for f, _ in out) >= enough_rows:
+            if enough_rows is not None and sum(len(f) for f, _ in out[skip:]) >= enough_rows:
                 break
     return out
 
@@ -331,18 +335,22 @@ def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = 30, r
     if max_cutoffs < 1 or min_history_days < 0 or max_rows < 100:
         raise ValueError("need max_cutoffs >= 1, min_history_days >= 0 and max_rows >= 100")
     data_start, known_end = data_span(engine)
-    if data_end > known_end:
-        raise ValueError(f"data_end {data_end:%Y-%m-%d %H:%M} is after the end of the data ({known_end:%Y-%m-%d %H:%M})")
+    if data_end > known_end + CUTOFF_SLACK:
+        raise ValueError(f"data_end {data_end:%Y-%m-%d %H:%M} is after the end of the data "
+                         f"({known_end:%Y-%m-%d %H:%M})")
+    data_end = min(data_end, known_end)  # a quiet hour after the last booking: labels end where the data does
     evaluation_cutoff, train_cutoffs = training_cutoffs(
         data_start, data_end, horizon_days=horizon_days, max_cutoffs=max_cutoffs, min_history_days=min_history_days)
     rng = np.random.default_rng(random_state)
     columns = MODEL_FEATURES
 
-    (X_eval, y_eval), = _labelled_cutoffs(engine, [evaluation_cutoff], horizon_days)
-    stacked = _labelled_cutoffs(engine, train_cutoffs, horizon_days, enough_rows=max_rows)
-    train_cutoffs = train_cutoffs[:len(stacked)]
-    X_train = pd.concat([f for f, _ in stacked])
-    y_train = pd.concat([y for _, y in stacked])
+    # the evaluation cutoff first; training cutoffs until there are max_rows training rows
+    stacked = _labelled_cutoffs(engine, [evaluation_cutoff, *train_cutoffs], horizon_days,
+                                enough_rows=max_rows, skip=1)
+    X_eval, y_eval = stacked[0]
+    train_cutoffs = train_cutoffs[:len(stacked) - 1]
+    X_train = pd.concat([f for f, _ in stacked[1:]])
+    y_train = pd.concat([y for _, y in stacked[1:]])
     if y_train.nunique() < 2 or y_eval.nunique() < 2:
         raise ValueError("the churn labels have a single class; there is not enough history to learn from")
     Xf, yf = _cap(X_train, y_train, max_rows, rng)
@@ -379,7 +387,8 @@ def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = 30, r
     return ChurnResult(model=model, metrics=metrics, baselines=baselines, calibration=calibration,
                        evaluation_cutoff=evaluation_cutoff, training_cutoffs=train_cutoffs,
                        horizon_days=horizon_days, row_counts=row_counts,
-                       seconds=time.perf_counter() - started, evaluation_model=evaluation_model)
+                       seconds=time.perf_counter() - started, evaluation_model=evaluation_model,
+                       evaluation_features=X_eval, evaluation_labels=y_eval)
 
 
 # ---------------------------------------------------------------- EVALUATION ONLY: demo truth

@@ -166,6 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
     app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
                             "--server.port", str(args.port), "--server.headless", "true"], cwd=PROJECT_ROOT, env=env)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the feed and the app too
     try:
         return app.wait()
     except KeyboardInterrupt:
@@ -233,6 +234,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 COMMANDS["user"] = cli_user
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 REFRESH_MINUTES = 15

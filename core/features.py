@@ -115,6 +115,8 @@ def churn_labels(engine: Bind, *, cutoff: datetime, horizon_days: int = 30) -> p
         raise ValueError(f"the label window ends {cutoff + timedelta(days=horizon_days):%Y-%m-%d %H:%M}, after the "
                          f"end of the data ({end:%Y-%m-%d %H:%M}); use a cutoff at least {horizon_days} days earlier")
     frame = _frame(engine, "customer_churn_labels", {"cutoff": cutoff, "horizon_days": horizon_days})
+    if frame.empty:
+        raise ValueError(f"no customer visited before the cutoff {cutoff:%Y-%m-%d %H:%M}")
     labels = frame.set_index("user_id")["churned"].astype("int64")
     labels.index = labels.index.astype("int64")
     return labels.rename("churned")

@@ -84,7 +84,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = step(0.45, "trained the churn model", t)
 
     held_out = churn.evaluation_cutoff
-    held_out_features = customer_features(engine, cutoff=held_out)
+    held_out_features = churn.evaluation_features
     clv_metrics = _evaluate_clv(engine, held_out_features, cutoff=held_out, data_end=data_end)
     t = step(0.55, "evaluated lifetime value", t)
 

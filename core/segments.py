@@ -21,6 +21,7 @@ Every (R, F, M) combination falls in exactly one segment.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -159,8 +160,9 @@ def segment_transitions(engine: Engine, *, months: int = 6) -> pd.DataFrame:
     if len(cutoffs) < 2:
         raise ValueError(f"need at least two month ends with {MIN_HISTORY_DAYS} days of history before them; "
                          f"the data has {len(cutoffs)}")
-    segments = {c: segment_customers(query_df(engine, "segment_rfm", cutoff=c).set_index("user_id"))["segment"]
-                for c in cutoffs}
+    with ThreadPoolExecutor(max_workers=3) as pool:  # a few queries at a time keep the server busy
+        frames = list(pool.map(lambda c: query_df(engine, "segment_rfm", cutoff=c).set_index("user_id"), cutoffs))
+    segments = {c: segment_customers(frame)["segment"] for c, frame in zip(cutoffs, frames)}
     flows = []
     for before, after in zip(cutoffs, cutoffs[1:]):
         pair = pd.DataFrame({"to_segment": segments[after]})

@@ -82,17 +82,6 @@ with page_guard("customers"):
             "avg_clv_12m": st.column_config.NumberColumn("Avg CLV 12 m, ₸", format="localized"),
         })
 
-    moves = transitions()
-    if moves is not None and not moves.empty:
-        with st.expander("How customers moved between segments, month to month"):
-            months = sorted(moves.to_cutoff.unique())
-            month = st.select_slider("Month ending", options=months, value=months[-1], key="moves_month",
-                                     format_func=lambda d: f"{d:%d.%m.%Y}")
-            matrix = transition_matrix(moves[moves.to_cutoff == month])
-            fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Purples", aspect="auto",
-                            labels={"x": "segment at month end", "y": "a month before", "color": "customers"})
-            plot(style_figure(fig, height=420, legend=False), key="moves_chart")
-
     st.subheader("Find customers", anchor=False)
     a, b = st.columns([3, 2])
     text = a.text_input("Name or e-mail", key="cust_search", placeholder="e.g. Айгерим or gmail")
@@ -127,5 +116,16 @@ with page_guard("customers"):
         st.switch_page("pages/customer.py")
     st.download_button("Download CSV", table.to_csv(index=False).encode("utf-8"), file_name="customers.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore")
+    moves = transitions()
+    if moves is not None and not moves.empty:
+        with st.expander("How customers moved between segments, month to month"):
+            months = sorted(moves.to_cutoff.unique())
+            month = st.select_slider("Month ending", options=months, value=months[-1], key="moves_month",
+                                     format_func=lambda d: f"{d:%d.%m.%Y}")
+            matrix = transition_matrix(moves[moves.to_cutoff == month])
+            fig = px.imshow(matrix, text_auto=True, color_continuous_scale="Purples", aspect="auto",
+                            labels={"x": "segment at month end", "y": "a month before", "color": "customers"})
+            plot(style_figure(fig, height=420, legend=False), key="moves_chart")
+
     st.caption(f"Revenue shares use the last 90 days. Total revenue of these segments: "
                f"{money(float(seg.revenue_90d.sum()), compact=True)}.")

@@ -64,6 +64,14 @@ def test_refresh_is_concurrent_readers_are_not_blocked(fresh):
     assert flags == {v: True for v in VIEWS}
 
 
+def test_a_never_populated_view_is_refreshed_plainly_first(conn):
+    conn.execute(sa.text("refresh materialized view mv_hourly_utilization with no data"))
+    rows = {r.view_name: r for r in conn.execute(sa.text("select * from refresh_analytics(true)"))}
+    assert rows["mv_hourly_utilization"].was_concurrent is False
+    assert rows["mv_daily_club_stats"].was_concurrent is True
+    assert conn.execute(sa.text("select count(*) from mv_hourly_utilization")).scalar() > 0
+
+
 def test_refresh_rejects_a_non_boolean(engine):
     with pytest.raises(ValueError):
         refresh(engine, concurrently="yes")
@@ -122,9 +130,9 @@ def test_utilization_is_a_share_and_matches_a_direct_recomputation(fresh):
     start = pd.to_datetime(held["start_time"], utc=True).dt.tz_convert(tz).clip(lower=day_start, upper=day_end)
     end = pd.to_datetime(held["end_time"], utc=True).dt.tz_convert(tz).clip(lower=day_start, upper=day_end)
     booked = ((end - start).dt.total_seconds() / 3600).sum()
-    open_hours = 24.0 if club["opens_at"] == club["closes_at"] else \
-        ((datetime.combine(row["report_date"], club["closes_at"]) - datetime.combine(row["report_date"], club["opens_at"]))
-         .total_seconds() / 3600) % 24
+    day = row["report_date"]
+    span = datetime.combine(day, club["closes_at"]) - datetime.combine(day, club["opens_at"])
+    open_hours = 24.0 if club["opens_at"] == club["closes_at"] else (span.total_seconds() / 3600) % 24
     assert booked > 0
     assert row["booked_seat_hours"] == pytest.approx(booked, rel=1e-9)
     assert row["open_seat_hours"] == pytest.approx(seats * open_hours)

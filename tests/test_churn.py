@@ -2,10 +2,11 @@
 
 Tier S holds 90 days. With the default 30-day horizon the training cutoffs (data end - 60 days and
 earlier) see at most 30 days of history while the evaluation cutoff sees 60, so a tree model must
-extrapolate in days-since-last-visit and the held-out comparison with the recency rule says little
-(on tier M, with a year of history, the model beats it by about 0.012 ROC AUC). The bar against the
-recency rule is therefore checked with a 14-day horizon, where training and evaluation histories are
-comparable; the 30-day model is checked against the simulator's hidden truth.
+extrapolate in days-since-last-visit, and on the held-out cutoff it lands between 0.024 below and 0.004
+above the recency rule (on tier M, with a year of history, it beats it by about 0.009). The bar against
+the recency rule is therefore checked with a 14-day horizon, where training and evaluation histories
+are comparable (measured margin on S: +0.016 to +0.040 over 16 data ends); the 30-day model is checked
+against the simulator's hidden truth (AUC 0.91-0.94 on S, 0.977 on M).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def test_scores_match_the_hidden_truth(engine, result30):
     """EVALUATION ONLY: the demo's hidden next 30 days."""
     truth = evaluate_against_truth(engine, result30.model)
     assert truth["customers"] > 500
-    assert truth["roc_auc"] > 0.85
+    assert truth["roc_auc"] > 0.88
     assert truth["roc_auc"] >= truth["recency_roc_auc"] - 0.01
     assert truth["brier"] < truth["churn_rate"] * (1 - truth["churn_rate"])
 

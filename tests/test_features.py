@@ -39,8 +39,8 @@ def _history(engine, user_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_one_row_per_customer_who_visited_before_the_cutoff(engine, features, cutoff):
     with engine.connect() as conn:
         visitors = conn.execute(sa.text(
-            "select count(distinct user_id) from bookings where start_time < :c and status in ('завершено', 'активно')"),
-            {"c": cutoff}).scalar()
+            "select count(distinct user_id) from bookings "
+            "where start_time < :c and status in ('завершено', 'активно')"), {"c": cutoff}).scalar()
     assert list(features.columns) == FEATURE_COLUMNS
     assert features.index.is_unique and features.index.name == "user_id"
     assert len(features) == visitors
@@ -142,3 +142,5 @@ def test_bad_cutoffs_are_refused(engine, demo):
         customer_features(engine, cutoff="2025-01-01")
     with pytest.raises(ValueError, match="no customer visited"):
         customer_features(engine, cutoff=end - timedelta(days=400))
+    with pytest.raises(ValueError, match="no customer visited"):
+        churn_labels(engine, cutoff=end - timedelta(days=400))
