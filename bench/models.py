@@ -20,6 +20,8 @@ from bench.load import peak_mb
 from core import server
 from core.db import make_engine
 from core.demo.sizes import get_size
+from core.churn import evaluate_against_truth
+from core.registry import load_bundle
 from core.retrain import retrain
 from core.settings import Settings
 
@@ -42,6 +44,7 @@ def main() -> None:
         t0 = time.perf_counter()
         result = retrain(engine, settings, trained_by="bench")
         total = time.perf_counter() - t0
+        truth = evaluate_against_truth(engine, load_bundle(settings.models_dir, result.version)["churn"])
         engine.dispose()
     finally:
         server.stop(home / "pgdata")
@@ -58,6 +61,8 @@ def main() -> None:
     bgnbd = churn["baselines"].get("bgnbd", {}).get("roc_auc", float("nan"))
     print(f"churn ROC AUC {churn['roc_auc']:.3f} (days since last visit {recency:.3f}, BG/NBD {bgnbd:.3f}); "
           f"PR AUC {churn['pr_auc']:.3f}; Brier {churn['brier']:.3f} (base rate {churn['brier_base_rate']:.3f})")
+    print(f"against the simulator's hidden next 30 days: churn ROC AUC {truth['roc_auc']:.3f} "
+          f"(days since last visit {truth['recency_roc_auc']:.3f}), {truth['customers']:,} customers")
     print(f"chain forecast MASE {fc.get('mase', float('nan')):.2f} (seasonal naive "
           f"{fc.get('baseline_mase', float('nan')):.2f}), 80% coverage {fc.get('coverage_80', float('nan')):.2f}")
     pooled = fc.get("all_series", {})
