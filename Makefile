@@ -6,7 +6,7 @@ PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 
-.PHONY: install run test lock bench clean-data
+.PHONY: install run test lock bench
 
 install: $(STAMP)
 
@@ -29,3 +29,5 @@ lock:
 
 bench: install
 	$(BIN)/python -m bench.load --size M
+	$(BIN)/python -m bench.models --size M
+	$(BIN)/python -m bench.pages --size M

@@ -7,46 +7,28 @@ Prints seconds, rows per second and peak memory for each phase.
 
 from __future__ import annotations
 
-import argparse
-import resource
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
+from bench import peak_mb, scratch_home, size_and_seed
 from core import server
 from core.db import make_engine
 from core.demo.load import load
 from core.demo.simulate import simulate
-from core.demo.sizes import get_size
 from core.migrate import migrate
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="M")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    size = get_size(args.size)
-
-    home = Path(tempfile.mkdtemp(prefix="oyna-bench-", dir="/tmp"))
-    try:
+    size, seed = size_and_seed(__doc__)
+    with scratch_home() as home:
         engine = make_engine(server.start(home / "pgdata"))
         migrate(engine)
         t0 = time.perf_counter()
-        data = simulate(size, args.seed)
+        data = simulate(size, seed)
         simulated = time.perf_counter() - t0
         t1 = time.perf_counter()
         timings = load(engine, data, progress=lambda _: None)
         loaded = time.perf_counter() - t1
         engine.dispose()
-    finally:
-        server.stop(home / "pgdata")
-        shutil.rmtree(home, ignore_errors=True)
 
     rows = data.row_counts()
     total_rows = sum(v for k, v in rows.items() if k != "truth")

@@ -7,19 +7,14 @@ Prints the time of each retrain step (batch scoring included) and the peak memor
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from bench.load import peak_mb
+from bench import peak_mb, scratch_home, size_and_seed
 from core import server
 from core.db import make_engine
-from core.demo.sizes import get_size
 from core.churn import evaluate_against_truth
 from core.registry import load_bundle
 from core.retrain import retrain
@@ -27,16 +22,10 @@ from core.settings import Settings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="M")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    size = get_size(args.size)
-
-    home = Path(tempfile.mkdtemp(prefix="oyna-bench-", dir="/tmp"))
-    try:
+    size, seed = size_and_seed(__doc__)
+    with scratch_home() as home:
         # load in another process, so that the peak memory below is the retrain's own
-        subprocess.run([sys.executable, "-m", "core.cli", "demo", "--size", size.name, "--seed", str(args.seed)],
+        subprocess.run([sys.executable, "-m", "core.cli", "demo", "--size", size.name, "--seed", str(seed)],
                        env={**os.environ, "OYNA_HOME": str(home)}, check=True, stdout=subprocess.DEVNULL)
         url = server.start(home / "pgdata")
         engine = make_engine(url)
@@ -46,9 +35,6 @@ def main() -> None:
         total = time.perf_counter() - t0
         truth = evaluate_against_truth(engine, load_bundle(settings.models_dir, result.version)["churn"])
         engine.dispose()
-    finally:
-        server.stop(home / "pgdata")
-        shutil.rmtree(home, ignore_errors=True)
 
     print(f"tier {size.name}: {result.row_counts['customers']:,} customers scored, "
           f"{result.row_counts['bookings']:,} bookings\n")
