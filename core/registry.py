@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.db import query_df
+from core.db import load_sql, query_df
 
 RETRAIN_LOCK = 7_351_002
 KEEP_SCORED_VERSIONS = 6  # older versions keep their files and metrics, not their scores
@@ -92,18 +92,18 @@ def activate(engine: Engine, *, version: str) -> None:
                               {"v": version}).scalar()
         if not scored:
             raise UnknownVersion(f"version {version} has no customer scores left; retrain instead")
-        conn.execute(sa.text("update model_versions set status = 'retired' where status = 'active'"))
-        conn.execute(sa.text("update model_versions set status = 'active', activated_at = now() where version = :v"),
-                     {"v": version})
+        make_active(conn, version)
+
+
+def make_active(conn: sa.Connection, version: str) -> None:
+    """Within the caller's transaction: retire the active version, then activate `version`."""
+    conn.execute(sa.text(load_sql("model_retire_active")))
+    conn.execute(sa.text(load_sql("model_set_active")), {"version": version})
 
 
 def prune_scores(conn: sa.Connection) -> None:
     """Drop scores of all but the newest versions (the active one always keeps them)."""
-    conn.execute(sa.text("""
-        delete from customer_scores where version in (
-            select version from model_versions
-            where status <> 'active'
-            order by trained_at desc offset :keep)"""), {"keep": KEEP_SCORED_VERSIONS})
+    conn.execute(sa.text(load_sql("customer_scores_prune")), {"keep": KEEP_SCORED_VERSIONS})
 
 
 @contextmanager

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from core import registry
 from core.churn import train_churn
 from core.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
-from core.db import copy_frame, query_df
-from core.features import churn_labels, customer_features
+from core.db import copy_frame, load_sql, query_df
+from core.features import customer_features
 from core.forecast import MIN_DAYS, backtest, forecast
 from core.recommend import recommend
 from core.refresh import refresh_if_stale
@@ -83,9 +83,8 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     churn = train_churn(engine, data_end=data_end, horizon_days=horizon, random_state=random_state)
     t = step(0.45, "trained the churn model", t)
 
-    held_out = churn.evaluation_cutoff
-    held_out_features = churn.evaluation_features
-    clv_metrics = _evaluate_clv(engine, held_out_features, cutoff=held_out, data_end=data_end)
+    clv_metrics = _evaluate_clv(engine, churn.evaluation_features, cutoff=churn.evaluation_cutoff,
+                                data_end=data_end)
     t = step(0.55, "evaluated lifetime value", t)
 
     features = customer_features(engine, cutoff=data_end)
@@ -98,7 +97,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     version = registry.new_version()
     metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
                "churn_horizon_days": horizon}
-    gate_ok, reason = _not_worse(engine, settings, churn, held_out_features, cutoff=held_out, horizon=horizon)
+    gate_ok, reason = _not_worse(engine, settings, churn)
     activate = force or gate_ok
     reason = "forced" if force and not gate_ok else reason
     row_counts = {"customers": int(len(scores)), "training_rows": int(churn.row_counts.get("train", 0)),
@@ -114,28 +113,22 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = step(0.93, "saved the model files", t)
 
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "insert into model_versions (version, status, trained_by, data_start, data_end, row_counts, metrics, "
-            "library_versions, files, notes) values (:v, :s, :by, :ds, :de, cast(:rc as jsonb), "
-            "cast(:m as jsonb), cast(:lib as jsonb), cast(:f as jsonb), :n)"),
-            {"v": version, "s": "candidate" if activate else "rejected", "by": trained_by,
-             "ds": window.data_start, "de": data_end, "rc": json.dumps(row_counts),
-             "m": json.dumps(metrics, default=float), "lib": json.dumps(registry.library_versions()),
-             "f": json.dumps(files), "n": reason})
+        conn.execute(sa.text(load_sql("model_version_insert")), {
+            "version": version, "status": "candidate" if activate else "rejected", "trained_by": trained_by,
+            "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
+            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(registry.library_versions()),
+            "files": json.dumps(files), "notes": reason})
         raw = conn.connection.driver_connection
         copy_frame(raw, "customer_scores", scores.assign(version=version))
         copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
         if activate:
-            conn.execute(sa.text("update model_versions set status = 'retired' where status = 'active'"))
-            conn.execute(sa.text(
-                "update model_versions set status = 'active', activated_at = now() where version = :v"),
-                {"v": version})
+            registry.make_active(conn, version)
         registry.prune_scores(conn)
     step(1.0, "done" if activate else "done; the new version was not activated", t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 
 
-def _not_worse(engine, settings, churn, x: pd.DataFrame, *, cutoff: datetime, horizon: int) -> tuple[bool, str]:
+def _not_worse(engine, settings, churn) -> tuple[bool, str]:
     """Compare with the active version's churn model on the same held-out customers."""
     active = registry.active_version(engine)
     if active is None:
@@ -146,14 +139,12 @@ def _not_worse(engine, settings, churn, x: pd.DataFrame, *, cutoff: datetime, ho
         return True, f"the active version's files are unusable ({exc}); replaced"
     from sklearn.metrics import roc_auc_score
 
-    y = churn_labels(engine, cutoff=cutoff, horizon_days=horizon).reindex(x.index).fillna(0)
-    if y.nunique() < 2:
-        return True, "held-out labels have one class; no comparison possible"
+    x, y = churn.evaluation_features, churn.evaluation_labels
     try:
         old_auc = roc_auc_score(y, old.predict_proba(x)[:, 1])
     except (ValueError, KeyError) as exc:
         return True, f"the active model cannot score today's features ({exc}); replaced"
-    new_auc = roc_auc_score(y, churn.model.predict_proba(x)[:, 1])
+    new_auc = churn.metrics["roc_auc"]  # held out: the model trained before the evaluation cutoff
     verdict = new_auc >= old_auc - NOT_WORSE_MARGIN
     return verdict, (f"churn ROC AUC {new_auc:.3f} vs active {active} {old_auc:.3f} on the same held-out customers"
                      + ("" if verdict else ": worse, kept the active version"))

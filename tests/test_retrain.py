@@ -108,3 +108,13 @@ def test_second_version_and_rollback(engine, settings, trained):
     with pytest.raises(registry.UnknownVersion):
         registry.activate(engine, version="v-nope")
     assert registry.active_version(engine) == first
+
+
+def test_a_worse_version_is_saved_but_not_activated(engine, settings, trained, monkeypatch):
+    active = registry.active_version(engine)
+    monkeypatch.setattr("core.retrain.NOT_WORSE_MARGIN", -1.0)  # demand an impossible improvement
+    result = retrain(engine, settings, trained_by="test")
+    assert not result.activated and "worse" in result.reason
+    assert registry.active_version(engine) == active
+    status = _rows(engine, "select status from model_versions where version = :v", v=result.version)[0][0]
+    assert status == "rejected"

@@ -1,0 +1,1 @@
+update model_versions set status = 'retired' where status = 'active'

@@ -1,0 +1,1 @@
+update model_versions set status = 'active', activated_at = now() where version = :version
