@@ -23,13 +23,18 @@ def search_query(text: str | None) -> str | None:
 
 def search_customers(engine: Engine, *, viewer: Account | Role | str, text: str | None = None,
                      club_ids: Sequence[int] = (), segments: Sequence[str] = (),
-                     min_risk: float = 0, max_risk: float = 100, limit: int = 500) -> pd.DataFrame:
+                     min_risk: float = 0, max_risk: float = 100, min_clv: float = 0, max_clv: float | None = None,
+                     limit: int = 500) -> pd.DataFrame:
+    """Scored customers of the active model; `text` searches names and e-mails (prefixes of words)."""
     if not 0 <= min_risk <= max_risk <= 100:
         raise ValueError("churn risk bounds must satisfy 0 <= min <= max <= 100")
+    if min_clv < 0 or (max_clv is not None and max_clv < min_clv):
+        raise ValueError("lifetime value bounds must satisfy 0 <= min <= max")
     if not 1 <= limit <= 50_000:
         raise ValueError("limit must be between 1 and 50,000")
     rows = query_df(engine, "customers_search", tsquery=search_query(text), club_ids=list(club_ids),
-                    segments=list(segments), min_risk=min_risk, max_risk=max_risk, limit=limit)
+                    segments=list(segments), min_risk=min_risk, max_risk=max_risk, min_clv=min_clv,
+                    max_clv=max_clv, limit=limit)
     return mask_contacts(rows, viewer)
 
 

@@ -10,6 +10,7 @@ from core.segments import SEGMENTS, segment_transitions, transition_matrix
 from pages.common import current_account, engine, filters, money, page_guard, plot, style_figure
 
 SEGMENT_ORDER = SEGMENTS
+CLV_CAP = 300_000  # the slider's right end: no upper limit
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -26,9 +27,11 @@ def transitions():
 
 
 @st.cache_data(ttl=120, show_spinner="Searching…")
-def customers(role: str, text: str, club_ids: tuple[int, ...], segments: tuple[str, ...], risk: tuple[int, int]):
+def customers(role: str, text: str, club_ids: tuple[int, ...], segments: tuple[str, ...], risk: tuple[int, int],
+              clv: tuple[int, int]):
     return search_customers(engine(), viewer=role, text=text, club_ids=club_ids, segments=segments,
-                            min_risk=risk[0], max_risk=risk[1], limit=5000)
+                            min_risk=risk[0], max_risk=risk[1], min_clv=clv[0],
+                            max_clv=None if clv[1] >= CLV_CAP else clv[1], limit=5000)
 
 
 def segment_chart(frame):
@@ -86,8 +89,11 @@ with page_guard("customers"):
     a, b = st.columns([3, 2])
     text = a.text_input("Name or e-mail", key="cust_search", placeholder="e.g. Айгерим or gmail")
     segments = b.multiselect("Segments", [s for s in SEGMENT_ORDER if s in set(seg.segment)], key="cust_segments")
-    risk = st.slider("Churn risk", 0, 100, (0, 100), key="cust_risk")
-    table = customers(account.role.value, text.strip(), f.club_ids, tuple(segments), tuple(risk))
+    c, d = st.columns(2)
+    risk = c.slider("Churn risk", 0, 100, (0, 100), key="cust_risk")
+    clv = d.slider("Lifetime value, 12 months, ₸", 0, CLV_CAP, (0, CLV_CAP), step=5_000, key="cust_clv",
+                   help=f"The right end ({CLV_CAP:,} ₸) means no upper limit.".replace(",", " "))
+    table = customers(account.role.value, text.strip(), f.club_ids, tuple(segments), tuple(risk), tuple(clv))
     rfm_slot.container().plotly_chart(rfm_chart(table), width="stretch", key="rfm_chart")
 
     st.caption(f"{len(table):,} customers".replace(",", " ")

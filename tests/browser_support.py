@@ -123,7 +123,8 @@ def sign_in(page, base: str, username: str, password: str, path: str = "", timeo
 def open_page(page, title: str, timeout: float = 30_000) -> None:
     """Go to a page through the sidebar navigation (opening the sidebar on a phone first)."""
     open_sidebar(page, timeout)
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click(timeout=timeout)
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    links.filter(has=page.get_by_text(title, exact=True)).first.click(timeout=timeout)
     close_sidebar_on_phone(page)
 
 

@@ -61,6 +61,10 @@ def test_search_and_filters_change_the_list(accounts, scored, app_db):  # noqa: 
     at.slider(key="cust_risk").set_range(90, 100).run()
     risky = at.dataframe[-1].value
     assert len(risky) < everyone and (risky["churn_risk"] >= 90).all()
+    at.slider(key="cust_risk").set_range(0, 100).run()
+    at.slider(key="cust_clv").set_range(50_000, 300_000).run()
+    valuable = at.dataframe[-1].value
+    assert 0 < len(valuable) < everyone and (valuable["clv_12m"] >= 50_000).all()
 
 
 def test_customer_page_shows_scores_and_actions(accounts, scored, app_db):  # noqa: F811

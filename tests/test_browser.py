@@ -33,7 +33,8 @@ pytestmark = [
 ]
 
 PASSWORD = "violet-comet-5182"
-PAGES = {"Overview": 1, "Forecast": 1, "Utilization": 2}  # page -> Plotly charts it draws
+# page -> Plotly charts it draws (the Customer page waits for a customer to be picked)
+PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilization": 2, "What-if": 2, "Models": 1}
 LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
 
 
@@ -48,7 +49,7 @@ def accounts(engine, demo):
 
 
 @pytest.fixture(scope="module")
-def server(db_url, accounts):
+def server(db_url, accounts, trained):
     with streamlit_server(db_url) as base:
         yield base
 
@@ -151,3 +152,39 @@ def test_overview_updates_itself(desktop, server, accounts, engine):
     assert page.get_by_text(re.compile(r"Updated (just now|\d+ s ago)")).count() >= 1
     no_exceptions(page)
     screenshot(page, "desktop-overview-after-live-update", whole=False)
+
+
+def test_retrain_from_the_models_page(desktop, server, accounts, engine):
+    before = set(_versions(engine))
+    sign_in(desktop, server, accounts["manager"].username, PASSWORD)
+    open_page(desktop, "Models")
+    desktop.get_by_role("button", name="Retrain now").click()
+    desktop.get_by_text(re.compile(r"Version v\d{8}-\d{6} (is now active|was saved)")).wait_for(timeout=180_000)
+    new = set(_versions(engine)) - before
+    assert len(new) == 1
+    desktop.get_by_role("button", name="Show the new version").click()
+    desktop.get_by_text(new.pop()).first.wait_for(timeout=30_000)
+    no_exceptions(desktop)
+    screenshot(desktop, "desktop-manager-models-after-retrain")
+
+
+def test_save_a_scenario_and_find_it_again(desktop, server, accounts):
+    name = f"Evening +10% {uuid.uuid4().hex[:6]}"
+    sign_in(desktop, server, accounts["analyst"].username, PASSWORD)
+    open_page(desktop, "What-if")
+    wait_for_charts(desktop, 2)
+    desktop.get_by_role("textbox", name="Name").fill(name)
+    desktop.get_by_role("button", name="Save").click()
+    desktop.get_by_text(f"Saved “{name}”.").wait_for(timeout=60_000)
+    open_page(desktop, "Overview")
+    open_page(desktop, "What-if")  # found again after leaving the page
+    desktop.get_by_text(name).first.wait_for(timeout=60_000)
+    no_exceptions(desktop)
+    screenshot(desktop, "desktop-analyst-what-if-saved")
+
+
+def _versions(engine) -> list[str]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("select version from model_versions")).scalars())

@@ -23,6 +23,8 @@ where s.version = active_model_version()
   and (cardinality(cast(:club_ids as int[])) = 0 or s.club_id = any(cast(:club_ids as int[])))
   and (cardinality(cast(:segments as text[])) = 0 or s.segment = any(cast(:segments as text[])))
   and s.churn_risk between :min_risk and :max_risk
+  and s.clv_12m >= :min_clv
+  and (cast(:max_clv as numeric) is null or s.clv_12m <= :max_clv)
   and (cast(:tsquery as text) is null
        or to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, '')) @@ to_tsquery('russian', :tsquery))
 order by s.churn_risk desc, s.clv_12m desc
