@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -39,7 +40,7 @@ def library_versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    return {"python": ".".join(map(str, __import__("sys").version_info[:3])), "numpy": numpy.__version__,
+    return {"python": ".".join(map(str, sys.version_info[:3])), "numpy": numpy.__version__,
             "pandas": pd.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
             "joblib": joblib.__version__}
 

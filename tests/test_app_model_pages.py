@@ -12,7 +12,7 @@ PAGES = {"customers": "pages/customers.py", "customer": "pages/customer.py", "mo
 
 
 @pytest.fixture(scope="module")
-def scored(app_db, trained):
+def scored(app_db, trained):  # noqa: F811
     return trained[0]
 
 

@@ -1,7 +1,6 @@
 """Retraining end to end on tier-S data: registry, files, scores, SQL functions, locking, rollback."""
 
 import json
-import threading
 
 import pytest
 import sqlalchemy as sa
