@@ -159,6 +159,7 @@ risk_counts as (
     from customer_scores s
     join compared_versions v using (version)
     join high_value_line h using (version)
+    where s.recency_days <= 90  -- customers who can still be won back, not long-lapsed ones
 )
 select 'revenue_today', 'revenue', r.value, round(f.yhat, 0),
        greatest(0, 100 - coalesce(q.smape, 100)),

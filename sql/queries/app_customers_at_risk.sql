@@ -1,4 +1,4 @@
--- Customers at risk (churn risk 70% or more) per home club, under the active model version and the
+-- Customers at risk (churn risk 70% or more, seen in the last 90 days) per home club, under the active model version and the
 -- one before it; "high value" is the top 20% by predicted 12-month value within each version. A
 -- customer's home club is the one they booked most over the last year (ties: the lowest club id).
 with
@@ -42,5 +42,6 @@ from customer_scores s
 join versions v using (version)
 join high_value_line hv using (version)
 join home_club hc using (user_id)
+where s.recency_days <= 90  -- customers who can still be won back, as ai_dashboard_summary() counts them
 group by hc.club_id
 order by hc.club_id
