@@ -73,7 +73,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = time.perf_counter()
     progress(0.02, "refreshing the analytics views")
     refresh_if_stale(engine)
-    window = query_df(engine, "data_window").iloc[0]
+    window = query_df(engine, "analytics_data_end").iloc[0]
     if pd.isna(window.data_end):
         raise ValueError("there are no bookings to learn from yet")
     data_end = pd.Timestamp(window.data_end).to_pydatetime()
@@ -95,6 +95,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = step(0.88, "forecast revenue", t)
 
     version = registry.new_version()
+    libraries = registry.library_versions()
     metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
                "churn_horizon_days": horizon}
     gate_ok, reason = _not_worse(engine, settings, churn)
@@ -105,7 +106,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
                   "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
     metadata = {"version": version, "trained_at": datetime.now().astimezone().isoformat(),
                 "trained_by": trained_by, "data_window": {"start": str(window.data_start), "end": str(data_end)},
-                "row_counts": row_counts, "metrics": metrics, "library_versions": registry.library_versions(),
+                "row_counts": row_counts, "metrics": metrics, "library_versions": libraries,
                 "feature_importance": churn.metrics.get("feature_importance")}
     files = registry.save_bundle(settings.models_dir, version,
                                  {"churn": churn.model, **clv_models, "features": list(churn.model.feature_names_)},
@@ -116,7 +117,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
         conn.execute(sa.text(load_sql("model_version_insert")), {
             "version": version, "status": "candidate" if activate else "rejected", "trained_by": trained_by,
             "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
-            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(registry.library_versions()),
+            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(libraries),
             "files": json.dumps(files), "notes": reason})
         raw = conn.connection.driver_connection
         copy_frame(raw, "customer_scores", scores.assign(version=version))
@@ -250,11 +251,11 @@ def next_visit_dates(features: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndar
 
 def _forecasts(engine: Engine) -> tuple[pd.DataFrame, dict]:
     """A 90-day forecast for each club and the chain (club 0), with backtest metrics."""
-    daily = query_df(engine, "revenue_daily_by_club")
+    daily = query_df(engine, "app_daily_revenue")  # complete local days, the same numbers the pages chart
     if daily.empty:
         return pd.DataFrame(columns=["club_id", "day", "yhat", "lo_80", "hi_80", "lo_95", "hi_95"]), {}
-    daily["report_date"] = pd.to_datetime(daily["report_date"])
-    wide = daily.pivot_table(index="report_date", columns="club_id", values="total_revenue", aggfunc="sum")
+    daily["day"] = pd.to_datetime(daily["day"])
+    wide = daily.pivot_table(index="day", columns="club_id", values="revenue", aggfunc="sum")
     series = {0: wide.sum(axis=1, min_count=1)} | {int(k): wide[k].dropna() for k in wide.columns}
     frames, per_club = [], {}
     for club_id, history in series.items():

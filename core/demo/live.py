@@ -51,7 +51,7 @@ class LiveFeed:
         execute(self.engine, "live_finish_bookings", now=now)
         added = 0
         for club in self.rates.itertuples():
-            local = now.astimezone(_tz(club.timezone))
+            local = now.astimezone(ZoneInfo(club.timezone))
             rate = club.per_hour[local.weekday() * 24 + local.hour] if club.per_hour else 0.0
             rate = max(rate, QUIET_HOUR_RATE) if rate > 0 else 0.0  # an open club is never silent
             for _ in range(self._rng.poisson(rate * self.speedup * self.interval / 3600)):
@@ -97,7 +97,3 @@ class LiveFeed:
                 print(f"live feed: database unavailable, retrying ({str(exc.orig).strip()[:120]})", flush=True)
             ticks += 1
             stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
-
-
-def _tz(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
