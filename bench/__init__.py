@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core import server
+from core.platform import server
 from core.demo.sizes import DemoSize, get_size
 
 

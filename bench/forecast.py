@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.forecast import backtest, forecast
+from core.forecast.model import backtest, forecast
 
 # (horizon, windows) pairs scored on every synthetic club.
 RUNS = [(7, 8), (30, 4), (90, 2)]
@@ -23,7 +23,7 @@ RUNS = [(7, 8), (30, 4), (90, 2)]
 def _load_generator():
     """The synthetic clubs live in the test module; load it by path (a `tests`
     package installed in site-packages would shadow a plain import)."""
-    path = Path(__file__).resolve().parent.parent / "tests" / "test_forecast.py"
+    path = Path(__file__).resolve().parent.parent / "tests" / "forecast" / "test_forecast.py"
     spec = importlib.util.spec_from_file_location("_forecast_tests", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 
 from bench import peak_mb, scratch_home, size_and_seed
-from core import server
-from core.db import make_engine
+from core.platform import server
+from core.platform.db import make_engine
 from core.demo.load import load
 from core.demo.simulate import simulate
-from core.migrate import migrate
+from core.platform.migrate import migrate
 
 
 def main() -> None:

@@ -13,12 +13,12 @@ import sys
 import time
 
 from bench import peak_mb, scratch_home, size_and_seed
-from core import server
-from core.db import make_engine
-from core.churn import evaluate_against_truth
-from core.registry import load_bundle
-from core.retrain import retrain
-from core.settings import Settings
+from core.platform import server
+from core.platform.db import make_engine
+from core.customers.churn import evaluate_against_truth
+from core.models.registry import load_bundle
+from core.models.training import retrain
+from core.platform.settings import Settings
 
 
 def main() -> None:

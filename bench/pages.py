@@ -31,20 +31,20 @@ WARM_TARGET, CHART_TARGET = 0.5, 2.0
 
 
 def _browser_support():
-    """tests/browser_support.py by path (a `tests` package in site-packages could shadow it)."""
-    spec = importlib.util.spec_from_file_location("_browser_support", ROOT / "tests" / "browser_support.py")
+    """tests/browser/support.py by path (a `tests` package in site-packages could shadow it)."""
+    spec = importlib.util.spec_from_file_location("_browser_support", ROOT / "tests" / "browser" / "support.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def prepare(size_name: str, seed: int, home: Path) -> str:
-    from core import server
-    from core.db import make_engine
+    from core.platform import server
+    from core.platform.db import make_engine
     from core.demo.load import load
     from core.demo.simulate import simulate
     from core.demo.sizes import get_size
-    from core.migrate import migrate
+    from core.platform.migrate import migrate
 
     url = server.start(home / "pgdata")
     engine = make_engine(url)
@@ -59,9 +59,9 @@ def prepare(size_name: str, seed: int, home: Path) -> str:
 
 def refresh_views(engine) -> None:
     try:
-        from core.refresh import refresh
+        from core.platform.refresh import refresh
     except ImportError:
-        print("core.refresh is not there: the pages read the tables", flush=True)
+        print("core.platform.refresh is not there: the pages read the tables", flush=True)
         return
     t0 = time.perf_counter()
     refresh(engine, concurrently=False)
@@ -69,8 +69,8 @@ def refresh_views(engine) -> None:
 
 
 def ensure_account(url: str):
-    from core import auth
-    from core.db import make_engine
+    from core.accounts import auth
+    from core.platform.db import make_engine
 
     engine = make_engine(url)
     try:
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
     args = parser.parse_args()
 
-    from core import server
+    from core.platform import server
 
     home = None
     if args.database_url:

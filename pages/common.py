@@ -26,9 +26,9 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import auth
-from core.db import DatabaseUnavailable, get_engine, query_df
-from core.settings import load_settings
+from core.accounts import auth
+from core.platform.db import DatabaseUnavailable, get_engine, query_df
+from core.platform.settings import load_settings
 
 logger = logging.getLogger("oyna.pages")
 
@@ -221,7 +221,7 @@ class Filters:
 
 def clubs() -> pd.DataFrame:
     """Every club with its local today, opening hours, seats and halls (cached 5 minutes)."""
-    return run_query("app_clubs", ttl=300)
+    return run_query("platform/clubs", ttl=300)
 
 
 def club_names() -> dict[int, str]:
@@ -288,7 +288,7 @@ def _date_range(picked: Any, default: tuple[date, date]) -> tuple[date, date]:
 @st.cache_data(ttl=60, show_spinner=False)
 def _views_refreshed() -> datetime | None:
     try:
-        from core.refresh import last_refreshed
+        from core.platform.refresh import last_refreshed
     except ImportError:
         return None
     try:
@@ -323,7 +323,7 @@ def _freshness(side: Any) -> None:
                      else "Analytics views: not refreshed yet (pages read the tables)")
     except Exception:  # noqa: BLE001 - freshness is informative only
         logger.debug("view freshness unavailable", exc_info=True)
-    model = optional_query("app_model_age", ttl=60)
+    model = optional_query("models/active_model", ttl=60)
     if model is not None:
         if model.empty:
             lines.append("Models: none active yet")
@@ -339,9 +339,9 @@ def _freshness(side: Any) -> None:
 
 def daily_revenue_by_club() -> pd.DataFrame:
     """Revenue per club and complete local day (day, club_id, revenue), from the view when it exists."""
-    frame = optional_query("app_daily_revenue", ttl=600)
+    frame = optional_query("forecast/daily_revenue", ttl=600)
     if frame is None:
-        frame = run_query("app_daily_revenue_raw", ttl=600)
+        frame = run_query("forecast/daily_revenue_raw", ttl=600)
     return frame
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.customers import customer_history, customer_profile, search_customers
+from core.customers.service import customer_history, customer_profile, search_customers
 from pages.common import current_account, engine, filters, money, page_guard, plot, style_figure
 
 

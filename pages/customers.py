@@ -5,8 +5,8 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from core.customers import search_customers, segment_overview
-from core.segments import SEGMENTS, segment_transitions, transition_matrix
+from core.customers.service import search_customers, segment_overview
+from core.customers.segments import SEGMENTS, segment_transitions, transition_matrix
 from pages.common import current_account, engine, filters, money, page_guard, plot, style_figure
 
 SEGMENT_ORDER = SEGMENTS

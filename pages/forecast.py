@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.forecast import MIN_DAYS, Backtest, backtest, forecast
+from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
 from pages.common import (
     card_columns,
     club_names,

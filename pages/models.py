@@ -6,10 +6,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.auth import can
-from core.model_ops import RetrainJob, activate_version
-from core.registry import RetrainBusy, list_versions, retrain_running
-from core.settings import load_settings
+from core.accounts.auth import can
+from core.models.jobs import RetrainJob, activate_version
+from core.models.registry import RetrainBusy, list_versions, retrain_running
+from core.platform.settings import load_settings
 from pages.common import ago, current_account, engine, filters, page_guard, plot, style_figure
 
 JOB_KEY = "retrain_job"

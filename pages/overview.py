@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import kpi
-from core.forecast import MIN_DAYS, backtest, forecast
+from core.overview import kpis as kpi
+from core.forecast.model import MIN_DAYS, backtest, forecast
 from pages.common import (
     Filters,
     ago,
@@ -70,12 +70,12 @@ def today_forecast(club_ids: tuple[int, ...]) -> kpi.Forecast | None:
 
 
 def risk_counts(club_ids: tuple[int, ...]) -> kpi.RiskCounts | None:
-    frame = optional_query("app_customers_at_risk", ttl=600)
+    frame = optional_query("overview/customers_at_risk", ttl=600)
     if frame is None or frame.empty:
         return None
     chosen = frame[frame.club_id.isin(club_ids)]
     previous = bool(frame.has_previous.any())
-    model = optional_query("app_model_age", ttl=60)
+    model = optional_query("models/active_model", ttl=60)
     auc = None if model is None or model.empty or pd.isna(model.churn_auc.iloc[0]) else float(model.churn_auc.iloc[0])
     return kpi.RiskCounts(
         at_risk_now=int(chosen.at_risk_now.sum()),
@@ -174,7 +174,7 @@ def render_live(f: Filters, all_selected: bool) -> None:
     # query and the (long-cached) forecast, so it is drawn before the slower chain-wide summary.
     status, cards_area, alerts_area, chart_area = st.container(), st.container(), st.container(), st.container()
 
-    live = run_query("live_kpi_clubs", ttl=LIVE_TTL, silent_hours=kpi.SILENT_HOURS)
+    live = run_query("overview/live_kpis", ttl=LIVE_TTL, silent_hours=kpi.SILENT_HOURS)
     totals = kpi.totals(live, f.club_ids)
     fc = today_forecast(f.club_ids)
     cards = kpi.build_kpis(totals, fc)
@@ -198,7 +198,7 @@ def render_live(f: Filters, all_selected: bool) -> None:
     risk = risk_counts(f.club_ids)
     cards = kpi.build_kpis(totals, fc, risk)
     if all_selected:
-        summary = optional_query("app_dashboard_summary", ttl=LIVE_TTL)
+        summary = optional_query("overview/dashboard_summary", ttl=LIVE_TTL)
         if summary is not None:
             cards = kpi.apply_summary(cards, summary)
     with cards_area:

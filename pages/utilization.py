@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import utilization as util
+from core.utilization import rules as util
 from pages.common import card_columns, club_names, filters, page_guard, plot, run_query, style_figure
 
 TTL = 900  # the grid reads weeks of bookings; a quarter of an hour is fresh enough
@@ -23,8 +23,8 @@ KIND_TITLES = {
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
 def suggestions_for(start, end, club_ids: tuple[int, ...]) -> list[util.Suggestion]:
     """The suggestion rules on the chosen clubs and dates (cached: they group every hall's grid)."""
-    hourly = run_query("app_hourly_utilization", ttl=TTL, start_day=start, end_day=end)
-    seats = run_query("app_seat_use", ttl=TTL, start_day=start, end_day=end)
+    hourly = run_query("utilization/hourly", ttl=TTL, start_day=start, end_day=end)
+    seats = run_query("utilization/seat_use", ttl=TTL, start_day=start, end_day=end)
     return util.suggestions(hourly[hourly.club_id.isin(club_ids)], seats[seats.club_id.isin(club_ids)],
                             club_names())
 
@@ -83,7 +83,7 @@ st.title("Utilization", anchor=False)
 with page_guard("utilization"):
     f = filters()
     names = club_names()
-    hourly = run_query("app_hourly_utilization", ttl=TTL, start_day=f.start, end_day=f.end)
+    hourly = run_query("utilization/hourly", ttl=TTL, start_day=f.start, end_day=f.end)
     hourly = hourly[hourly.club_id.isin(f.club_ids)]
     if hourly.empty:
         st.info("No opening hours in these dates for the chosen clubs.")
@@ -124,7 +124,7 @@ with page_guard("utilization"):
                                                          for s in emptiest))
 
     st.subheader("Seats", anchor=False)
-    seats = run_query("app_seat_use", ttl=TTL, start_day=f.start, end_day=f.end)  # after the grid is drawn
+    seats = run_query("utilization/seat_use", ttl=TTL, start_day=f.start, end_day=f.end)  # after the grid is drawn
     seats = seats[seats.club_id.isin(f.club_ids)]
     club_seats = seats[seats.club_id == club_id]
     if hall_id is not None:

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import scenarios as sc
+from core.whatif import scenarios as sc
 from pages.common import current_account, engine, filters, money, page_guard, plot, style_figure
 
 WEEKS = (8, 12)

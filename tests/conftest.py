@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import server
-from core.db import make_engine
+from core.platform import server
+from core.platform.db import make_engine
 from core.demo.load import load
 from core.demo.simulate import simulate
 from core.demo.sizes import get_size
-from core.migrate import migrate
+from core.platform.migrate import migrate
 
 DEMO_SEED = 11
 DEMO_END = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -67,7 +67,7 @@ def cli_env(oyna_home: Path, db_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def model_settings(db_url, oyna_home, tmp_path_factory):
-    from core.settings import Settings
+    from core.platform.settings import Settings
 
     return Settings(database_url=db_url, home=oyna_home, models_dir=tmp_path_factory.mktemp("models"))
 
@@ -75,7 +75,7 @@ def model_settings(db_url, oyna_home, tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained(engine, demo, model_settings):
     """One retrain of every model on the tier-S data, shared by the session: (result, progress steps)."""
-    from core.retrain import retrain
+    from core.models.training import retrain
 
     steps = []
     result = retrain(engine, model_settings, trained_by="test", progress=lambda f, m: steps.append((f, m)))

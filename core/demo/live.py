@@ -12,7 +12,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.db import execute, load_sql, query_df
+from core.platform.db import execute, load_sql, query_df
 from core.demo.simulate import BAND_FACTOR, METHOD_SHARE, METHODS
 from core.demo.names import make_people
 
@@ -37,10 +37,10 @@ class LiveFeed:
         self._rng = np.random.default_rng(self.seed)
 
     def _refresh(self, now: datetime) -> None:
-        self.rates = query_df(self.engine, "live_hourly_rates")
-        self.halls = query_df(self.engine, "live_hall_mix")
-        self.regulars = query_df(self.engine, "live_regulars")
-        execute(self.engine, "ensure_audit_partitions_now")
+        self.rates = query_df(self.engine, "demo/live_hourly_rates")
+        self.halls = query_df(self.engine, "demo/live_hall_mix")
+        self.regulars = query_df(self.engine, "demo/live_regulars")
+        execute(self.engine, "platform/audit_partitions_now")
         self._loaded_at = now
 
     def tick(self, now: datetime | None = None) -> int:
@@ -48,7 +48,7 @@ class LiveFeed:
         now = now or datetime.now(timezone.utc)
         if self._loaded_at is None or now - self._loaded_at > REFRESH_EVERY:
             self._refresh(now)
-        execute(self.engine, "live_finish_bookings", now=now)
+        execute(self.engine, "demo/live_finish_bookings", now=now)
         added = 0
         for club in self.rates.itertuples():
             local = now.astimezone(ZoneInfo(club.timezone))
@@ -69,7 +69,7 @@ class LiveFeed:
         price = round(float(hall.hourly_price) * hours * BAND_FACTOR[local.hour] / 10) * 10
         with self.engine.begin() as conn:
             user_id = self._customer(conn, club_id)
-            row = conn.execute(sa.text(load_sql("live_insert_booking")), {
+            row = conn.execute(sa.text(load_sql("demo/live_insert_booking")), {
                 "user_id": user_id, "hall_id": int(hall.hall_id), "start_time": now,
                 "end_time": now + timedelta(hours=hours), "price": price,
                 "method": str(METHODS[rng.choice(4, p=METHOD_SHARE)]),
@@ -81,7 +81,7 @@ class LiveFeed:
         if regulars.empty or self._rng.random() < NEW_CUSTOMER_SHARE:
             names, emails, phones = make_people(1, self._rng)
             email = emails[0].replace("@", f".{int(time.time() * 1000) % 10**9}@")
-            return conn.execute(sa.text(load_sql("live_new_customer")),
+            return conn.execute(sa.text(load_sql("demo/live_new_customer")),
                                 {"full_name": names[0], "email": email, "phone": phones[0]}).scalar_one()
         weights = regulars.visits.to_numpy(float)
         return int(regulars.user_id.iloc[self._rng.choice(len(regulars), p=weights / weights.sum())])

@@ -10,9 +10,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.db import copy_frame, load_sql
+from core.platform.db import copy_frame, load_sql
 from core.demo.simulate import DemoData
-from core.refresh import refresh
+from core.platform.refresh import refresh
 
 # table -> columns, in load order
 TABLES = {
@@ -75,7 +75,7 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
                 raw.execute(statement)
             raw.execute("alter table bookings enable trigger bookings_no_overlap")
             timings["indexes"] = time.perf_counter() - t0
-            overlaps = raw.execute(load_sql("dq_seat_overlaps")).fetchall()
+            overlaps = raw.execute(load_sql("data/seat_overlaps")).fetchall()
             if overlaps:
                 raise DemoLoadError(f"{len(overlaps)} double-booked seats in the generated data")
             for table in TABLES:

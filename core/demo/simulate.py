@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from core.calendar import public_holidays, school_break_days
+from core.platform.calendar import public_holidays, school_break_days
 from core.demo.chain import HALL_TYPE_ORDER, Chain, make_chain
 from core.demo.names import make_people
 from core.demo.sizes import DemoSize

@@ -1,0 +1,5 @@
+"""The `oyna` command."""
+
+from core.cli.main import main
+
+__all__ = ["main"]

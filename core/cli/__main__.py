@@ -1,0 +1,7 @@
+"""`python -m core.cli`: the `oyna` command."""
+
+import sys
+
+from core.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""Model versions: files in `models/`, rows in `model_versions`, atomic activation."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import joblib
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.platform.db import load_sql, query_df
+
+RETRAIN_LOCK = 7_351_002
+KEEP_SCORED_VERSIONS = 6  # older versions keep their files and metrics, not their scores
+
+
+class RetrainBusy(RuntimeError):
+    """Another retrain holds the lock."""
+
+
+class UnknownVersion(ValueError):
+    pass
+
+
+def new_version(now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return now.strftime("v%Y%m%d-%H%M%S")
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+    import scipy
+    import sklearn
+
+    return {"python": ".".join(map(str, sys.version_info[:3])), "numpy": numpy.__version__,
+            "pandas": pd.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
+            "joblib": joblib.__version__}
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_bundle(models_dir: Path, version: str, bundle: dict[str, Any], metadata: dict[str, Any]) -> list[str]:
+    """Write `<version>.joblib` and `<version>.json` beside it, each replaced atomically."""
+    model_path = Path(models_dir) / f"{version}.joblib"
+    meta_path = model_path.with_suffix(".json")
+    _atomic_write(model_path, lambda tmp: joblib.dump(bundle, tmp, compress=3))
+    _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(metadata, indent=2, default=str)))
+    return [model_path.name, meta_path.name]
+
+
+def load_bundle(models_dir: Path, version: str) -> dict[str, Any]:
+    path = Path(models_dir) / f"{version}.joblib"
+    if not path.exists():
+        raise UnknownVersion(f"no model file for version {version} in {models_dir}")
+    return joblib.load(path)
+
+
+def list_versions(engine: Engine) -> pd.DataFrame:
+    return query_df(engine, "models/versions")
+
+
+def active_version(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select active_model_version()")).scalar()
+
+
+def activate(engine: Engine, *, version: str) -> None:
+    """Make `version` the active one, in one transaction; the old one becomes retired."""
+    with engine.begin() as conn:
+        status = conn.execute(sa.text("select status from model_versions where version = :v for update"),
+                              {"v": version}).scalar()
+        if status is None:
+            raise UnknownVersion(f"there is no model version {version!r}")
+        scored = conn.execute(sa.text("select exists (select 1 from customer_scores where version = :v)"),
+                              {"v": version}).scalar()
+        if not scored:
+            raise UnknownVersion(f"version {version} has no customer scores left; retrain instead")
+        make_active(conn, version)
+
+
+def make_active(conn: sa.Connection, version: str) -> None:
+    """Within the caller's transaction: retire the active version, then activate `version`."""
+    conn.execute(sa.text(load_sql("models/retire_active")))
+    conn.execute(sa.text(load_sql("models/set_active")), {"version": version})
+
+
+def prune_scores(conn: sa.Connection) -> None:
+    """Drop scores of all but the newest versions (the active one always keeps them)."""
+    conn.execute(sa.text(load_sql("models/prune_scores")), {"keep": KEEP_SCORED_VERSIONS})
+
+
+@contextmanager
+def retrain_lock(engine: Engine) -> Iterator[None]:
+    """Hold a session advisory lock so that only one retrain runs across all processes."""
+    with engine.connect() as conn:
+        got = conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": RETRAIN_LOCK}).scalar()
+        conn.commit()
+        if not got:
+            raise RetrainBusy("another retrain is already running; try again when it has finished")
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": RETRAIN_LOCK})
+            conn.commit()
+
+
+def retrain_running(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text(
+            "select exists (select 1 from pg_locks where locktype = 'advisory' and objid = :k and granted)"),
+            {"k": RETRAIN_LOCK}).scalar())

@@ -1,0 +1,281 @@
+"""Retrain every model from the database, evaluate it on held-out data, score every customer.
+
+Nothing is visible until the last step: files get a new version name, and the
+registry row, the scores and the forecasts are written in one transaction. A
+failed or killed retrain leaves the active version and its scores untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.models import registry
+from core.customers.churn import train_churn
+from core.customers.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+from core.platform.db import copy_frame, load_sql, query_df
+from core.customers.features import customer_features
+from core.forecast.model import MIN_DAYS, backtest, forecast
+from core.customers.recommend import recommend
+from core.platform.refresh import refresh_if_stale
+from core.customers.segments import segment_customers
+from core.platform.settings import Settings
+
+Progress = Callable[[float, str], None]
+FORECAST_HORIZON = 90
+BACKTEST_HORIZON = 30
+BACKTEST_WINDOWS = 4
+NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
+CROWDED = 0.85            # peak utilization that counts as "near capacity"
+
+
+@dataclass
+class RetrainResult:
+    version: str
+    activated: bool
+    reason: str
+    metrics: dict
+    row_counts: dict
+    seconds: float
+    timings: dict = field(default_factory=dict)
+
+
+def _quiet(fraction: float, message: str) -> None:
+    pass
+
+
+def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_by: str | None = None,
+            progress: Progress = _quiet, random_state: int = 0) -> RetrainResult:
+    """Train, evaluate, save and (if not worse than the active version) activate a new version."""
+    with registry.retrain_lock(engine):
+        return _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
+                        random_state=random_state)
+
+
+def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> RetrainResult:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def step(fraction: float, message: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[message] = round(now - since, 2)
+        progress(fraction, message)
+        return now
+
+    t = time.perf_counter()
+    progress(0.02, "refreshing the analytics views")
+    refresh_if_stale(engine)
+    window = query_df(engine, "platform/data_span").iloc[0]
+    if pd.isna(window.data_end):
+        raise ValueError("there are no bookings to learn from yet")
+    data_end = pd.Timestamp(window.data_end).to_pydatetime()
+    t = step(0.10, "refreshed the analytics views", t)
+
+    horizon = settings.churn_horizon_days
+    churn = train_churn(engine, data_end=data_end, horizon_days=horizon, random_state=random_state)
+    t = step(0.45, "trained the churn model", t)
+
+    clv_metrics = _evaluate_clv(engine, churn.evaluation_features, cutoff=churn.evaluation_cutoff,
+                                data_end=data_end)
+    t = step(0.55, "evaluated lifetime value", t)
+
+    features = customer_features(engine, cutoff=data_end)
+    scores, clv_models = _score(engine, features, churn.model)
+    t = step(0.75, "scored every customer", t)
+
+    forecasts, forecast_metrics = _forecasts(engine)
+    t = step(0.88, "forecast revenue", t)
+
+    version = registry.new_version()
+    libraries = registry.library_versions()
+    metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
+               "churn_horizon_days": horizon}
+    gate_ok, reason = _not_worse(engine, settings, churn)
+    activate = force or gate_ok
+    reason = "forced" if force and not gate_ok else reason
+    row_counts = {"customers": int(len(scores)), "training_rows": int(churn.row_counts.get("train", 0)),
+                  "evaluation_rows": int(churn.row_counts.get("evaluation", 0)),
+                  "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
+    metadata = {"version": version, "trained_at": datetime.now().astimezone().isoformat(),
+                "trained_by": trained_by, "data_window": {"start": str(window.data_start), "end": str(data_end)},
+                "row_counts": row_counts, "metrics": metrics, "library_versions": libraries,
+                "feature_importance": churn.metrics.get("feature_importance")}
+    files = registry.save_bundle(settings.models_dir, version,
+                                 {"churn": churn.model, **clv_models, "features": list(churn.model.feature_names_)},
+                                 metadata)
+    t = step(0.93, "saved the model files", t)
+
+    with engine.begin() as conn:
+        conn.execute(sa.text(load_sql("models/version_insert")), {
+            "version": version, "status": "candidate" if activate else "rejected", "trained_by": trained_by,
+            "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
+            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(libraries),
+            "files": json.dumps(files), "notes": reason})
+        raw = conn.connection.driver_connection
+        copy_frame(raw, "customer_scores", scores.assign(version=version))
+        copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
+        if activate:
+            registry.make_active(conn, version)
+        registry.prune_scores(conn)
+    step(1.0, "done" if activate else "done; the new version was not activated", t)
+    return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
+
+
+def _not_worse(engine, settings, churn) -> tuple[bool, str]:
+    """Compare with the active version's churn model on the same held-out customers."""
+    active = registry.active_version(engine)
+    if active is None:
+        return True, "first version"
+    try:
+        old = registry.load_bundle(settings.models_dir, active)["churn"]
+    except (registry.UnknownVersion, KeyError, OSError, ValueError) as exc:
+        return True, f"the active version's files are unusable ({exc}); replaced"
+    from sklearn.metrics import roc_auc_score
+
+    x, y = churn.evaluation_features, churn.evaluation_labels
+    try:
+        old_auc = roc_auc_score(y, old.predict_proba(x)[:, 1])
+    except (ValueError, KeyError) as exc:
+        return True, f"the active model cannot score today's features ({exc}); replaced"
+    new_auc = churn.metrics["roc_auc"]  # held out: the model trained before the evaluation cutoff
+    verdict = new_auc >= old_auc - NOT_WORSE_MARGIN
+    return verdict, (f"churn ROC AUC {new_auc:.3f} vs active {active} {old_auc:.3f} on the same held-out customers"
+                     + ("" if verdict else ": worse, kept the active version"))
+
+
+def _bg_inputs(features: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """BG/NBD inputs; a repeat customer whose repeat visits brought no money gets the typical spend."""
+    f = features
+    repeat = f["bg_frequency"] > 0
+    paid = repeat & (f["bg_monetary"] > 0)
+    typical = float(f.loc[paid, "bg_monetary"].median()) if paid.any() else 1.0
+    monetary = f["bg_monetary"].where(paid, typical).where(repeat, 0.0)
+    return f["bg_frequency"], f["bg_recency"], f["bg_T"], monetary
+
+
+def _fit_clv(features: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
+    freq, rec, T, money = _bg_inputs(features)
+    bgf = BetaGeoModel().fit(freq, rec, T)
+    repeat = freq > 0
+    ggf = GammaGammaModel().fit(freq[repeat], money[repeat])
+    return bgf, ggf
+
+
+def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:
+    """BG/NBD's expected visits from a held-out cutoff to the data's end against what happened,
+    next to a baseline: each customer's own past rate."""
+    days = (data_end - cutoff).total_seconds() / 86400
+    bgf, _ = _fit_clv(features)
+    freq, rec, T, _ = _bg_inputs(features)
+    actual = query_df(engine, "customers/visit_days_between", start=cutoff, end=data_end) \
+        .set_index("user_id")["visit_days"].reindex(features.index).fillna(0).to_numpy()
+    predicted = bgf.expected_visits(days, freq, rec, T)
+    naive = (freq + 1) / np.maximum(T, 1) * days  # the customer's own historic rate
+    return {
+        "holdout_days": round(days, 1), "customers": int(len(features)),
+        "mae": float(np.mean(np.abs(predicted - actual))),
+        "baseline_rate_mae": float(np.mean(np.abs(naive - actual))),
+        "predicted_total": float(predicted.sum()), "actual_total": float(actual.sum()),
+        "params": {k: float(v) for k, v in bgf.params_.items()},
+    }
+
+
+def _score(engine: Engine, features: pd.DataFrame, churn_model) -> tuple[pd.DataFrame, dict]:
+    bgf, ggf = _fit_clv(features)
+    freq, rec, T, money = _bg_inputs(features)
+    risk = np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100)
+    p_alive = bgf.probability_alive(freq, rec, T)
+    visits30 = bgf.expected_visits(30, freq, rec, T)
+    visits90 = bgf.expected_visits(90, freq, rec, T)
+    clv6 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=6, n_draws=10, random_state=0)
+    clv12 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=12, random_state=0)
+    segments = segment_customers(features)
+
+    out = pd.DataFrame(index=features.index)
+    out["club_id"] = pd.to_numeric(features["fav_club_id"], errors="coerce").astype("Int64")
+    out["segment"] = segments["segment"]
+    out["recency_days"] = features["recency_days"].round(1)
+    out["frequency"] = features["frequency"]
+    out["monetary_total"] = features["monetary_total"].round(2)
+    for col in ("r_score", "f_score", "m_score"):
+        out[col] = segments[col]
+    out["churn_risk"] = risk.round(1)
+    out["probability_alive"] = np.clip(p_alive, 0, 1).round(4)
+    out["expected_visits_30d"] = visits30.round(2)
+    out["expected_visits_90d"] = visits90.round(2)
+    out["clv_6m"] = clv6["clv"].to_numpy().round(2)
+    out["clv_12m"] = clv12["clv"].to_numpy().round(2)
+    out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
+    out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
+    out["upsell_score"] = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(), risk).round(1)
+    out["next_visit_date"] = next_visit_dates(features, bgf, p_alive, risk)
+
+    context = features.assign(fav_club_id=out["club_id"].fillna(0).astype(int), churn_risk=risk, clv_12m=out["clv_12m"], upsell_score=out["upsell_score"],
+                              segment=out["segment"], expected_visits_90d=visits90)
+    crowded = set(map(tuple, query_df(engine, "utilization/crowded_halls", threshold=CROWDED)
+                      [["club_id", "hall_type"]].itertuples(index=False)))
+    out["recommendations"] = [json.dumps(r, ensure_ascii=False) for r in recommend(context, crowded)]
+    out = out.reset_index().rename(columns={"index": "user_id"})
+    return out, {"bgnbd": bgf, "gamma_gamma": ggf}
+
+
+def _percentile(x: np.ndarray) -> np.ndarray:
+    return pd.Series(x).rank(pct=True).to_numpy() if len(x) else x
+
+
+def upsell_score(features: pd.DataFrame, visits90: np.ndarray, spend: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    """0-100: how likely a bigger package lands, from expected visits, spend, low churn risk and a rising trend."""
+    trend = features["trend"].fillna(0).to_numpy(float)
+    score = (0.35 * _percentile(visits90) + 0.25 * _percentile(spend)
+             + 0.25 * (1 - risk / 100) + 0.15 * _percentile(trend))
+    return np.clip(score * 100, 0, 100)
+
+
+def next_visit_dates(features: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray, risk: np.ndarray) -> list:
+    """Expected next visit for customers likely still active: the posterior mean gap 1/lambda from today."""
+    r, alpha = bgf.params_["r"], bgf.params_["alpha"]
+    rate = (r + features["bg_frequency"].to_numpy(float)) / (alpha + features["bg_T"].to_numpy(float))
+    gap = np.clip(np.round(1 / np.maximum(rate, 1e-6)), 1, 365)
+    cutoff = pd.Timestamp.now(tz="UTC").normalize()
+    likely = (p_alive >= 0.3) & (risk < 80)
+    return [(cutoff + pd.Timedelta(days=int(g))).date() if ok else None for g, ok in zip(gap, likely)]
+
+
+def _forecasts(engine: Engine) -> tuple[pd.DataFrame, dict]:
+    """A 90-day forecast for each club and the chain (club 0), with backtest metrics."""
+    daily = query_df(engine, "forecast/daily_revenue")  # complete local days, the same numbers the pages chart
+    if daily.empty:
+        return pd.DataFrame(columns=["club_id", "day", "yhat", "lo_80", "hi_80", "lo_95", "hi_95"]), {}
+    daily["day"] = pd.to_datetime(daily["day"])
+    wide = daily.pivot_table(index="day", columns="club_id", values="revenue", aggfunc="sum")
+    series = {0: wide.sum(axis=1, min_count=1)} | {int(k): wide[k].dropna() for k in wide.columns}
+    frames, per_club = [], {}
+    for club_id, history in series.items():
+        history = history.astype(float)
+        try:
+            fc = forecast(history, FORECAST_HORIZON)
+        except ValueError:
+            continue  # too little history (a club opened recently)
+        frames.append(fc.rename_axis("day").reset_index().assign(club_id=club_id))
+        windows = min(BACKTEST_WINDOWS, (len(history) - MIN_DAYS) // BACKTEST_HORIZON)
+        if windows >= 1:
+            per_club[club_id] = backtest(history, BACKTEST_HORIZON, windows).as_dict()
+    result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    result["day"] = pd.to_datetime(result["day"]).dt.date
+    chain = per_club.get(0, {})
+    pooled = {}
+    if per_club:
+        scores = pd.DataFrame(per_club.values())
+        pooled = {"series": int(len(scores)), "mean_mase": float(scores.mase.mean()),
+                  "mean_baseline_mase": float(scores.baseline_mase.mean()),
+                  "beats_baseline": int((scores.mase < scores.baseline_mase).sum()),
+                  "coverage_80": float(scores.coverage_80.mean()), "coverage_95": float(scores.coverage_95.mean())}
+    return result, {**chain, "all_series": pooled, "clubs": {str(k): v for k, v in per_club.items() if k != 0}}

@@ -1,0 +1,121 @@
+"""Database access: one engine per URL, SQL files loaded by name, bound parameters only."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.platform import server
+from core.platform.settings import PROJECT_ROOT, Settings, load_settings
+
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or the URL is wrong."""
+
+
+def resolve_url(settings: Settings) -> str:
+    """The server's SQLAlchemy URL, starting the embedded server when no URL is set."""
+    if settings.database_url:
+        return _normalise(settings.database_url)
+    try:
+        return server.start(settings.pgdata)
+    except server.ServerError as exc:
+        raise DatabaseUnavailable(str(exc)) from exc
+
+
+def _normalise(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        engine = sa.create_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+    except (sa.exc.ArgumentError, ValueError, ImportError) as exc:
+        raise DatabaseUnavailable(f"the database URL is not valid: {exc}") from exc
+    return engine
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    return make_engine(resolve_url(settings or load_settings()))
+
+
+def check(engine: Engine) -> None:
+    """Raise DatabaseUnavailable with a readable message if the server does not answer."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseUnavailable(f"cannot reach the database: {reason}") from exc
+
+
+@lru_cache(maxsize=None)
+def load_sql(name: str) -> str:
+    """The text of `sql/<domain>/<name>.sql`, named as "domain/name"."""
+    if name.count("/") != 1 or ".." in name:
+        raise FileNotFoundError(f"SQL files are named 'domain/name', got {name!r}")
+    path = (SQL_DIR / name).with_suffix(".sql")
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file named {name!r} in {SQL_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def query_df(engine: Engine, name: str, **params: Any) -> pd.DataFrame:
+    """Run a named query with bound parameters and return a DataFrame."""
+    with engine.connect() as conn:
+        result = conn.execute(sa.text(load_sql(name)), params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def query_rows(engine: Engine, name: str, **params: Any) -> list[sa.Row]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(load_sql(name)), params))
+
+
+def execute(engine: Engine, name: str, **params: Any) -> int:
+    """Run a named statement in its own transaction; returns the row count."""
+    with engine.begin() as conn:
+        return conn.execute(sa.text(load_sql(name)), params).rowcount
+
+
+def sql_files(folder: str) -> list[Path]:
+    return sorted((SQL_DIR / folder).glob("*.sql"))
+
+
+def script(conn: sa.Connection, text: str) -> None:
+    """Run a multi-statement SQL script (no parameters) on an open connection."""
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(text)
+
+
+def copy_frame(raw, table: str, frame: pd.DataFrame, *, chunk_rows: int = 200_000,
+               progress: Callable[[str], None] | None = None) -> None:
+    """COPY a DataFrame into `table` (its columns by name) on a raw psycopg connection."""
+    columns = ", ".join(frame.columns)
+    total = len(frame)
+    with raw.cursor() as cur:
+        with cur.copy(f"copy {table} ({columns}) from stdin with (format csv)") as copy:
+            for start in range(0, max(total, 1), chunk_rows):
+                buffer = io.StringIO()
+                frame.iloc[start:start + chunk_rows].to_csv(buffer, header=False, index=False)
+                copy.write(buffer.getvalue())
+                if progress and total > chunk_rows:
+                    progress(f"  {table}: {min(start + chunk_rows, total):,} / {total:,}")

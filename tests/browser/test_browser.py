@@ -1,0 +1,190 @@
+"""The served app in Debian's Chromium (Playwright): sign-in, every page of mine at desktop and phone
+sizes for both roles, charts drawn, no horizontal scrolling on a phone, and the live overview updating
+itself. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+
+from core.accounts import auth
+from tests.browser.support import (
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    chromium,
+    horizontal_overflow,
+    insert_walk_ins,
+    open_page,
+    screenshot,
+    sign_in,
+    streamlit_server,
+    wait_for_app,
+    wait_for_charts,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed ({CHROMIUM} is missing; "
+                                                     "`apt-get install -y chromium`, as .ci/run does)"),
+]
+
+PASSWORD = "violet-comet-5182"
+# page -> Plotly charts it draws (the Customer page waits for a customer to be picked)
+PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilization": 2, "What-if": 2, "Models": 1}
+LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
+
+
+@pytest.fixture(scope="module")
+def accounts(engine, demo):
+    suffix = uuid.uuid4().hex[:8]
+    made = {role: auth.add_account(engine, username=f"web-{role}-{suffix}", role=role, password=PASSWORD)
+            for role in ("manager", "analyst")}
+    yield made
+    for account in made.values():
+        auth.remove_account(engine, username=account.username)
+
+
+@pytest.fixture(scope="module")
+def server(db_url, accounts, trained):
+    with streamlit_server(db_url) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+def no_exceptions(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def metric_value(page, label: str) -> str:
+    card = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+@pytest.mark.parametrize("role", ["manager", "analyst"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_pages_draw_their_charts(browser, server, accounts, role, size):
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
+    page = context.new_page()
+    try:
+        sign_in(page, server, accounts[role].username, PASSWORD)
+        for title, count in PAGES.items():
+            started = time.monotonic()
+            if title != "Overview":
+                open_page(page, title)
+            page.get_by_role("heading", name=title, exact=True).wait_for(timeout=30_000)
+            wait_for_charts(page, count)
+            wait_for_app(page)
+            seconds = time.monotonic() - started
+            no_exceptions(page)
+            assert page.locator(".js-plotly-plot .main-svg").count() >= count
+            assert seconds < 20, f"{title} took {seconds:.1f} s to draw its charts"
+            if size == "phone":
+                assert horizontal_overflow(page) <= 0, f"{title} scrolls sideways on a phone"
+            screenshot(page, f"{size}-{role}-{title.lower()}")
+    finally:
+        context.close()
+
+
+def test_wrong_password_then_sign_in_and_out(desktop, server, accounts):
+    page = desktop
+    page.goto(server)
+    page.get_by_label("Username").fill(accounts["manager"].username)
+    page.get_by_label("Password", exact=True).fill("not-my-password-7")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Wrong username or password.").wait_for(timeout=20_000)
+    sign_in(page, server, accounts["manager"].username, PASSWORD)
+    page.get_by_role("heading", name="Overview", exact=True).wait_for(timeout=30_000)
+    wait_for_charts(page, 1)
+    wait_for_app(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Username").wait_for(timeout=20_000)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+
+
+def test_a_deep_link_lands_on_its_page_after_signing_in(desktop, server, accounts):
+    page = desktop
+    page.goto(f"{server}/utilization")
+    page.get_by_label("Username").wait_for(timeout=20_000)
+    assert page.locator(".js-plotly-plot").count() == 0
+    page.get_by_label("Username").fill(accounts["analyst"].username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Utilization", exact=True).wait_for(timeout=30_000)
+    wait_for_charts(page, 2)
+    assert page.url.rstrip("/").endswith("/utilization")
+
+
+def test_overview_updates_itself(desktop, server, accounts, engine):
+    page = desktop
+    sign_in(page, server, accounts["manager"].username, PASSWORD)
+    wait_for_charts(page, 1)
+    wait_for_app(page)
+    before = metric_value(page, "Bookings today")
+    added = insert_walk_ins(engine, 4)
+    assert added > 0
+    inserted = time.monotonic()
+    expected = str(int(re.sub(r"\D", "", before)) + added)
+    # No reload, no click: the live section reruns by itself.
+    page.wait_for_function(
+        """([label, expected]) => [...document.querySelectorAll('[data-testid="stMetric"]')]
+            .some(m => m.innerText.includes(label)
+                  && m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/\\D/g, '') === expected)""",
+        arg=["Bookings today", expected], timeout=LIVE_WITHIN * 1000)
+    waited = time.monotonic() - inserted
+    assert waited <= LIVE_WITHIN
+    assert page.get_by_text(re.compile(r"Updated (just now|\d+ s ago)")).count() >= 1
+    no_exceptions(page)
+    screenshot(page, "desktop-overview-after-live-update", whole=False)
+
+
+def test_retrain_from_the_models_page(desktop, server, accounts, engine):
+    before = set(_versions(engine))
+    sign_in(desktop, server, accounts["manager"].username, PASSWORD)
+    open_page(desktop, "Models")
+    desktop.get_by_role("button", name="Retrain now").click()
+    desktop.get_by_text(re.compile(r"Version v\d{8}-\d{6} (is now active|was saved)")).wait_for(timeout=180_000)
+    new = set(_versions(engine)) - before
+    assert len(new) == 1
+    desktop.get_by_role("button", name="Show the new version").click()
+    desktop.get_by_text(new.pop()).first.wait_for(timeout=30_000)
+    no_exceptions(desktop)
+    screenshot(desktop, "desktop-manager-models-after-retrain")
+
+
+def test_save_a_scenario_and_find_it_again(desktop, server, accounts):
+    name = f"Evening +10% {uuid.uuid4().hex[:6]}"
+    sign_in(desktop, server, accounts["analyst"].username, PASSWORD)
+    open_page(desktop, "What-if")
+    wait_for_charts(desktop, 2)
+    desktop.get_by_role("textbox", name="Name").fill(name)
+    desktop.get_by_role("button", name="Save").click()
+    desktop.get_by_text(f"Saved “{name}”.").wait_for(timeout=60_000)
+    open_page(desktop, "Overview")
+    open_page(desktop, "What-if")  # found again after leaving the page
+    desktop.get_by_text(name).first.wait_for(timeout=60_000)
+    no_exceptions(desktop)
+    screenshot(desktop, "desktop-analyst-what-if-saved")
+
+
+def _versions(engine) -> list[str]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("select version from model_versions")).scalars())

@@ -1,0 +1,50 @@
+import pandas as pd
+
+from core.customers.recommend import MAX_ACTIONS, recommend
+
+
+def _customers(**overrides):
+    base = dict(churn_risk=10.0, clv_12m=10_000.0, upsell_score=30.0, segment="Loyal", trend=0.0,
+                avg_session_hours=2.0, visits_90d=5, frequency=6, monetary_avg=2000.0,
+                expected_visits_90d=4.0, fav_club_id=1, fav_hall_type="standard", fav_band="evening",
+                night_share=0.0)
+    rows = [base] * 9 + [{**base, **overrides}]
+    return pd.DataFrame(rows)
+
+
+def codes(actions):
+    return [a["code"] for a in actions]
+
+
+def test_high_risk_valuable_customer_gets_retention_actions():
+    out = recommend(_customers(churn_risk=85.0, clv_12m=90_000.0))[-1]
+    assert {"manager_call", "personal_discount", "exclusive_offer"} <= set(codes(out))
+    call = next(a for a in out if a["code"] == "manager_call")
+    assert "85/100" in call["reason"] and call["expected_value"] > 0
+    assert call["label_ru"] == "Звонок менеджера"
+
+
+def test_low_risk_customer_gets_no_retention_actions():
+    out = recommend(_customers())[-1]
+    assert not {"manager_call", "personal_discount", "comeback_bonus"} & set(codes(out))
+
+
+def test_upsell_and_habits():
+    out = recommend(_customers(upsell_score=90.0, avg_session_hours=4.5, visits_90d=30))[-1]
+    assert {"vip_package", "tournament_package", "long_packages", "loyalty_programme"} <= set(codes(out))
+    night = recommend(_customers(fav_band="night", night_share=0.0))[-1]
+    assert "night_package" in codes(night)
+
+
+def test_offpeak_offer_only_for_crowded_favourite_halls():
+    crowd = {(1, "standard")}
+    assert "offpeak_offer" in codes(recommend(_customers(), crowd)[-1])
+    assert "offpeak_offer" not in codes(recommend(_customers(fav_hall_type="vip"), crowd)[-1])
+
+
+def test_at_most_five_sorted_by_value():
+    out = recommend(_customers(churn_risk=85.0, clv_12m=90_000.0, upsell_score=90.0, avg_session_hours=5.0,
+                               visits_90d=40, fav_band="night"))[-1]
+    assert len(out) == MAX_ACTIONS
+    values = [a["expected_value"] for a in out]
+    assert values == sorted(values, reverse=True)

@@ -1,0 +1,120 @@
+"""Retraining end to end on tier-S data: registry, files, scores, SQL functions, locking, rollback."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from core.models import registry
+from core.models.training import retrain
+from core.platform.settings import Settings
+
+
+@pytest.fixture
+def settings(model_settings) -> Settings:
+    return model_settings
+
+
+def _rows(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).all()
+
+
+def test_first_version_is_active_with_files_and_metadata(engine, settings, trained):
+    result, steps = trained
+    assert result.activated  # later tests may have activated newer versions since
+    assert _rows(engine, "select activated_at from model_versions where version = :v", v=result.version)[0][0]
+    model_file = settings.models_dir / f"{result.version}.joblib"
+    meta = json.loads(model_file.with_suffix(".json").read_text())
+    assert model_file.stat().st_size > 0
+    assert meta["version"] == result.version
+    assert {"scikit-learn", "numpy", "pandas"} <= set(meta["library_versions"])
+    assert meta["data_window"]["end"] and meta["row_counts"]["customers"] > 0
+    assert {"churn", "clv", "forecast"} <= set(meta["metrics"])
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_every_customer_with_a_visit_is_scored(engine, trained):
+    result, _ = trained
+    scored = _rows(engine, "select count(*) from customer_scores where version = :v", v=result.version)[0][0]
+    visitors = _rows(engine, "select count(distinct user_id) from bookings "
+                             "where status in ('завершено', 'активно') and created_at <= "
+                             "(select data_end from model_versions where version = :v)", v=result.version)[0][0]
+    assert scored == visitors == result.row_counts["customers"]
+
+
+def test_ai_customer_segmentation(engine, trained):
+    rows = _rows(engine, "select * from ai_customer_segmentation()")
+    active = _rows(engine, "select (row_counts ->> 'customers')::int from model_versions where status = 'active'")
+    assert len(rows) == active[0][0] > 0
+    first = rows[0]._mapping
+    assert set(first) == {"user_id", "full_name", "segment", "churn_risk", "clv_predicted", "upsell_score",
+                          "probability_alive", "expected_visits_30d", "next_visit_date", "recommendations"}
+    risks = [float(r.churn_risk) for r in rows]
+    assert risks == sorted(risks, reverse=True) and 0 <= min(risks) and max(risks) <= 100
+    actions = [a for r in rows for a in r.recommendations]
+    assert actions and all(a["label_en"] and a["label_ru"] and a["reason"] for a in actions)
+    assert max(len(r.recommendations) for r in rows) <= 5
+
+
+def test_ai_dashboard_summary(engine, trained):
+    rows = {r.metric_name: r for r in _rows(engine, "select * from ai_dashboard_summary()")}
+    assert set(rows) == {"revenue_today", "bookings_today", "seats_occupied_now", "utilization_today",
+                         "customers_at_risk", "high_value_at_risk"}
+    assert all(r.alert_level in ("normal", "warning", "critical") for r in rows.values())
+    assert rows["revenue_today"].predicted_value is not None  # the active forecast covers today
+    assert rows["customers_at_risk"].current_value > 0
+
+
+def test_forecasts_cover_the_chain_and_each_club(engine, trained, demo):
+    result, _ = trained
+    clubs = _rows(engine, "select club_id, count(*) from revenue_forecasts where version = :v group by 1",
+                  v=result.version)
+    assert {c for c, _ in clubs} == {0, *demo.clubs.id.tolist()}
+    assert all(n == 90 for _, n in clubs)
+
+
+def test_one_retrain_at_a_time(engine, settings, trained):
+    with registry.retrain_lock(engine):
+        assert registry.retrain_running(engine)
+        with pytest.raises(registry.RetrainBusy, match="already running"):
+            retrain(engine, settings)
+
+
+def test_failed_retrain_leaves_the_active_version_untouched(engine, settings, trained, monkeypatch):
+    before = _rows(engine, "select version, status from model_versions order by version")
+    scores = _rows(engine, "select count(*), sum(churn_risk) from customer_scores")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("core.models.training._forecasts", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        retrain(engine, settings)
+    assert _rows(engine, "select version, status from model_versions order by version") == before
+    assert _rows(engine, "select count(*), sum(churn_risk) from customer_scores") == scores
+    assert not registry.retrain_running(engine)
+
+
+def test_second_version_and_rollback(engine, settings, trained):
+    first = trained[0].version
+    second = retrain(engine, settings, force=True, trained_by="test")
+    assert second.activated and registry.active_version(engine) == second.version
+    registry.activate(engine, version=first)
+    assert registry.active_version(engine) == first
+    statuses = dict(_rows(engine, "select version, status from model_versions"))
+    assert statuses[first] == "active" and statuses[second.version] == "retired"
+    with pytest.raises(registry.UnknownVersion):
+        registry.activate(engine, version="v-nope")
+    assert registry.active_version(engine) == first
+
+
+def test_a_worse_version_is_saved_but_not_activated(engine, settings, trained, monkeypatch):
+    active = registry.active_version(engine)
+    monkeypatch.setattr("core.models.training.NOT_WORSE_MARGIN", -1.0)  # demand an impossible improvement
+    result = retrain(engine, settings, trained_by="test")
+    assert not result.activated and "worse" in result.reason
+    assert registry.active_version(engine) == active
+    status = _rows(engine, "select status from model_versions where version = :v", v=result.version)[0][0]
+    assert status == "rejected"
