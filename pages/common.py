@@ -221,7 +221,7 @@ class Filters:
 
 def clubs() -> pd.DataFrame:
     """Every club with its local today, opening hours, seats and halls (cached 5 minutes)."""
-    return run_query("platform/clubs", ttl=300)
+    return run_query("platform/clubs", ttl=300, club_ids=run_query("platform/club_ids", ttl=300).club_id.tolist())
 
 
 def club_names() -> dict[int, str]:
@@ -337,18 +337,18 @@ def _freshness(side: Any) -> None:
 # ---------------------------------------------------------------- shared data
 
 
-def daily_revenue_by_club() -> pd.DataFrame:
+def daily_revenue_by_club(club_ids: tuple[int, ...]) -> pd.DataFrame:
     """Revenue per club and complete local day (day, club_id, revenue), from the view when it exists."""
-    frame = optional_query("forecast/daily_revenue", ttl=600)
+    frame = optional_query("forecast/daily_revenue", ttl=600, club_ids=club_ids)
     if frame is None:
-        frame = run_query("forecast/daily_revenue_raw", ttl=600)
+        frame = run_query("forecast/daily_revenue_raw", ttl=600, club_ids=club_ids)
     return frame
 
 
 def daily_revenue(club_ids: tuple[int, ...], until: date | None = None) -> pd.Series:
     """Daily revenue of some clubs together on a gap-free daily index (days without revenue are 0),
     from the first day with revenue to `until` (default: the last complete day)."""
-    frame = daily_revenue_by_club()
+    frame = daily_revenue_by_club(club_ids)
     frame = frame[frame.club_id.isin(club_ids)]
     if frame.empty:
         return pd.Series(dtype=float, name="revenue")

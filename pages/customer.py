@@ -11,18 +11,18 @@ from pages.common import current_account, engine, filters, money, page_guard, pl
 
 
 @st.cache_data(ttl=120, show_spinner=False)
-def profile(role: str, user_id: int):
-    return customer_profile(engine(), viewer=role, user_id=user_id)
+def profile(role: str, user_id: int, club_ids: tuple[int, ...]):
+    return customer_profile(engine(), viewer=role, user_id=user_id, club_ids=club_ids)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def history(user_id: int):
-    return customer_history(engine(), user_id=user_id)
+def history(user_id: int, club_ids: tuple[int, ...]):
+    return customer_history(engine(), user_id=user_id, club_ids=club_ids)
 
 
 @st.cache_data(ttl=120, show_spinner=False)
-def matches(role: str, text: str):
-    return search_customers(engine(), viewer=role, text=text, limit=20)
+def matches(role: str, text: str, club_ids: tuple[int, ...]):
+    return search_customers(engine(), viewer=role, text=text, club_ids=club_ids, limit=20)
 
 
 def history_chart(frame: pd.DataFrame) -> go.Figure:
@@ -37,10 +37,10 @@ def history_chart(frame: pd.DataFrame) -> go.Figure:
     return style_figure(fig, height=320)
 
 
-def pick_customer(role: str) -> int | None:
+def pick_customer(role: str, club_ids: tuple[int, ...]) -> int | None:
     text = st.text_input("Find a customer by name or e-mail", key="customer_find", placeholder="e.g. Ахметов")
     if text.strip():
-        found = matches(role, text.strip())
+        found = matches(role, text.strip(), club_ids)
         if found.empty:
             st.info("Nobody matches that name or e-mail among scored customers.")
         else:
@@ -58,13 +58,13 @@ def pick_customer(role: str) -> int | None:
 
 st.title("Customer", anchor=False)
 with page_guard("customer"):
-    filters()
+    f = filters()
     role = current_account().role.value
-    user_id = pick_customer(role)
+    user_id = pick_customer(role, f.club_ids)
     if user_id is None:
         st.info("Search for a customer above, or pick one on the Customers page.", icon=":material/person_search:")
         st.stop()
-    p = profile(role, user_id)
+    p = profile(role, user_id, f.club_ids)
     if p is None:
         st.warning(f"There is no customer with id {user_id}.")
         st.stop()
@@ -92,7 +92,7 @@ with page_guard("customer"):
         st.caption(f"Lifetime value range (80%): {money(p['clv_12m_lo'])} – {money(p['clv_12m_hi'])}. "
                    f"Upsell score {p['upsell_score']:.0f} / 100.")
 
-    frame = history(user_id)
+    frame = history(user_id, f.club_ids)
     if not frame.empty:
         st.subheader("Visits and spend by month", anchor=False)
         plot(history_chart(frame), key="customer_history")

@@ -70,7 +70,7 @@ def today_forecast(club_ids: tuple[int, ...]) -> kpi.Forecast | None:
 
 
 def risk_counts(club_ids: tuple[int, ...]) -> kpi.RiskCounts | None:
-    frame = optional_query("overview/customers_at_risk", ttl=600)
+    frame = optional_query("overview/customers_at_risk", ttl=600, club_ids=club_ids)
     if frame is None or frame.empty:
         return None
     chosen = frame[frame.club_id.isin(club_ids)]
@@ -174,7 +174,7 @@ def render_live(f: Filters, all_selected: bool) -> None:
     # query and the (long-cached) forecast, so it is drawn before the slower chain-wide summary.
     status, cards_area, alerts_area, chart_area = st.container(), st.container(), st.container(), st.container()
 
-    live = run_query("overview/live_kpis", ttl=LIVE_TTL, silent_hours=kpi.SILENT_HOURS)
+    live = run_query("overview/live_kpis", ttl=LIVE_TTL, silent_hours=kpi.SILENT_HOURS, club_ids=f.club_ids)
     totals = kpi.totals(live, f.club_ids)
     fc = today_forecast(f.club_ids)
     cards = kpi.build_kpis(totals, fc)
@@ -198,7 +198,7 @@ def render_live(f: Filters, all_selected: bool) -> None:
     risk = risk_counts(f.club_ids)
     cards = kpi.build_kpis(totals, fc, risk)
     if all_selected:
-        summary = optional_query("overview/dashboard_summary", ttl=LIVE_TTL)
+        summary = optional_query("overview/dashboard_summary", ttl=LIVE_TTL, club_ids=f.club_ids)
         if summary is not None:
             cards = kpi.apply_summary(cards, summary)
     with cards_area:

@@ -23,8 +23,8 @@ KIND_TITLES = {
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
 def suggestions_for(start, end, club_ids: tuple[int, ...]) -> list[util.Suggestion]:
     """The suggestion rules on the chosen clubs and dates (cached: they group every hall's grid)."""
-    hourly = run_query("utilization/hourly", ttl=TTL, start_day=start, end_day=end)
-    seats = run_query("utilization/seat_use", ttl=TTL, start_day=start, end_day=end)
+    hourly = run_query("utilization/hourly", ttl=TTL, start_day=start, end_day=end, club_ids=club_ids)
+    seats = run_query("utilization/seat_use", ttl=TTL, start_day=start, end_day=end, club_ids=club_ids)
     return util.suggestions(hourly[hourly.club_id.isin(club_ids)], seats[seats.club_id.isin(club_ids)],
                             club_names())
 
@@ -83,7 +83,7 @@ st.title("Utilization", anchor=False)
 with page_guard("utilization"):
     f = filters()
     names = club_names()
-    hourly = run_query("utilization/hourly", ttl=TTL, start_day=f.start, end_day=f.end)
+    hourly = run_query("utilization/hourly", ttl=TTL, start_day=f.start, end_day=f.end, club_ids=f.club_ids)
     hourly = hourly[hourly.club_id.isin(f.club_ids)]
     if hourly.empty:
         st.info("No opening hours in these dates for the chosen clubs.")
@@ -124,7 +124,8 @@ with page_guard("utilization"):
                                                          for s in emptiest))
 
     st.subheader("Seats", anchor=False)
-    seats = run_query("utilization/seat_use", ttl=TTL, start_day=f.start, end_day=f.end)  # after the grid is drawn
+    seats = run_query("utilization/seat_use", ttl=TTL, start_day=f.start, end_day=f.end,  # after the grid is drawn
+                      club_ids=f.club_ids)
     seats = seats[seats.club_id.isin(f.club_ids)]
     club_seats = seats[seats.club_id == club_id]
     if hall_id is not None:

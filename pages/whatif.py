@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.platform.thresholds import HIGH_RISK
 from core.whatif import scenarios as sc
 from pages.common import current_account, engine, filters, money, page_guard, plot, style_figure
 
@@ -85,7 +86,7 @@ def levers(baseline: sc.Baseline) -> tuple[list, dict[str, Any]]:
 
         with st.expander("Retention campaign", icon=":material/campaign:"):
             raw["campaign_on"] = st.checkbox("Run a campaign", key="camp_on")
-            raw["risk"] = st.slider("Contact customers with churn risk above", 0, 100, 70, step=5, key="camp_risk")
+            raw["risk"] = st.slider("Contact customers with churn risk above", 0, 100, int(HIGH_RISK), step=5, key="camp_risk")
             raw["discount"] = st.slider("Discount for those who stay, %", 0, 50, 10, key="camp_discount")
             raw["save_rate"] = st.slider("Expected to stay, %", 0, 100, 20, key="camp_save")
             raw["cost"] = st.number_input("Cost per contact, ₸", min_value=0, max_value=100_000, value=300,

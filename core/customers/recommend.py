@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.platform.thresholds import HIGH_RISK, HIGH_VALUE_SHARE, MEDIUM_RISK
+
 MAX_ACTIONS = 5
 
 
@@ -66,7 +68,7 @@ def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | Non
     upsell = c["upsell_score"].to_numpy(float)
     spend = c["monetary_avg"].fillna(0).to_numpy(float)
     visits90 = c["expected_visits_90d"].fillna(0).to_numpy(float)
-    clv_top20 = clv >= np.quantile(clv, 0.8) if len(clv) else clv.astype(bool)
+    clv_top20 = clv >= np.quantile(clv, 1 - HIGH_VALUE_SHARE) if len(clv) else clv.astype(bool)
     clv_top40 = clv >= np.quantile(clv, 0.6) if len(clv) else clv.astype(bool)
     hall = c["fav_hall_type"].astype(str).to_numpy()
     band = c["fav_band"].astype(str).to_numpy()
@@ -84,17 +86,17 @@ def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | Non
     v90 = c["visits_90d"].to_numpy()
     hours = c["avg_session_hours"].fillna(0).to_numpy(float)
     rules: list[tuple[str, np.ndarray, np.ndarray, Callable[[int], str]]] = [
-        ("manager_call", (risk >= 70) & clv_top20, retention("manager_call"),
-         lambda i: f"churn risk {risk[i]:.0f}/100 and a top-20% lifetime value ({_money(clv[i])})"),
-        ("personal_discount", (risk >= 70) & clv_top40, retention("personal_discount"),
+        ("manager_call", (risk >= HIGH_RISK) & clv_top20, retention("manager_call"),
+         lambda i: f"churn risk {risk[i]:.0f}/100 and a top-{HIGH_VALUE_SHARE:.0%} lifetime value ({_money(clv[i])})"),
+        ("personal_discount", (risk >= HIGH_RISK) & clv_top40, retention("personal_discount"),
          lambda i: f"churn risk {risk[i]:.0f}/100; worth {_money(clv[i])} over 12 months if kept"),
-        ("exclusive_offer", (risk >= 70) & loyal, retention("exclusive_offer"),
+        ("exclusive_offer", (risk >= HIGH_RISK) & loyal, retention("exclusive_offer"),
          lambda i: f"a {seg[i]} customer whose churn risk rose to {risk[i]:.0f}/100"),
-        ("comeback_bonus", (risk >= 40) & (risk < 70), retention("comeback_bonus"),
+        ("comeback_bonus", (risk >= MEDIUM_RISK) & (risk < HIGH_RISK), retention("comeback_bonus"),
          lambda i: f"visits are slowing (trend {trend[i]:+.0%}), churn risk {risk[i]:.0f}/100"),
-        ("personal_email", (risk >= 40) & (risk < 70), retention("personal_email"),
+        ("personal_email", (risk >= MEDIUM_RISK) & (risk < HIGH_RISK), retention("personal_email"),
          lambda i: f"medium churn risk ({risk[i]:.0f}/100): a cheap reminder"),
-        ("second_visit_bonus", (c["frequency"].to_numpy() <= 1) & (risk >= 40), retention("second_visit_bonus"),
+        ("second_visit_bonus", (c["frequency"].to_numpy() <= 1) & (risk >= MEDIUM_RISK), retention("second_visit_bonus"),
          lambda i: "came once; a second visit makes a regular far more likely"),
         ("offpeak_offer", in_crowded & (band == "evening"), upsell_value("offpeak_offer", 0.3),
          lambda i: f"the favourite {hall[i]} hall is nearly full at peak; a daytime offer frees evening seats"),

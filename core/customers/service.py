@@ -42,10 +42,13 @@ def segment_overview(engine: Engine, *, club_ids: Sequence[int] = ()) -> pd.Data
     return query_df(engine, "customers/segment_overview", club_ids=list(club_ids))
 
 
-def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: int) -> dict | None:
-    rows = mask_contacts(query_df(engine, "customers/profile", user_id=int(user_id)), viewer)
+def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: int,
+                     club_ids: Sequence[int]) -> dict | None:
+    """One customer, or None when there is none among the clubs (see sql/customers/profile.sql)."""
+    rows = query_df(engine, "customers/profile", user_id=int(user_id), club_ids=list(club_ids))
+    rows = mask_contacts(rows, viewer)
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def customer_history(engine: Engine, *, user_id: int) -> pd.DataFrame:
-    return query_df(engine, "customers/monthly_history", user_id=int(user_id))
+def customer_history(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
+    return query_df(engine, "customers/monthly_history", user_id=int(user_id), club_ids=list(club_ids))

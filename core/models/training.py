@@ -28,13 +28,14 @@ from core.customers.recommend import recommend
 from core.platform.refresh import refresh_if_stale
 from core.customers.segments import segment_customers
 from core.platform.settings import Settings
+from core.platform.thresholds import NEAR_CAPACITY
 
 Progress = Callable[[float, str], None]
 FORECAST_HORIZON = 90
 BACKTEST_HORIZON = 30
 BACKTEST_WINDOWS = 4
 NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
-CROWDED = 0.85            # peak utilization that counts as "near capacity"
+CROWDED = NEAR_CAPACITY   # peak utilization that counts as "near capacity"
 
 
 @dataclass
@@ -251,7 +252,8 @@ def next_visit_dates(features: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndar
 
 def _forecasts(engine: Engine) -> tuple[pd.DataFrame, dict]:
     """A 90-day forecast for each club and the chain (club 0), with backtest metrics."""
-    daily = query_df(engine, "forecast/daily_revenue")  # complete local days, the same numbers the pages chart
+    chain = query_df(engine, "platform/club_ids").club_id.tolist()  # the retrain works for the whole chain
+    daily = query_df(engine, "forecast/daily_revenue", club_ids=chain)  # complete local days, as the pages chart
     if daily.empty:
         return pd.DataFrame(columns=["club_id", "day", "yhat", "lo_80", "hi_80", "lo_95", "hi_95"]), {}
     daily["day"] = pd.to_datetime(daily["day"])

@@ -16,6 +16,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from core.platform.thresholds import HIGH_RISK
+
 NORMAL, WARNING, CRITICAL = "normal", "warning", "critical"
 LEVELS = (NORMAL, WARNING, CRITICAL)
 _RANK = {NORMAL: 0, WARNING: 1, CRITICAL: 2}
@@ -235,7 +237,7 @@ def build_kpis(t: LiveTotals, forecast: Forecast | None = None, risk: RiskCounts
             worst([risk_level(risk.at_risk_now, risk.at_risk_before, warn=AT_RISK_WARNING),
                    risk_level(risk.high_value_now, risk.high_value_before, warn=HIGH_VALUE_WARNING,
                               critical=HIGH_VALUE_CRITICAL)]),
-            "", note="churn risk of 70% or more; prediction = the previous model's count"))
+            "", note=f"churn risk of {HIGH_RISK:.0f}% or more; prediction = the previous model's count"))
     else:
         cards.append(Kpi("customers_at_risk", "Customers at risk", None, note="no customer scores yet"))
     return cards

@@ -195,7 +195,8 @@ def test_live_query_feeds_the_kpis(engine, demo):
     """The SQL and the rules together on the demo chain: sensible, self-consistent numbers."""
     from core.platform.db import query_df
 
-    live = query_df(engine, "overview/live_kpis", silent_hours=kpi.SILENT_HOURS)
+    chain = query_df(engine, "platform/club_ids").club_id.tolist()
+    live = query_df(engine, "overview/live_kpis", silent_hours=kpi.SILENT_HOURS, club_ids=chain)
     assert set(live.weeks_ago) == {0, 1, 2, 3, 4}
     assert len(live) == 5 * live.club_id.nunique()
     past = live[live.weeks_ago > 0]

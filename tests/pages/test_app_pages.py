@@ -234,17 +234,17 @@ def test_forecast_for_one_club_is_smaller_than_the_chain(accounts):
 
 def test_club_selection_changes_the_kpis(accounts, app_db):
     at = signed_in(accounts["manager"])
-    club_ids = sorted(query_df(app_db, "platform/clubs").club_id)
+    club_ids = sorted(query_df(app_db, "platform/club_ids").club_id)
     first = club_ids[0]
     at.multiselect(key="flt_clubs").set_value([first])
     ok(at.run())
-    live = query_df(app_db, "overview/live_kpis", silent_hours=kpi.SILENT_HOURS)
+    live = query_df(app_db, "overview/live_kpis", silent_hours=kpi.SILENT_HOURS, club_ids=club_ids)
     expected = kpi.totals(live, [first])
     assert metric(at, "Seats in use").value == f"{expected.today('occupied'):,.0f}".replace(",", " ")
     assert metric(at, "Bookings today").value == f"{expected.today('bookings_by_now'):,.0f}".replace(",", " ")
     everyone = kpi.totals(live)
     assert everyone.today("seats") > expected.today("seats")  # the chain has more seats than one club
-    assert any(c.value.startswith(str(query_df(app_db, "platform/clubs").set_index("club_id").club_name[first]))
+    assert any(c.value.startswith(str(query_df(app_db, "platform/clubs", club_ids=[first]).set_index("club_id").club_name[first]))
                for c in at.caption)
 
 
@@ -293,14 +293,14 @@ def test_date_range_changes_the_utilization(accounts):
 
 def test_filters_survive_a_page_change(accounts, app_db):
     at = signed_in(accounts["manager"])
-    first = sorted(query_df(app_db, "platform/clubs").club_id)[0]
+    first = sorted(query_df(app_db, "platform/club_ids").club_id)[0]
     at.multiselect(key="flt_clubs").set_value([first])
     ok(at.run())
     at.switch_page(MY_PAGES["forecast"])
     ok(at.run())
     assert at.multiselect(key="flt_clubs").value == [first]
     assert at.selectbox(key="forecast_scope").options == [
-        query_df(app_db, "platform/clubs").set_index("club_id").club_name[first]]
+        query_df(app_db, "platform/clubs", club_ids=[first]).set_index("club_id").club_name[first]]
 
 
 # ---------------------------------------------------------------- errors and permissions
@@ -374,12 +374,13 @@ def test_require_stops_a_role_without_the_permission(role, allowed):
 def test_daily_revenue_from_the_view_matches_the_tables(app_db):
     """The Forecast and Overview read complete days from mv_daily_club_stats plus the days after its
     last refresh from the tables; either way, the same numbers as the tables alone."""
-    raw = query_df(app_db, "forecast/daily_revenue_raw").set_index(["day", "club_id"]).revenue
-    before = query_df(app_db, "forecast/daily_revenue").set_index(["day", "club_id"]).revenue
+    chain = query_df(app_db, "platform/club_ids").club_id.tolist()
+    raw = query_df(app_db, "forecast/daily_revenue_raw", club_ids=chain).set_index(["day", "club_id"]).revenue
+    before = query_df(app_db, "forecast/daily_revenue", club_ids=chain).set_index(["day", "club_id"]).revenue
     from core.platform.refresh import refresh
 
     refresh(app_db)
-    after = query_df(app_db, "forecast/daily_revenue").set_index(["day", "club_id"]).revenue
+    after = query_df(app_db, "forecast/daily_revenue", club_ids=chain).set_index(["day", "club_id"]).revenue
     for frame in (before, after):
         joined = pd.concat([raw, frame.reindex(raw.index)], axis=1, keys=["raw", "page"])
         assert (joined.raw - joined.page).abs().max() < 0.01
