@@ -170,7 +170,7 @@ drop materialized view mv_hourly_utilization;
 create materialized view mv_daily_club_stats as
 with
 
-clubs_open as (  -- hours open per day and seats of each club
+clubs_open as materialized (  -- hours open per day and seats of each club
     select
         c.id as club_id,
         c.name as club_name,
