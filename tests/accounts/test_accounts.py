@@ -1,7 +1,7 @@
 """Accounts, password hashes, sign-in throttling, roles and masking, against the session's PostgreSQL.
 
-The database is shared by the whole session, so every test uses its own usernames and removes them;
-the demo-account test gets a private database, because it needs a table with no accounts at all.
+The database is shared by the whole session, so every test uses its own usernames and removes them
+and the sign-in log rows it wrote; the demo-account test gets a private database, because it needs a table with no accounts at all.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core.accounts import auth
-from core.accounts.auth import (
+from core.accounts import (
     Account,
     AuthError,
     PermissionDenied,
@@ -26,13 +25,9 @@ from core.accounts.auth import (
     SignInThrottled,
     UnknownAccount,
     add_account,
-    add_user_parser,
     authenticate,
     can,
-    cli_user,
     ensure_demo_accounts,
-    generate_password,
-    hash_password,
     list_accounts,
     mask_contacts,
     mask_email,
@@ -40,8 +35,17 @@ from core.accounts.auth import (
     remove_account,
     require,
     set_password,
+)
+from core.accounts import store
+from core.accounts.passwords import (
+    PASSWORD_ALPHABET,
+    dummy_hash,
+    generate_password,
+    hash_password,
+    validate_password,
     verify_password,
 )
+from core.cli import users as user_command
 from core.platform.db import make_engine
 from core.platform.migrate import migrate
 from core.platform.settings import PROJECT_ROOT
@@ -54,6 +58,16 @@ OTHER_PASSWORD = "Another long one 7"
 
 def unique_name(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def forget_sign_ins(engine):
+    """The sign-in log rows a test writes are deleted after it (accounts are removed by `names`)."""
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("select coalesce(max(id), 0) from sign_in_log")).scalar_one()
+    yield
+    with engine.begin() as conn:
+        conn.execute(sa.text("delete from sign_in_log where id > :before"), {"before": before})
 
 
 @pytest.fixture
@@ -142,12 +156,12 @@ def test_right_wrong_and_case_insensitive_username(engine, account):
 
 def test_unknown_user_costs_a_hash_and_logs_no_name(engine, monkeypatch):
     checked: list[str] = []
-    real = auth.verify_password
-    monkeypatch.setattr(auth, "verify_password", lambda pw, stored: checked.append(stored) or real(pw, stored))
+    real = store.verify_password
+    monkeypatch.setattr(store, "verify_password", lambda pw, stored: checked.append(stored) or real(pw, stored))
     typed_into_username = unique_name("secret")  # e.g. a password typed into the wrong field
     assert authenticate(engine, username=typed_into_username, password=PASSWORD) is None
     assert authenticate(engine, username="not a valid name!", password=PASSWORD) is None
-    assert checked == [auth._dummy_hash()] * 2
+    assert checked == [dummy_hash()] * 2
     with engine.connect() as conn:
         logged = conn.execute(sa.text("select count(*) from sign_in_log where username = :u"),
                               {"u": typed_into_username}).scalar_one()
@@ -239,8 +253,8 @@ def test_generate_password():
     assert len(passwords) == 50
     for password in passwords:
         assert len(password) >= 14
-        assert set(password) <= set(auth._PASSWORD_ALPHABET + "-")
-        auth.validate_password(password)
+        assert set(password) <= set(PASSWORD_ALPHABET + "-")
+        validate_password(password)
 
 
 # --- throttling ---------------------------------------------------------------------------------
@@ -432,14 +446,14 @@ def test_ensure_demo_accounts_only_once(empty_engine):
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="oyna")
-    add_user_parser(parser.add_subparsers(dest="command", required=True))
+    user_command.add_parsers(parser.add_subparsers(dest="command", required=True))
     return parser.parse_args(["user", *argv])
 
 
 def run(engine, capsys, *argv: str, stdin: str | None = None, monkeypatch=None):
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = cli_user(parse(*argv), engine=engine)
+    code = user_command.run(parse(*argv), engine=engine)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -510,17 +524,10 @@ def test_cli_parser_rejects_a_bad_role(capsys):
 def test_cli_finds_the_database_from_settings(oyna_home, db_url, capsys, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("OYNA_HOME", str(oyna_home))
-    assert cli_user(parse("list")) == 0
+    assert user_command.run(parse("list")) == 0
     assert capsys.readouterr().err == ""
 
 
-def _user_command_wired() -> bool:
-    from core.cli.main import COMMANDS
-
-    return "user" in COMMANDS
-
-
-@pytest.mark.skipif(not _user_command_wired(), reason="`oyna user` is not wired into core/cli.py yet")
 def test_oyna_user_end_to_end(cli_env, engine):
     name = unique_name("proc")
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core.accounts.auth import Account, Role
+from core.accounts import Account, Role
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/whatif.py"
