@@ -1,6 +1,6 @@
 """Churn risk: will a customer who has visited stay away for the next N days?
 
-Supervised on the chain's own history. Features come from `core.features.customer_features`
+Supervised on the chain's own history. Features come from `core.customers.features.customer_features`
 at a cutoff and the label from `churn_labels` (1 = no visit in the N days after the cutoff).
 
 Training protocol (`train_churn`):
@@ -105,7 +105,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
-            raise ValueError("X must be a pandas DataFrame of customer features (see core.features)")
+            raise ValueError("X must be a pandas DataFrame of customer features (see core.customers.features)")
         if X.empty:
             raise ValueError("X has no rows")
         return X
@@ -240,11 +240,11 @@ def calibration_table(y: Any, p: Any, bins: int = 10) -> pd.DataFrame:
 
 def bgnbd_churn_score(features: pd.DataFrame) -> np.ndarray:
     """BG/NBD's 1 - P(alive), fitted on these customers' bg_* columns (a baseline, never used alone)."""
-    from core.customers.clv import BetaGeoModel
+    from core.customers.clv import BetaGeoModel, clv_table
 
-    x, tx, T = features["bg_frequency"], features["bg_recency"], features["bg_T"]
-    model = BetaGeoModel().fit(x, tx, T)
-    return 1.0 - np.clip(model.probability_alive(x, tx, T), 0.0, 1.0)
+    table = clv_table(features)
+    model = BetaGeoModel().fit(table)
+    return 1.0 - np.clip(model.probability_alive(table), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- training protocol
