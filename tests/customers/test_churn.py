@@ -113,7 +113,9 @@ def test_training_needs_enough_history(engine, end):
 def test_model_follows_the_scikit_learn_contract(labelled):
     X, y = labelled
     model = ChurnModel(random_state=1)
+    assert not any(name.endswith("_") for name in vars(model))  # nothing learned before fit
     assert model.fit(X, y) is model
+    assert all(name.endswith("_") for name in vars(model) if name not in model.get_params())
     proba = model.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1)
     assert ((proba >= 0) & (proba <= 1)).all()
