@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from core.customers.churn import ChurnModel, classification_metrics, evaluate_against_truth, train_churn
+from core.customers.churn import ChurnModel, classification_metrics, train_churn
+from core.demo.truth import evaluate_against_truth
 from core.customers.features import CATEGORICAL_FEATURES, churn_labels, customer_features, data_end
 
 
