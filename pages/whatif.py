@@ -56,10 +56,6 @@ def pct(x: float | None) -> str:
     return fmt.signed_percent(None if x is None else x / 100, 1)
 
 
-def pp(x: float | None) -> str:
-    return _("{value} pp").format(value=fmt.signed_number(x, 1))
-
-
 def delta_color(change: float | None) -> str:
     """Grey for no change (an arrow up would suggest a rise), else up green and down red."""
     return "off" if change is None or math.isnan(change) or round(change, 1) == 0 else "normal"
@@ -221,7 +217,7 @@ def show_result(result: whatif.ScenarioResult) -> None:
              help=_("Baseline {base}; range {lo} – {hi} (10th–90th percentile).").format(
                  base=fmt.money(t["revenue_base"], compact=True), lo=fmt.money(t["revenue_lo"], compact=True),
                  hi=fmt.money(t["revenue_hi"], compact=True)))
-    b.metric(_("Utilization"), fmt.percent(t["utilization"], 1), pp(t["utilization_change_pp"]),
+    b.metric(_("Utilization"), fmt.percent(t["utilization"], 1), whatif.pp(t["utilization_change_pp"]),
              delta_color=delta_color(t["utilization_change_pp"]),
              help=_("Baseline {base}: booked seat-hours over open seat-hours.").format(
                  base=fmt.percent(t["utilization_base"], 1)))

@@ -32,10 +32,11 @@ from core.whatif.store import (
     load_scenario,
     save_scenario,
 )
+from core.whatif.words import pp
 
 __all__ = [
     "BANDS", "HALL_TYPES", "Baseline", "NotYourScenario", "OpeningHours", "RetentionCampaign", "SavedScenario",
     "Scenario", "ScenarioError", "ScenarioExists", "ScenarioNotFound", "ScenarioResult", "compare_saved",
     "compare_scenarios", "delete_scenario", "list_scenarios", "load_baseline", "load_scenario", "make_baseline",
-    "run_scenario", "save_scenario",
+    "pp", "run_scenario", "save_scenario",
 ]

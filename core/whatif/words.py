@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.i18n import N_, _, ngettext
-from core.i18n.format import money, number, percent, signed_number, signed_percent
+from core.i18n.format import MISSING, money, number, percent, signed_number, signed_percent
 from core.whatif.levers import ANY, Scenario
 
 if TYPE_CHECKING:
@@ -50,8 +50,9 @@ def _share(pct: float) -> str:
 
 
 def pp(value: float | None) -> str:
-    """A change in percentage points: '+1.2 pp'."""
-    return _("{value} pp").format(value=signed_number(value, 1))
+    """A change in percentage points: '+1.2 pp' ('—' when missing)."""
+    text = signed_number(value, 1)
+    return text if text == MISSING else _("{value} pp").format(value=text)
 
 
 def describe(scenario: Scenario, club_names: Mapping[int, str] | None = None,

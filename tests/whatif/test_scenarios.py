@@ -16,13 +16,14 @@ from core.whatif import store
 from core.whatif.baseline import load_baseline, make_baseline
 from core.whatif.campaign import with_risk
 from core.whatif.demand import unconstrain
-from core.whatif.levers import OpeningHours, RetentionCampaign, Scenario
+from core.whatif.levers import HALL_TYPES, OpeningHours, RetentionCampaign, Scenario
 from core.whatif.simulate import run_scenario
 from core.whatif.store import (
     NotYourScenario,
     ScenarioExists,
     ScenarioNotFound,
     compare_saved,
+    compare_scenarios,
     delete_scenario,
     list_scenarios,
     load_scenario,
@@ -83,6 +84,7 @@ def test_baseline_sums_match_base_tables(engine, baseline):
     assert set(bands["day_type"]) == {"weekday", "weekend"}
     assert bands["revenue"].sum() == pytest.approx(revenue, rel=1e-9)
     assert bands["utilization"].between(0, 1).all()
+    assert baseline.hall_types == [h for h in HALL_TYPES if h in set(cells["hall_type"])]
 
 
 # --- levers -----------------------------------------------------------------------------------------
@@ -122,6 +124,14 @@ def test_price_change_only_touches_its_cells(baseline):
     assert (b.loc[~touched, "revenue"] == b.loc[~touched, "revenue_base"]).all()
     assert (b.loc[touched, "revenue"] > b.loc[touched, "revenue_base"]).all()
     assert (b.loc[touched, "seat_hours"] <= b.loc[touched, "seat_hours_base"]).all()
+    # the selected clubs together, per hall type and band
+    chain = result.by_hall_type_and_band().set_index(["hall_type", "band"])
+    assert len(chain) == len(b.groupby(["hall_type", "band"]))
+    assert chain["revenue"].sum() == pytest.approx(result.total["revenue"], rel=1e-9)
+    vip = b[touched]
+    assert chain.loc[("vip", "evening"), "utilization"] == pytest.approx(
+        vip["seat_hours"].sum() / vip["open_seat_hours"].sum())
+    assert chain.loc[("vip", "evening"), "utilization"] < chain.loc[("vip", "evening"), "utilization_base"]
 
 
 def test_estimated_elasticity_gives_a_range(baseline):
@@ -400,6 +410,11 @@ def test_save_list_load_delete_round_trip(engine, saved_result):
     assert len(loaded.result["clubs"]) == len(result.clubs)
     table = compare_saved([loaded, loaded])
     assert len(table) == 2 and table["levers"].iloc[0] == "raising evening prices in VIP halls by 10%"
+    assert table["revenue_change_pct_lo"].iloc[0] == pytest.approx(result.total["revenue_change_pct_lo"])
+    assert table["utilization_change_pp_hi"].iloc[0] == pytest.approx(result.total["utilization_change_pp_hi"])
+    assert table["clubs"].iloc[0] == ", ".join(str(c) for c in result.baseline_window["club_ids"])
+    assert compare_scenarios(engine, [sid]).drop(columns="created_at").equals(
+        table.head(1).drop(columns="created_at"))
 
     with pytest.raises(NotYourScenario, match="only ana"):
         delete_scenario(engine, id=sid, author="bob")
