@@ -6,7 +6,7 @@ import streamlit as st
 
 st.set_page_config(page_title="Oyna Insights", page_icon="🎮", layout="wide")
 
-from core.accounts.auth import can  # noqa: E402 - set_page_config comes first
+from core.accounts import can  # noqa: E402 - set_page_config comes first
 from pages import common  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core.accounts import auth
+from core import accounts as auth
 from core.platform.db import DatabaseUnavailable, get_engine, query_df
 from core.platform.settings import load_settings
 

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.accounts.auth import can
+from core.accounts import can
 from core.models.jobs import RetrainJob, activate_version
 from core.models.registry import RetrainBusy, list_versions, retrain_running
 from core.platform.settings import load_settings

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.accounts.auth import SignInThrottled, authenticate
+from core.accounts import SignInThrottled, authenticate
 from pages.common import ACCOUNT_KEY, engine, ensure_entrypoint, page_guard
 
 ensure_entrypoint()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts.auth import Account, Role, mask_contacts
+from core.accounts import Account, Role, mask_contacts
 from core.platform.db import query_df
 
 _WORD = re.compile(r"[\w@.+-]+", re.UNICODE)

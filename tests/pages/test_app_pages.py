@@ -14,7 +14,8 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core.accounts import auth
+from core.accounts import Account, add_account, remove_account
+from core.accounts.throttle import THROTTLE_AFTER, THROTTLE_BASE_SECONDS
 from core.overview import kpis as kpi
 from core.platform.db import query_df
 from tests.browser.support import insert_walk_ins
@@ -62,18 +63,18 @@ def _clear_caches() -> None:
 def accounts(app_db):
     """A manager and an analyst with unique names (removed afterwards)."""
     suffix = uuid.uuid4().hex[:8]
-    made = {role: auth.add_account(app_db, username=f"app-{role}-{suffix}", role=role, password=PASSWORD)
+    made = {role: add_account(app_db, username=f"app-{role}-{suffix}", role=role, password=PASSWORD)
             for role in ("manager", "analyst")}
     yield made
     for account in made.values():
-        auth.remove_account(app_db, username=account.username)
+        remove_account(app_db, username=account.username)
 
 
 def new_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
 
 
-def signed_in(account: auth.Account, page: str | None = None) -> AppTest:
+def signed_in(account: Account, page: str | None = None) -> AppTest:
     at = new_app()
     at.session_state["account"] = account
     if page:
@@ -128,18 +129,18 @@ def test_empty_form_asks_for_both_fields(app_db):
 
 def test_repeated_failures_are_throttled(app_db):
     name = f"app-throttle-{uuid.uuid4().hex[:8]}"
-    auth.add_account(app_db, username=name, role="analyst", password=PASSWORD)
+    add_account(app_db, username=name, role="analyst", password=PASSWORD)
     try:
         at = new_app().run()
-        for _ in range(auth.THROTTLE_AFTER):
+        for _ in range(THROTTLE_AFTER):
             sign_in_form(at, name, "wrong-password-99")
         sign_in_form(at, name, PASSWORD)  # even the right password waits
         assert not at.exception
         message = at.error[0].value
         found = re.fullmatch(r"Too many attempts, try again in (\d+) s\.", message)
-        assert found and 1 <= int(found.group(1)) <= auth.THROTTLE_BASE_SECONDS
+        assert found and 1 <= int(found.group(1)) <= THROTTLE_BASE_SECONDS
     finally:
-        auth.remove_account(app_db, username=name)
+        remove_account(app_db, username=name)
 
 
 def test_sign_in_then_sign_out(accounts):
@@ -348,7 +349,7 @@ def _needs(permission: str, role: str) -> None:  # an AppTest script
 
     import streamlit as st  # noqa: F811 - the script's own imports
 
-    from core.accounts.auth import Account, Role
+    from core.accounts import Account, Role  # noqa: F811
     from pages.common import require
 
     now = datetime.now(timezone.utc)

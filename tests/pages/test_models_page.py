@@ -84,7 +84,7 @@ def test_customer_page_shows_scores_and_actions(accounts, scored, app_db):  # no
 
 
 def test_analyst_cannot_activate_a_version(accounts, scored, app_db):  # noqa: F811
-    from core.accounts.auth import PermissionDenied
+    from core.accounts import PermissionDenied
     from core.models.jobs import activate_version
 
     with pytest.raises(PermissionDenied):
