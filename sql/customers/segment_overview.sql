@@ -5,7 +5,7 @@ with revenue as (
     from payments p
     join bookings b on b.id = p.booking_id
     where p.payment_status = 'успешно'
-      and p.paid_at >= data_as_of() - interval '90 days'
+      and p.paid_at >= (select data_as_of()) - interval '90 days'
     group by b.user_id
 ),
 segments as (

@@ -5,8 +5,10 @@
 
 -- "Now" as the data knows it: the moment "local today", "today so far" and the live figures are
 -- measured at. For now it is the clock; when an imported history ends in the past it becomes the
--- data's last timestamp, and every page then works "as of" that moment. Queries read it once (in a
--- one-row CTE or an index condition), not once per row. Like club_windows() below it has a standard
+-- data's last timestamp, and every page then works "as of" that moment. It must stay stable and
+-- cheap: queries mostly read it once per statement (a one-row CTE or `(select data_as_of())`), but
+-- where its value steers the plan they call it in the filter itself, which is free while the body
+-- is inlined (a body that reads a table is not). Like club_windows() below it has a standard
 -- SQL body, bound when it is created, so REFRESH MATERIALIZED VIEW (which runs with a locked-down
 -- search_path) can call it.
 create or replace function data_as_of() returns timestamptz
@@ -91,7 +93,9 @@ group by c.id;
 
 
 -- Every booking with its seat, hall and club, and its start and end in the club's local time.
--- A plain join, so the planner inlines it and keeps using the indexes on bookings.
+-- A plain join, so the planner inlines it and keeps using the indexes on bookings. Clubs are joined
+-- "left" (every hall has its club) so that a query that needs neither the time zone nor local times
+-- skips that join.
 create or replace view club_bookings as
 select
     b.id as booking_id,
@@ -113,7 +117,7 @@ select
 from bookings b
 join seats s on s.id = b.seat_id
 join halls h on h.id = s.hall_id
-join clubs c on c.id = h.club_id;
+left join clubs c on c.id = h.club_id;
 
 
 -- Each club's window of local days [first_day, end_day), in its own time zone:
@@ -294,7 +298,7 @@ window_bookings as (  -- seat-holding bookings that touch the window, in local t
     from club_bookings cb
     join clubs_window cw on cw.club_id = cb.club_id
     where cb.status <> 'отменено'
-      and cb.start_time >= data_as_of() - interval '86 days'  -- index-friendly superset of the window
+      and cb.start_time >= (select data_as_of()) - interval '86 days'  -- index-friendly superset of the window
       and cb.end_time > cw.first_ts
       and cb.start_time < cw.end_ts
 ),
@@ -378,7 +382,7 @@ club_now as (
 recent as (
     select b.*
     from club_bookings b
-    where b.start_time >= data_as_of() - interval '36 days'
+    where b.start_time >= (select at from moment) - interval '36 days'
       and b.club_id = any(club_ids)
 ),
 -- share of a day's revenue (by the booking's local day, as the forecast counts it) usually

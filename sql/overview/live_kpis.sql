@@ -48,8 +48,8 @@ open_hours as (  -- open hours of each moment's day: all of it, and the part ela
 recent_bookings as (  -- bookings near the five moments (index on start_time)
     select b.club_id, b.booking_id as id, b.date, b.start_time, b.end_time, b.status, b.created_at
     from club_bookings b
-    where b.start_time >= data_as_of() - interval '30 days'
-      and b.start_time < data_as_of() + interval '2 days'
+    where b.start_time >= (select data_as_of()) - interval '30 days'
+      and b.start_time < (select data_as_of()) + interval '2 days'
       and b.club_id = any(cast(:club_ids as int[]))
 ),
 
