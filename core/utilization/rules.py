@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.platform.thresholds import NEAR_CAPACITY  # a hall is near capacity at an hour above this share
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 OFFPEAK_BELOW = 0.20  # an hour is "empty" below 20% of seats booked ...
 OFFPEAK_MIN_HOURS = 2  # ... and an offer needs a block of at least two such hours
 OFFPEAK_PER_CLUB = 2
-NEAR_CAPACITY = 0.85  # a hall is near capacity at an hour above 85%
 IDLE_SEAT = 0.10  # a seat is idle below 10% use ...
 IDLE_HALL_MIN = 0.20  # ... while its hall is at 20% or more ...
 IDLE_HALL_RATIO = 2.0  # ... and at least twice as busy as the seat
