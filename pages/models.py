@@ -31,7 +31,7 @@ def forget_versions() -> None:
 
 @st.fragment(run_every=1.0)
 def retrain_progress() -> None:
-    job: service.RetrainJob | None = st.session_state.get(JOB_KEY)
+    job = st.session_state.get(JOB_KEY)  # a core.models.jobs.RetrainJob
     if job is None:
         return
     if job.running:

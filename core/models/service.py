@@ -11,12 +11,11 @@ from sqlalchemy.engine import Engine
 
 from core.accounts.auth import Account
 from core.i18n import _
-from core.models import jobs, registry
+from core.models import registry
 from core.platform.db import query_df
 from core.platform.settings import Settings, load_settings
 
 RetrainBusy = registry.RetrainBusy
-RetrainJob = jobs.RetrainJob
 TOP_DRIVERS = 12
 
 
@@ -91,12 +90,16 @@ def retrain_running(engine: Engine) -> bool:
     return registry.retrain_running(engine)
 
 
-def start_retrain(engine: Engine, *, account: Account, force: bool = False,
-                  settings: Settings | None = None) -> jobs.RetrainJob:
-    """Start a retrain in the background (managers only; RetrainBusy when one is running)."""
+def start_retrain(engine: Engine, *, account: Account, force: bool = False, settings: Settings | None = None):
+    """Start a retrain in the background (managers only; RetrainBusy when one is running); returns the
+    `core.models.jobs.RetrainJob`, whose `fraction`, `message`, `result` and `error` report on it."""
+    from core.models import jobs  # the training code loads scikit-learn: only when someone retrains
+
     return jobs.RetrainJob(engine, settings or load_settings(), account, force=force).start()
 
 
 def activate(engine: Engine, *, account: Account, version: str) -> None:
     """Make an earlier version active again (managers only)."""
+    from core.models import jobs
+
     jobs.activate_version(engine, account=account, version=version)
