@@ -36,11 +36,23 @@ def _pattern(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits > 0 else "")
 
 
-def number(value: float | None, digits: int = 0) -> str:
-    """1234567.8 -> '1,234,568' in English, '1 234 568' in Russian (no-break spaces)."""
+def number(value: float | None, digits: int | None = 0) -> str:
+    """1234567.8 -> '1,234,568' in English, '1 234 568' in Russian (no-break spaces);
+    digits=None shows the decimals the value has (up to three): 0.6 -> '0.6', 70.0 -> '70'."""
     if _missing(value):
         return MISSING
-    return babel_numbers.format_decimal(float(value), format=_pattern(digits), locale=current_locale())
+    pattern = None if digits is None else _pattern(digits)
+    return babel_numbers.format_decimal(float(value), format=pattern, locale=current_locale())
+
+
+def signed_number(value: float | None, digits: int | None = 0) -> str:
+    """1.25 -> '+1.2', -3 -> '-3' (ASCII minus, as signed_percent); a zero is '0'."""
+    if _missing(value):
+        return MISSING
+    text = number(abs(float(value)), digits)
+    if text == number(0.0, digits):
+        return text
+    return ("+" if float(value) > 0 else "-") + text
 
 
 def compact(value: float | None, digits: int = 1) -> str:

@@ -12,18 +12,21 @@ import pytest
 import sqlalchemy as sa
 
 from core.whatif import elasticity as el
-from core.whatif import scenarios as sc
-from core.whatif.scenarios import (
-    OpeningHours,
-    RetentionCampaign,
-    Scenario,
+from core.whatif import store
+from core.whatif.baseline import load_baseline, make_baseline
+from core.whatif.campaign import with_risk
+from core.whatif.demand import unconstrain
+from core.whatif.levers import HALL_TYPES, OpeningHours, RetentionCampaign, Scenario
+from core.whatif.simulate import run_scenario
+from core.whatif.store import (
+    NotYourScenario,
     ScenarioExists,
     ScenarioNotFound,
+    compare_saved,
+    compare_scenarios,
     delete_scenario,
     list_scenarios,
-    load_baseline,
     load_scenario,
-    run_scenario,
     save_scenario,
 )
 
@@ -81,6 +84,7 @@ def test_baseline_sums_match_base_tables(engine, baseline):
     assert set(bands["day_type"]) == {"weekday", "weekend"}
     assert bands["revenue"].sum() == pytest.approx(revenue, rel=1e-9)
     assert bands["utilization"].between(0, 1).all()
+    assert baseline.hall_types == [h for h in HALL_TYPES if h in set(cells["hall_type"])]
 
 
 # --- levers -----------------------------------------------------------------------------------------
@@ -120,6 +124,14 @@ def test_price_change_only_touches_its_cells(baseline):
     assert (b.loc[~touched, "revenue"] == b.loc[~touched, "revenue_base"]).all()
     assert (b.loc[touched, "revenue"] > b.loc[touched, "revenue_base"]).all()
     assert (b.loc[touched, "seat_hours"] <= b.loc[touched, "seat_hours_base"]).all()
+    # the selected clubs together, per hall type and band
+    chain = result.by_hall_type_and_band().set_index(["hall_type", "band"])
+    assert len(chain) == len(b.groupby(["hall_type", "band"]))
+    assert chain["revenue"].sum() == pytest.approx(result.total["revenue"], rel=1e-9)
+    vip = b[touched]
+    assert chain.loc[("vip", "evening"), "utilization"] == pytest.approx(
+        vip["seat_hours"].sum() / vip["open_seat_hours"].sum())
+    assert chain.loc[("vip", "evening"), "utilization"] < chain.loc[("vip", "evening"), "utilization_base"]
 
 
 def test_estimated_elasticity_gives_a_range(baseline):
@@ -167,13 +179,13 @@ def test_churn_risk_prefers_the_model_and_falls_back_to_recency():
                           "days_since_last": [40.0, 3.0, 20.0], "mean_gap_days": [7.0, 3.0, None],
                           "spend_90d": [1000.0, 5000.0, 0.0], "model_risk": [80.0, None, 10.0]})
     notes: list[str] = []
-    scored, source = sc._with_risk(frame, notes)
+    scored, source = with_risk(frame, notes)
     assert source == "model"
     assert scored["risk"].tolist()[0] == 80.0 and scored["risk"].tolist()[2] == 10.0
     assert scored["risk"].iloc[1] == pytest.approx(100 * (1 - np.exp(-3 / 3)), abs=0.05)
     assert any("no model score yet" in n for n in notes)
     notes = []
-    proxy, source = sc._with_risk(frame.assign(model_risk=None), notes)
+    proxy, source = with_risk(frame.assign(model_risk=None), notes)
     assert source == "recency proxy" and "recency proxy" in notes[0]
     assert proxy["risk"].iloc[0] > proxy["risk"].iloc[1]          # long absence vs a usual gap
     assert proxy["risk"].between(0, 100).all()
@@ -226,7 +238,7 @@ def test_unconstraining_recovers_turned_away_demand(mean, low, high):
                               "day_type": "weekday", "hour": 20, "seats": seats, "booked_seat_hours": held})
         cells = pd.DataFrame({"club_id": [1], "hall_type": ["standard"], "day_type": ["weekday"], "hour": [20],
                               "occurrences": [days]})
-        out = sc._unconstrain(slots, cells)
+        out = unconstrain(slots, cells)
         assert (out["demand"] >= out["booked_seat_hours"]).all()
         assert (out.loc[~out["full"], "demand"] == out.loc[~out["full"], "booked_seat_hours"]).all()
         true += (demand - held).sum()
@@ -256,10 +268,10 @@ def test_opening_new_hours_adds_demand_from_peers(baseline):
     closed = (cells["club_id"] == club) & cells["hour"].between(4, 9)
     cells.loc[closed, ["occurrences", "open_seat_hours", "bookings", "booked_seat_hours", "revenue"]] = 0
     slots = slots[~((slots["club_id"] == club) & slots["hour"].between(4, 9))]
-    short = sc.make_baseline(cells, slots[["club_id", "hall_id", "hall_type", "day", "day_type", "hour", "seats",
-                                           "booked_seat_hours"]],
-                             baseline.weekly, baseline.customers, elasticity=baseline.elasticity, weeks=WEEKS,
-                             risk_source=baseline.risk_source)
+    short = make_baseline(cells, slots[["club_id", "hall_id", "hall_type", "day", "day_type", "hour", "seats",
+                                        "booked_seat_hours"]],
+                          baseline.weekly, baseline.customers, elasticity=baseline.elasticity, weeks=WEEKS,
+                          risk_source=baseline.risk_source)
     result = run_scenario(short, Scenario(hours=OpeningHours(0, 0, club_ids=(club,), shift_share=0.5)), n_draws=0)
     row = result.clubs.set_index("club_id").loc[club]
     assert row["open_seat_hours"] > row["open_seat_hours_base"]
@@ -396,10 +408,15 @@ def test_save_list_load_delete_round_trip(engine, saved_result):
     assert loaded.result["total"]["revenue_change_pct"] == pytest.approx(result.total["revenue_change_pct"])
     assert loaded.result["elasticity"]["value"] == result.elasticity.value
     assert len(loaded.result["clubs"]) == len(result.clubs)
-    table = sc.compare_saved([loaded, loaded])
+    table = compare_saved([loaded, loaded])
     assert len(table) == 2 and table["levers"].iloc[0] == "raising evening prices in VIP halls by 10%"
+    assert table["revenue_change_pct_lo"].iloc[0] == pytest.approx(result.total["revenue_change_pct_lo"])
+    assert table["utilization_change_pp_hi"].iloc[0] == pytest.approx(result.total["utilization_change_pp_hi"])
+    assert table["clubs"].iloc[0] == ", ".join(str(c) for c in result.baseline_window["club_ids"])
+    assert compare_scenarios(engine, [sid]).drop(columns="created_at").equals(
+        table.head(1).drop(columns="created_at"))
 
-    with pytest.raises(sc.NotYourScenario, match="only ana"):
+    with pytest.raises(NotYourScenario, match="only ana"):
         delete_scenario(engine, id=sid, author="bob")
     delete_scenario(engine, id=sid, author="ana")
     assert sid not in set(list_scenarios(engine)["id"])
@@ -432,7 +449,7 @@ def test_saving_is_atomic(engine, saved_result, monkeypatch):
     def broken(_result):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sc, "_result_json", broken)   # fails after the row is inserted
+    monkeypatch.setattr(store, "_result_json", broken)   # fails after the row is inserted
     with pytest.raises(RuntimeError, match="disk full"):
         save_scenario(engine, name="atomic-new", author="ana", scenario=scenario, result=result)
     assert _count(engine, "atomic-new") == 0
