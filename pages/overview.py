@@ -10,7 +10,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.i18n import N_, _
-from core.i18n.format import ago, date_text, duration, money, number, percent, signed_percent, time_text
+from core.i18n.format import (
+    ago,
+    date_text,
+    duration,
+    money,
+    number,
+    percent,
+    signed_number,
+    signed_percent,
+    time_text,
+)
 from core.overview import kpis, service
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, plot, style_figure
@@ -51,7 +61,7 @@ def delta_text(card: kpis.Kpi) -> str | None:
     if change is None:
         return None
     if card.key == "customers_at_risk":
-        return _("{change} vs before").format(change=("+" if change > 0 else "") + number(change))
+        return _("{change} vs before").format(change=signed_number(change))
     return _("{change} vs usual").format(change=signed_percent(change))
 
 
