@@ -6,7 +6,7 @@ import streamlit as st
 
 st.set_page_config(page_title="Oyna Insights", page_icon="🎮", layout="wide")
 
-from core.accounts.auth import can  # noqa: E402 - set_page_config comes first
+from core.accounts import can  # noqa: E402 - set_page_config comes first
 from core.i18n import N_, _  # noqa: E402
 from pages.ui import sidebar  # noqa: E402
 from pages.ui.layout import apply_style  # noqa: E402

@@ -15,7 +15,7 @@ import time
 from bench import peak_mb, scratch_home, size_and_seed
 from core.platform import server
 from core.platform.db import make_engine
-from core.customers.churn import evaluate_against_truth
+from core.demo.truth import evaluate_against_truth
 from core.models.registry import load_bundle
 from core.models.training import retrain
 from core.platform.settings import Settings

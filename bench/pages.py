@@ -69,13 +69,13 @@ def refresh_views(engine) -> None:
 
 
 def ensure_account(url: str):
-    from core.accounts import auth
+    from core.accounts import add_account, remove_account
     from core.platform.db import make_engine
 
     engine = make_engine(url)
     try:
-        auth.remove_account(engine, username=USERNAME)
-        return auth.add_account(engine, username=USERNAME, role="manager", password=PASSWORD)
+        remove_account(engine, username=USERNAME)
+        return add_account(engine, username=USERNAME, role="manager", password=PASSWORD)
     finally:
         engine.dispose()
 

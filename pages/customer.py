@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.accounts.auth import Account
+from core.accounts import Account
 from core.customers import service
 from core.i18n import _
 from core.i18n.format import date_text, money, number, percent

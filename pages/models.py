@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.accounts.auth import can
+from core.accounts import can
 from core.i18n import _
 from core.i18n.format import ago, datetime_text, duration, number
 from core.models import service

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.accounts.auth import SignInThrottled, authenticate
+from core.accounts import SignInThrottled, authenticate
 from core.i18n import _
 from pages.ui.guard import page_guard
 from pages.ui.session import engine, ensure_entrypoint, sign_in

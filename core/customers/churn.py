@@ -1,6 +1,6 @@
 """Churn risk: will a customer who has visited stay away for the next N days?
 
-Supervised on the chain's own history. Features come from `core.features.customer_features`
+Supervised on the chain's own history. Features come from `core.customers.features.customer_features`
 at a cutoff and the label from `churn_labels` (1 = no visit in the N days after the cutoff).
 
 Training protocol (`train_churn`):
@@ -15,8 +15,7 @@ Training protocol (`train_churn`):
   ever a baseline);
 * the returned model is retrained on all cutoffs up to the evaluation cutoff, for scoring today.
 
-`evaluate_against_truth` is EVALUATION ONLY: it reads the demo simulator's hidden future
-(`demo_truth.customer_future`), which no model and no page may use.
+Scoring against the demo simulator's hidden future is `core.demo.truth` (evaluation only).
 """
 
 from __future__ import annotations
@@ -105,7 +104,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
-            raise ValueError("X must be a pandas DataFrame of customer features (see core.features)")
+            raise ValueError("X must be a pandas DataFrame of customer features (see core.customers.features)")
         if X.empty:
             raise ValueError("X has no rows")
         return X
@@ -240,11 +239,11 @@ def calibration_table(y: Any, p: Any, bins: int = 10) -> pd.DataFrame:
 
 def bgnbd_churn_score(features: pd.DataFrame) -> np.ndarray:
     """BG/NBD's 1 - P(alive), fitted on these customers' bg_* columns (a baseline, never used alone)."""
-    from core.customers.clv import BetaGeoModel
+    from core.customers.clv import BetaGeoModel, clv_table
 
-    x, tx, T = features["bg_frequency"], features["bg_recency"], features["bg_T"]
-    model = BetaGeoModel().fit(x, tx, T)
-    return 1.0 - np.clip(model.probability_alive(x, tx, T), 0.0, 1.0)
+    table = clv_table(features)
+    model = BetaGeoModel().fit(table)
+    return 1.0 - np.clip(model.probability_alive(table), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- training protocol
@@ -389,32 +388,3 @@ def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = 30, r
                        horizon_days=horizon_days, row_counts=row_counts,
                        seconds=time.perf_counter() - started, evaluation_model=evaluation_model,
                        evaluation_features=X_eval, evaluation_labels=y_eval)
-
-
-# ---------------------------------------------------------------- EVALUATION ONLY: demo truth
-
-
-def evaluate_against_truth(engine: Engine, model: ChurnModel) -> dict[str, Any]:
-    """EVALUATION ONLY. Score customers at the demo's data end and compare with the simulator's hidden
-    future (`demo_truth.customer_future`: no visit in the next 30 days). Never feed this to a model.
-
-    Returns ROC AUC, PR AUC and Brier of the model, the recency rule's ROC AUC, the truth's churn rate
-    and the number of customers.
-    """
-    from core.platform.db import query_df
-
-    truth = query_df(engine, "demo/truth_eval")
-    if truth.empty:
-        raise ValueError("this database holds no demo truth (load demo data with `oyna demo`)")
-    cutoff = truth["data_end"].iloc[0]
-    cutoff = cutoff.to_pydatetime() if hasattr(cutoff, "to_pydatetime") else cutoff
-    features = customer_features(engine, cutoff=cutoff)
-    y = truth.set_index("user_id")["no_visit_30d"].reindex(features.index)
-    if y.isna().any():
-        raise ValueError("the demo truth does not cover every customer with a visit")
-    y = y.astype(int)
-    p = model.predict_proba(features)[:, 1]
-    out: dict[str, Any] = {"cutoff": cutoff.isoformat(), "customers": int(len(y)), "churn_rate": float(y.mean())}
-    out.update(classification_metrics(y, p))
-    out["recency_roc_auc"] = float(roc_auc_score(y, features["recency_days"]))
-    return out

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.i18n import _, ngettext
+from core.i18n.format import money, number, signed_percent
+from core.platform.thresholds import HIGH_RISK, MEDIUM_RISK
+
 MAX_ACTIONS = 5
 
 
@@ -49,15 +53,12 @@ TAKE_UP = {"vip_package": 0.10, "tournament_package": 0.08, "group_discounts": 0
 COST = {"manager_call": 1500.0, "personal_email": 20.0}
 
 
-def _money(x: float) -> str:
-    return f"₸{x:,.0f}".replace(",", " ")
-
-
 def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | None = None) -> list[list[dict]]:
     """Up to five actions per row of `customers`.
 
     Expected columns: churn_risk (0-100), clv_12m, upsell_score (0-100), segment, trend, avg_session_hours,
     visits_90d, frequency, monetary_avg, expected_visits_90d, fav_club_id, fav_hall_type, fav_band, night_share.
+    Reasons are in the current language (`core.i18n`); the labels come in English and Russian.
     """
     crowded = crowded_halls or set()
     c = customers
@@ -83,34 +84,44 @@ def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | Non
     trend = c["trend"].fillna(0).to_numpy(float)
     v90 = c["visits_90d"].to_numpy()
     hours = c["avg_session_hours"].fillna(0).to_numpy(float)
+    high, medium = risk >= HIGH_RISK, (risk >= MEDIUM_RISK) & (risk < HIGH_RISK)
     rules: list[tuple[str, np.ndarray, np.ndarray, Callable[[int], str]]] = [
-        ("manager_call", (risk >= 70) & clv_top20, retention("manager_call"),
-         lambda i: f"churn risk {risk[i]:.0f}/100 and a top-20% lifetime value ({_money(clv[i])})"),
-        ("personal_discount", (risk >= 70) & clv_top40, retention("personal_discount"),
-         lambda i: f"churn risk {risk[i]:.0f}/100; worth {_money(clv[i])} over 12 months if kept"),
-        ("exclusive_offer", (risk >= 70) & loyal, retention("exclusive_offer"),
-         lambda i: f"a {seg[i]} customer whose churn risk rose to {risk[i]:.0f}/100"),
-        ("comeback_bonus", (risk >= 40) & (risk < 70), retention("comeback_bonus"),
-         lambda i: f"visits are slowing (trend {trend[i]:+.0%}), churn risk {risk[i]:.0f}/100"),
-        ("personal_email", (risk >= 40) & (risk < 70), retention("personal_email"),
-         lambda i: f"medium churn risk ({risk[i]:.0f}/100): a cheap reminder"),
-        ("second_visit_bonus", (c["frequency"].to_numpy() <= 1) & (risk >= 40), retention("second_visit_bonus"),
-         lambda i: "came once; a second visit makes a regular far more likely"),
+        ("manager_call", high & clv_top20, retention("manager_call"),
+         lambda i: _("churn risk {risk}/100 and a top-20% lifetime value ({value})").format(
+             risk=number(risk[i]), value=money(clv[i]))),
+        ("personal_discount", high & clv_top40, retention("personal_discount"),
+         lambda i: _("churn risk {risk}/100; worth {value} over 12 months if kept").format(
+             risk=number(risk[i]), value=money(clv[i]))),
+        ("exclusive_offer", high & loyal, retention("exclusive_offer"),
+         lambda i: _("a {segment} customer whose churn risk rose to {risk}/100").format(
+             segment=seg[i], risk=number(risk[i]))),
+        ("comeback_bonus", medium, retention("comeback_bonus"),
+         lambda i: _("visits are slowing (trend {trend}), churn risk {risk}/100").format(
+             trend=signed_percent(trend[i]), risk=number(risk[i]))),
+        ("personal_email", medium, retention("personal_email"),
+         lambda i: _("medium churn risk ({risk}/100): a cheap reminder").format(risk=number(risk[i]))),
+        ("second_visit_bonus", (c["frequency"].to_numpy() <= 1) & (risk >= MEDIUM_RISK),
+         retention("second_visit_bonus"),
+         lambda i: _("came once; a second visit makes a regular far more likely")),
         ("offpeak_offer", in_crowded & (band == "evening"), upsell_value("offpeak_offer", 0.3),
-         lambda i: f"the favourite {hall[i]} hall is nearly full at peak; a daytime offer frees evening seats"),
+         lambda i: _("the favourite {hall} hall is nearly full at peak; a daytime offer frees evening seats").format(
+             hall=hall[i])),
         ("night_package", (band == "night") & (c["night_share"].fillna(0).to_numpy(float) < 0.3),
-         upsell_value("night_package", 0.4), lambda i: "plays at night but pays by the hour"),
+         upsell_value("night_package", 0.4), lambda i: _("plays at night but pays by the hour")),
         ("vip_package", (upsell >= 80) & (hall != "vip"), upsell_value("vip_package", 0.8),
-         lambda i: f"upsell score {upsell[i]:.0f}/100 and does not play in VIP yet"),
+         lambda i: _("upsell score {score}/100 and does not play in VIP yet").format(score=number(upsell[i]))),
         ("tournament_package", (upsell >= 80) & ((hall == "bootcamp") | (v90 >= 24)),
          upsell_value("tournament_package", 0.5),
-         lambda i: f"plays often ({v90[i]} visits in 90 days) and likes competitive halls"),
+         lambda i: ngettext("plays often ({n} visit in 90 days) and likes competitive halls",
+                            "plays often ({n} visits in 90 days) and likes competitive halls",
+                            int(v90[i])).format(n=number(v90[i]))),
         ("group_discounts", (upsell >= 60) & (upsell < 80), upsell_value("group_discounts", 0.3),
-         lambda i: f"upsell score {upsell[i]:.0f}/100: bring friends"),
+         lambda i: _("upsell score {score}/100: bring friends").format(score=number(upsell[i]))),
         ("long_packages", hours > 3, upsell_value("long_packages", 0.15),
-         lambda i: f"sessions average {hours[i]:.1f} hours"),
+         lambda i: _("sessions average {hours} hours").format(hours=number(hours[i], 1))),
         ("loyalty_programme", v90 >= 20, upsell_value("loyalty_programme", 0.1),
-         lambda i: f"{v90[i]} visits in the last 90 days"),
+         lambda i: ngettext("{n} visit in the last 90 days", "{n} visits in the last 90 days",
+                            int(v90[i])).format(n=number(v90[i]))),
     ]
     out: list[list[dict]] = [[] for _ in range(len(c))]
     for code, mask, value, reason in rules:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts.auth import Account, Role, mask_contacts
+from core.accounts import Account, Role, mask_contacts
 from core.customers.segments import segment_transitions, transition_matrix
 from core.platform.db import query_df
 

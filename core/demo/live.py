@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -21,15 +22,25 @@ NEW_CUSTOMER_SHARE = 0.05
 QUIET_HOUR_RATE = 4.0  # bookings per hour, at least, while a club is open
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @dataclass
 class LiveFeed:
-    """Inserts bookings every `interval` seconds; `speedup` multiplies the usual rate (for tests)."""
+    """Inserts bookings every `interval` seconds; `speedup` multiplies the usual rate (for tests).
+
+    `clock` gives the moment each tick simulates (the wall clock unless a test passes its own);
+    `ticks` and `inserted` count what `run` has done so far.
+    """
 
     engine: Engine
     interval: float = 5.0
     speedup: float = 1.0
     seed: int | None = None
+    clock: Callable[[], datetime] = _utc_now
     inserted: int = 0
+    ticks: int = 0
     _rng: np.random.Generator = field(init=False)
     _loaded_at: datetime | None = field(default=None, init=False)
 
@@ -45,7 +56,7 @@ class LiveFeed:
 
     def tick(self, now: datetime | None = None) -> int:
         """One step: finish bookings that ended, then add the arrivals of the last `interval` seconds."""
-        now = now or datetime.now(timezone.utc)
+        now = now or self.clock()
         if self._loaded_at is None or now - self._loaded_at > REFRESH_EVERY:
             self._refresh(now)
         execute(self.engine, "demo/live_finish_bookings", now=now)
@@ -87,6 +98,7 @@ class LiveFeed:
         return int(regulars.user_id.iloc[self._rng.choice(len(regulars), p=weights / weights.sum())])
 
     def run(self, stop: threading.Event | None = None, max_ticks: int | None = None) -> None:
+        """Tick every `interval` seconds until `stop` is set or `max_ticks` ticks have run."""
         stop = stop or threading.Event()
         ticks = 0
         while not stop.is_set() and (max_ticks is None or ticks < max_ticks):
@@ -96,4 +108,5 @@ class LiveFeed:
             except sa.exc.OperationalError as exc:
                 print(f"live feed: database unavailable, retrying ({str(exc.orig).strip()[:120]})", flush=True)
             ticks += 1
+            self.ticks += 1
             stop.wait(max(0.0, self.interval - (time.monotonic() - started)))

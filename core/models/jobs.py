@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from core.models import registry
-from core.accounts.auth import Account, require
+from core.accounts import Account, require
 from core.models.training import RetrainResult, retrain
 from core.platform.settings import Settings
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts.auth import Account
+from core.accounts import Account
 from core.i18n import _
 from core.models import registry
 from core.platform.db import query_df

@@ -1,4 +1,5 @@
-"""Retrain every model from the database, evaluate it on held-out data, score every customer.
+"""The retrain: train every model from the database, evaluate it on held-out data, score every
+customer (`core.models.scoring`), forecast revenue, and activate the new version if it is not worse.
 
 Nothing is visible until the last step: files get a new version name, and the
 registry row, the scores and the forecasts are written in one transaction. A
@@ -20,18 +21,16 @@ from sqlalchemy.engine import Engine
 
 from core.models import registry
 from core.customers.churn import train_churn
-from core.customers.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+from core.customers.clv import clv_table
 from core.platform.db import copy_frame, load_sql, query_df
 from core.customers.features import customer_features
 from core.forecast import service as forecast_service
-from core.customers.recommend import recommend
+from core.models.scoring import fit_clv, score_customers
 from core.platform.refresh import refresh_if_stale
-from core.customers.segments import segment_customers
 from core.platform.settings import Settings
 
 Progress = Callable[[float, str], None]
 NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
-CROWDED = 0.85            # peak utilization that counts as "near capacity"
 
 
 @dataclass
@@ -85,7 +84,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = step(0.55, "evaluated lifetime value", t)
 
     features = customer_features(engine, cutoff=data_end)
-    scores, clv_models = _score(engine, features, churn.model)
+    scores, clv_models = score_customers(engine, features, churn.model)
     t = step(0.75, "scored every customer", t)
 
     forecasts, forecast_metrics = forecast_service.forecast_every_series(engine)
@@ -148,34 +147,16 @@ def _not_worse(engine, settings, churn) -> tuple[bool, str]:
                      + ("" if verdict else ": worse, kept the active version"))
 
 
-def _bg_inputs(features: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    """BG/NBD inputs; a repeat customer whose repeat visits brought no money gets the typical spend."""
-    f = features
-    repeat = f["bg_frequency"] > 0
-    paid = repeat & (f["bg_monetary"] > 0)
-    typical = float(f.loc[paid, "bg_monetary"].median()) if paid.any() else 1.0
-    monetary = f["bg_monetary"].where(paid, typical).where(repeat, 0.0)
-    return f["bg_frequency"], f["bg_recency"], f["bg_T"], monetary
-
-
-def _fit_clv(features: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
-    freq, rec, T, money = _bg_inputs(features)
-    bgf = BetaGeoModel().fit(freq, rec, T)
-    repeat = freq > 0
-    ggf = GammaGammaModel().fit(freq[repeat], money[repeat])
-    return bgf, ggf
-
-
 def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:
     """BG/NBD's expected visits from a held-out cutoff to the data's end against what happened,
     next to a baseline: each customer's own past rate."""
     days = (data_end - cutoff).total_seconds() / 86400
-    bgf, _ = _fit_clv(features)
-    freq, rec, T, _ = _bg_inputs(features)
+    table = clv_table(features)
+    bgf, _ = fit_clv(table)
     actual = query_df(engine, "customers/visit_days_between", start=cutoff, end=data_end) \
         .set_index("user_id")["visit_days"].reindex(features.index).fillna(0).to_numpy()
-    predicted = bgf.expected_visits(days, freq, rec, T)
-    naive = (freq + 1) / np.maximum(T, 1) * days  # the customer's own historic rate
+    predicted = bgf.expected_visits(table, t=days)
+    naive = (table["frequency"] + 1) / np.maximum(table["T"], 1) * days  # the customer's own historic rate
     return {
         "holdout_days": round(days, 1), "customers": int(len(features)),
         "mae": float(np.mean(np.abs(predicted - actual))),
@@ -183,65 +164,4 @@ def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, d
         "predicted_total": float(predicted.sum()), "actual_total": float(actual.sum()),
         "params": {k: float(v) for k, v in bgf.params_.items()},
     }
-
-
-def _score(engine: Engine, features: pd.DataFrame, churn_model) -> tuple[pd.DataFrame, dict]:
-    bgf, ggf = _fit_clv(features)
-    freq, rec, T, money = _bg_inputs(features)
-    risk = np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100)
-    p_alive = bgf.probability_alive(freq, rec, T)
-    visits30 = bgf.expected_visits(30, freq, rec, T)
-    visits90 = bgf.expected_visits(90, freq, rec, T)
-    clv6 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=6, n_draws=10, random_state=0)
-    clv12 = customer_lifetime_value(bgf, ggf, freq, rec, T, money, months=12, random_state=0)
-    segments = segment_customers(features)
-
-    out = pd.DataFrame(index=features.index)
-    out["club_id"] = pd.to_numeric(features["fav_club_id"], errors="coerce").astype("Int64")
-    out["segment"] = segments["segment"]
-    out["recency_days"] = features["recency_days"].round(1)
-    out["frequency"] = features["frequency"]
-    out["monetary_total"] = features["monetary_total"].round(2)
-    for col in ("r_score", "f_score", "m_score"):
-        out[col] = segments[col]
-    out["churn_risk"] = risk.round(1)
-    out["probability_alive"] = np.clip(p_alive, 0, 1).round(4)
-    out["expected_visits_30d"] = visits30.round(2)
-    out["expected_visits_90d"] = visits90.round(2)
-    out["clv_6m"] = clv6["clv"].to_numpy().round(2)
-    out["clv_12m"] = clv12["clv"].to_numpy().round(2)
-    out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
-    out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
-    out["upsell_score"] = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(), risk).round(1)
-    out["next_visit_date"] = next_visit_dates(features, bgf, p_alive, risk)
-
-    context = features.assign(fav_club_id=out["club_id"].fillna(0).astype(int), churn_risk=risk, clv_12m=out["clv_12m"], upsell_score=out["upsell_score"],
-                              segment=out["segment"], expected_visits_90d=visits90)
-    crowded = set(map(tuple, query_df(engine, "utilization/crowded_halls", threshold=CROWDED)
-                      [["club_id", "hall_type"]].itertuples(index=False)))
-    out["recommendations"] = [json.dumps(r, ensure_ascii=False) for r in recommend(context, crowded)]
-    out = out.reset_index().rename(columns={"index": "user_id"})
-    return out, {"bgnbd": bgf, "gamma_gamma": ggf}
-
-
-def _percentile(x: np.ndarray) -> np.ndarray:
-    return pd.Series(x).rank(pct=True).to_numpy() if len(x) else x
-
-
-def upsell_score(features: pd.DataFrame, visits90: np.ndarray, spend: np.ndarray, risk: np.ndarray) -> np.ndarray:
-    """0-100: how likely a bigger package lands, from expected visits, spend, low churn risk and a rising trend."""
-    trend = features["trend"].fillna(0).to_numpy(float)
-    score = (0.35 * _percentile(visits90) + 0.25 * _percentile(spend)
-             + 0.25 * (1 - risk / 100) + 0.15 * _percentile(trend))
-    return np.clip(score * 100, 0, 100)
-
-
-def next_visit_dates(features: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray, risk: np.ndarray) -> list:
-    """Expected next visit for customers likely still active: the posterior mean gap 1/lambda from today."""
-    r, alpha = bgf.params_["r"], bgf.params_["alpha"]
-    rate = (r + features["bg_frequency"].to_numpy(float)) / (alpha + features["bg_T"].to_numpy(float))
-    gap = np.clip(np.round(1 / np.maximum(rate, 1e-6)), 1, 365)
-    cutoff = pd.Timestamp.now(tz="UTC").normalize()
-    likely = (p_alive >= 0.3) & (risk < 80)
-    return [(cutoff + pd.Timedelta(days=int(g))).date() if ok else None for g, ok in zip(gap, likely)]
 

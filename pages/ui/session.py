@@ -7,7 +7,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.accounts import auth
+from core import accounts
+from core.accounts import Account
 from core.i18n import _, set_resolver
 from core.platform.db import get_engine
 from core.platform.settings import load_settings
@@ -48,23 +49,23 @@ def ensure_entrypoint() -> None:
         st.rerun()
 
 
-def current_account() -> auth.Account | None:
+def current_account() -> Account | None:
     """The signed-in account, or None."""
     ensure_entrypoint()
     account = st.session_state.get(ACCOUNT_KEY)
-    return account if isinstance(account, auth.Account) else None
+    return account if isinstance(account, Account) else None
 
 
-def sign_in(account: auth.Account) -> None:
+def sign_in(account: Account) -> None:
     st.session_state[ACCOUNT_KEY] = account
 
 
-def require(permission: str) -> auth.Account:
+def require(permission: str) -> Account:
     """The signed-in account when its role has `permission`; otherwise a clear message and st.stop()."""
     account = current_account()
     try:
-        return auth.require(account, permission)
-    except auth.AuthError as exc:
+        return accounts.require(account, permission)
+    except accounts.AuthError as exc:
         message = str(exc)
         st.warning(message[:1].upper() + message[1:] + ".", icon=":material/lock:")
         st.stop()

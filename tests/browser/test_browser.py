@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from core.accounts import auth
+from core.accounts import add_account, remove_account
 from tests.browser.support import (
     CHROMIUM,
     DESKTOP,
@@ -41,11 +41,11 @@ LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
 @pytest.fixture(scope="module")
 def accounts(engine, demo):
     suffix = uuid.uuid4().hex[:8]
-    made = {role: auth.add_account(engine, username=f"web-{role}-{suffix}", role=role, password=PASSWORD)
+    made = {role: add_account(engine, username=f"web-{role}-{suffix}", role=role, password=PASSWORD)
             for role in ("manager", "analyst")}
     yield made
     for account in made.values():
-        auth.remove_account(engine, username=account.username)
+        remove_account(engine, username=account.username)
 
 
 @pytest.fixture(scope="module")

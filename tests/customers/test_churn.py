@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from core.customers.churn import ChurnModel, classification_metrics, evaluate_against_truth, train_churn
+from core.customers.churn import ChurnModel, classification_metrics, train_churn
+from core.demo.truth import evaluate_against_truth
 from core.customers.features import CATEGORICAL_FEATURES, churn_labels, customer_features, data_end
 
 
@@ -113,7 +114,9 @@ def test_training_needs_enough_history(engine, end):
 def test_model_follows_the_scikit_learn_contract(labelled):
     X, y = labelled
     model = ChurnModel(random_state=1)
+    assert not any(name.endswith("_") for name in vars(model))  # nothing learned before fit
     assert model.fit(X, y) is model
+    assert all(name.endswith("_") for name in vars(model) if name not in model.get_params())
     proba = model.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1)
     assert ((proba >= 0) & (proba <= 1)).all()

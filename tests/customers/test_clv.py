@@ -1,4 +1,4 @@
-"""Tests for core.clv: published CDNOW results, simulation recovery, numerics and API contracts.
+"""Tests for core.customers.clv: published CDNOW results, simulation recovery, numerics and API contracts.
 
 tests/data/cdnow_customers_summary.csv is lifetimes 0.11.3's
 datasets/cdnow_customers_summary_with_transactions.csv: the 2,357 CDNOW customers
@@ -16,7 +16,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from core.customers import clv
+from core.customers import clv, clv_formulas
 from core.customers.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
@@ -24,17 +24,27 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.c
 
 @pytest.fixture(scope="module")
 def cdnow() -> pd.DataFrame:
-    return pd.read_csv(DATA, index_col="ID")
+    """The CDNOW customers with the models' column names (frequency, recency, T, monetary_value)."""
+    raw = pd.read_csv(DATA, index_col="ID")
+    return raw.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
 
 
 @pytest.fixture(scope="module")
 def bgf(cdnow: pd.DataFrame) -> BetaGeoModel:
-    return BetaGeoModel().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    return BetaGeoModel().fit(cdnow)
 
 
 @pytest.fixture(scope="module")
 def ggf(cdnow: pd.DataFrame) -> GammaGammaModel:
-    return GammaGammaModel().fit(cdnow["x"], cdnow["zbar"])
+    return GammaGammaModel().fit(cdnow)
+
+
+def customers(frequency, recency=None, T=None, monetary_value=None) -> pd.DataFrame:
+    """A customer table from columns (lists, arrays or scalars broadcast to the others)."""
+    columns = {"frequency": frequency, "recency": recency, "T": T, "monetary_value": monetary_value}
+    given = {k: np.atleast_1d(v) for k, v in columns.items() if v is not None}
+    n = max(len(v) for v in given.values())
+    return pd.DataFrame({k: np.broadcast_to(v, n) if len(v) == 1 else v for k, v in given.items()})
 
 
 def simulate(
@@ -54,7 +64,7 @@ def simulate(
     k = np.maximum(x, 1)
     monetary = np.where(x > 0, rng.gamma(p * k, 1 / (nu * k)), 0.0)  # mean of x Gamma(p, nu) spends
     return {
-        "x": x.astype(float), "recency": recency, "T": T, "monetary": monetary,
+        "table": customers(x.astype(float), recency, T, monetary),
         "rate": rate, "churn": churn, "active": lifetime > arrivals, "mean_spend": p / nu,
     }
 
@@ -79,22 +89,22 @@ def test_gamma_gamma_reproduces_fader_hardie_2013(ggf: GammaGammaModel) -> None:
 
 def test_expected_visits_paper_example(bgf: BetaGeoModel) -> None:
     # FHL (2005), section 5: x = 2, t_x = 30.43, T = 38.86 weeks -> 1.226 purchases in the next 39 weeks.
-    assert bgf.expected_visits(39, [2], [30.43], [38.86])[0] == pytest.approx(1.226, abs=0.001)
+    assert bgf.expected_visits(customers(2, 30.43, 38.86), t=39)[0] == pytest.approx(1.226, abs=0.001)
 
 
 def test_expected_spend_matches_lifetimes_docs(cdnow: pd.DataFrame, ggf: GammaGammaModel) -> None:
     # lifetimes' quickstart: "Expected conditional average profit: 35.2529..." over all customers.
-    spend = ggf.expected_spend(cdnow["x"], cdnow["zbar"])
+    spend = ggf.expected_spend(cdnow)
     assert spend.mean() == pytest.approx(35.2530, rel=1e-3)
     population_mean = ggf.params_["p"] * ggf.params_["v"] / (ggf.params_["q"] - 1)
-    np.testing.assert_allclose(spend[cdnow["x"].to_numpy() == 0], population_mean)
+    np.testing.assert_allclose(spend[cdnow["frequency"].to_numpy() == 0], population_mean)
 
 
 def test_clv_matches_lifetimes_docs(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf: GammaGammaModel) -> None:
     # lifetimes' quickstart, customer_lifetime_value(time=12, discount_rate=0.01) with its default
     # freq="D" on the weekly CDNOW data, i.e. a "month" of 30 time units.
     result = customer_lifetime_value(
-        bgf, ggf, cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"],
+        bgf, ggf, cdnow,
         months=12, discount_rate_monthly=0.01, time_unit_days=1.0, days_per_month=30.0, random_state=0,
     )
     published = {1: 140.096218, 2: 18.943466, 3: 38.180575, 6: 1003.868285, 9: 167.418224}
@@ -108,19 +118,19 @@ def test_clv_matches_lifetimes_docs(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf:
 
 
 def test_probability_alive_properties(bgf: BetaGeoModel) -> None:
-    assert np.all(bgf.probability_alive([0, 0], [0, 0], [5.0, 50.0]) == 1.0)
+    assert np.all(bgf.probability_alive(customers([0, 0], [0, 0], [5.0, 50.0])) == 1.0)
     ages = np.linspace(20, 200, 50)
-    alive = bgf.probability_alive(np.full(50, 3), np.full(50, 20.0), ages)
+    alive = bgf.probability_alive(customers(3, 20.0, ages))
     assert np.all((alive > 0) & (alive < 1))
     assert np.all(np.diff(alive) < 0)  # longer silence since the last visit -> less likely active
-    later = bgf.probability_alive([3, 3], [5.0, 15.0], [20.0, 20.0])
+    later = bgf.probability_alive(customers(3, [5.0, 15.0], 20.0))
     assert later[1] > later[0]
 
 
 def test_expected_visits_grows_with_t(bgf: BetaGeoModel) -> None:
     t = np.linspace(0, 500, 60)
     for x, tx, T in [(0, 0.0, 30.0), (2, 30.43, 38.86), (20, 35.0, 38.0), (1, 2.0, 38.0)]:
-        visits = bgf.expected_visits(t, np.full(60, x), np.full(60, tx), np.full(60, T))
+        visits = bgf.expected_visits(customers(np.full(60, x), tx, T), t=t)
         assert visits[0] == 0.0
         assert np.all(np.diff(visits) > 0)
 
@@ -130,15 +140,16 @@ def test_expected_visits_extreme_inputs(bgf: BetaGeoModel) -> None:
     x = np.array([0, 1, 50, 500, 5000, 5000])
     tx = np.array([0, 10, 38, 38.5, 38.8, 1.0])
     T = np.full(6, 38.86)
+    table = customers(x, tx, T)
     r, alpha = bgf.params_["r"], bgf.params_["alpha"]
     for t in (1e-6, 1.0, 1e3, 1e6, 1e9):
-        visits = bgf.expected_visits(t, x, tx, T)
+        visits = bgf.expected_visits(table, t=t)
         assert np.all(np.isfinite(visits)) and np.all(visits[:5] > 0)
         assert visits[5] < 1e-12  # 5000 visits in the first week, then 38 silent weeks: lapsed
         assert np.all(visits <= (r + x) * t / (alpha + T) * (1 + 1e-9))  # never above the mean rate * t
     # over one week, an active customer with 5000 visits keeps visiting at ~(r + x) / (alpha + T) per week
-    alive = bgf.probability_alive(x, tx, T)[4]
-    assert bgf.expected_visits(1.0, x, tx, T)[4] == pytest.approx(alive * (r + 5000) / (alpha + 38.86), rel=0.01)
+    alive = bgf.probability_alive(table)[4]
+    assert bgf.expected_visits(table, t=1.0)[4] == pytest.approx(alive * (r + 5000) / (alpha + 38.86), rel=0.01)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +166,8 @@ def test_closed_form_matches_quadrature(params: tuple[float, float, float, float
     t = np.array([0.01, 1.0, 30.0, 1e3, 1e5, 1.0, 30.0, 1e4, 365.0, 2.0])
     x = np.array([0, 0, 0, 0, 0, 3, 3, 40, 400, 4000], dtype=float)
     T = np.array([10.0, 10.0, 40.0, 40.0, 5.0, 20.0, 300.0, 38.0, 700.0, 500.0])
-    closed = clv._alive_visits(t, x, T, *params)
-    numeric = [clv._alive_visits_quad(*row, *params) for row in zip(t, x, T)]
+    closed = clv_formulas.alive_visits(t, x, T, *params)
+    numeric = [clv_formulas.alive_visits_quad(*row, *params) for row in zip(t, x, T)]
     np.testing.assert_allclose(closed, numeric, rtol=1e-5)
 
 
@@ -167,8 +178,8 @@ def test_simulation_recovers_parameters() -> None:
     truth_bg = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 2.5}
     truth_gg = {"p": 6.0, "q": 4.0, "v": 15.0}
     sim = simulate(5000, np.random.default_rng(42), **truth_bg, **truth_gg)
-    bgf = BetaGeoModel().fit(sim["x"], sim["recency"], sim["T"])
-    ggf = GammaGammaModel().fit(sim["x"], sim["monetary"])
+    bgf = BetaGeoModel().fit(sim["table"])
+    ggf = GammaGammaModel().fit(sim["table"])
     for model, truth in [(bgf, truth_bg), (ggf, truth_gg)]:
         fitted = np.array([model.params_[name] for name in truth])
         expected = np.array(list(truth.values()))
@@ -181,11 +192,11 @@ def test_simulation_recovers_parameters() -> None:
 def test_clv_range_covers_true_value() -> None:
     """On simulated customers, about 80% of the true expected values fall inside the 80% range."""
     sim = simulate(5000, np.random.default_rng(7), r=0.5, alpha=6.0, a=0.7, b=2.5)
-    bgf = BetaGeoModel().fit(sim["x"], sim["recency"], sim["T"])
-    ggf = GammaGammaModel().fit(sim["x"], sim["monetary"])
+    bgf = BetaGeoModel().fit(sim["table"])
+    ggf = GammaGammaModel().fit(sim["table"])
     months, discount, week_month = 12, 0.01, 30 / 7
     result = customer_lifetime_value(
-        bgf, ggf, sim["x"], sim["recency"], sim["T"], sim["monetary"],
+        bgf, ggf, sim["table"],
         months=months, discount_rate_monthly=discount, time_unit_days=7, random_state=1,
     )
     # each customer's true expected discounted value, from their simulated latent traits
@@ -208,9 +219,9 @@ def test_range_draws_average_to_point_clv(cdnow: pd.DataFrame, bgf: BetaGeoModel
     draws = 4000
     bg = np.tile(list(bgf.params_.values()), (draws, 1))
     gg = np.tile(list(ggf.params_.values()), (draws, 1))
-    x, tx, T, m = (rows[c].to_numpy(float) for c in ("x", "t_x", "T", "zbar"))
+    x, tx, T, m = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
     values = clv._latent_values(bg, gg, x, tx, T, m, 30.0 / 7, 12, 0.01, np.random.default_rng(3))
-    point = customer_lifetime_value(bgf, ggf, x, tx, T, m, months=12, time_unit_days=7, random_state=0)["clv"]
+    point = customer_lifetime_value(bgf, ggf, rows, months=12, time_unit_days=7, random_state=0)["clv"]
     z = (values.mean(axis=0) - point.to_numpy()) / (values.std(axis=0) / np.sqrt(draws))
     assert np.all(np.abs(z) < 4.5), z
 
@@ -222,80 +233,87 @@ def test_estimator_contract(cdnow: pd.DataFrame) -> None:
     model = BetaGeoModel(penalizer=0.1)
     assert model.get_params() == {"penalizer": 0.1}
     assert not hasattr(model, "params_")
-    assert model.fit(cdnow["x"], cdnow["t_x"], cdnow["T"]) is model
+    assert model.fit(cdnow) is model
     assert clone(model).get_params() == {"penalizer": 0.1}
     spend = GammaGammaModel()
-    assert spend.fit(cdnow["x"], cdnow["zbar"]) is spend
+    assert spend.fit(cdnow) is spend
+    assert all(name.endswith("_") for name in vars(model) if name not in model.get_params())
     # a penalty shrinks the parameters
-    plain = BetaGeoModel().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    plain = BetaGeoModel().fit(cdnow)
     assert sum(v**2 for v in model.params_.values()) < sum(v**2 for v in plain.params_.values())
 
 
-def test_arrays_and_series_in_numpy_out(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf: GammaGammaModel) -> None:
-    from_series = bgf.expected_visits(10, cdnow["x"], cdnow["t_x"], cdnow["T"])
-    from_lists = bgf.expected_visits(10, cdnow["x"].tolist(), cdnow["t_x"].tolist(), cdnow["T"].tolist())
-    assert isinstance(from_series, np.ndarray) and from_series.shape == (len(cdnow),)
-    np.testing.assert_array_equal(from_series, from_lists)
-    assert isinstance(bgf.probability_alive(cdnow["x"], cdnow["t_x"], cdnow["T"]), np.ndarray)
-    assert isinstance(ggf.expected_spend(cdnow["x"], cdnow["zbar"]), np.ndarray)
-    per_customer_t = bgf.expected_visits(np.full(len(cdnow), 10.0), cdnow["x"], cdnow["t_x"], cdnow["T"])
-    np.testing.assert_array_equal(per_customer_t, from_series)
+def test_a_table_in_numpy_out(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf: GammaGammaModel) -> None:
+    visits = bgf.expected_visits(cdnow, t=10)
+    assert isinstance(visits, np.ndarray) and visits.shape == (len(cdnow),)
+    assert isinstance(bgf.probability_alive(cdnow), np.ndarray)
+    assert isinstance(ggf.expected_spend(cdnow), np.ndarray)
+    per_customer_t = bgf.expected_visits(cdnow, t=np.full(len(cdnow), 10.0))
+    np.testing.assert_array_equal(per_customer_t, visits)
+    # columns are found by name: order and extra columns do not matter
+    shuffled = cdnow[["T", "monetary_value", "recency", "frequency"]].assign(note="x")
+    np.testing.assert_array_equal(bgf.expected_visits(shuffled, t=10), visits)
+    np.testing.assert_array_equal(ggf.expected_spend(shuffled), ggf.expected_spend(cdnow))
 
 
 def test_unfitted_models_raise() -> None:
+    one = customers(1, 1.0, 2.0, 10.0)
     with pytest.raises(NotFittedError):
-        BetaGeoModel().expected_visits(1, [1], [1.0], [2.0])
+        BetaGeoModel().expected_visits(one, t=1)
     with pytest.raises(NotFittedError):
-        BetaGeoModel().probability_alive([1], [1.0], [2.0])
+        BetaGeoModel().probability_alive(one)
     with pytest.raises(NotFittedError):
-        GammaGammaModel().expected_spend([1], [10.0])
+        GammaGammaModel().expected_spend(one)
     with pytest.raises(NotFittedError):
-        customer_lifetime_value(BetaGeoModel(), GammaGammaModel(), [1], [1.0], [2.0], [10.0], months=3)
+        customer_lifetime_value(BetaGeoModel(), GammaGammaModel(), one, months=3)
 
 
 @pytest.mark.parametrize(
-    ("frequency", "recency", "T", "message"),
+    ("table", "message"),
     [
-        ([1, 2], [1.0], [2.0, 3.0], "same length"),
-        ([1, np.nan], [1.0, 1.0], [2.0, 3.0], "NaN"),
-        ([1, 2], [1.0, np.inf], [2.0, 3.0], "NaN or infinite"),
-        ([-1, 2], [1.0, 1.0], [2.0, 3.0], "non-negative whole"),
-        ([1.5, 2], [1.0, 1.0], [2.0, 3.0], "non-negative whole"),
-        ([1, 2], [1.0, 4.0], [2.0, 3.0], "recency must be <= T"),
-        ([1, 2], [-1.0, 1.0], [2.0, 3.0], "recency must be >= 0"),
-        ([0, 2], [1.0, 1.0], [2.0, 3.0], "recency must be 0 where frequency is 0"),
-        ([], [], [], "empty"),
-        (["a", "b"], [1.0, 1.0], [2.0, 3.0], "numeric"),
+        (pd.DataFrame({"frequency": [1, 2], "recency": [1.0, 1.0]}), "lacks the column.* T"),
+        (pd.DataFrame({"frequency": [1], "t_x": [1.0], "T": [2.0]}), "lacks the column.* recency"),
+        ({"frequency": [1], "recency": [1.0], "T": [2.0]}, "must be a pandas DataFrame"),
+        (customers([1, 2], [1.0, 1.0], [2.0, 3.0]).iloc[:0], "empty"),
+        (customers([1, np.nan], [1.0, 1.0], [2.0, 3.0]), "'frequency' contains NaN"),
+        (customers([1, 2], [1.0, np.inf], [2.0, 3.0]), "'recency' contains NaN or infinite"),
+        (customers([-1, 2], [1.0, 1.0], [2.0, 3.0]), "'frequency' has negative values"),
+        (customers([1, 2], [-1.0, 1.0], [2.0, 3.0]), "'recency' has negative values"),
+        (customers([1, 2], [1.0, 1.0], [2.0, -3.0]), "'T' has negative values"),
+        (customers([1.5, 2], [1.0, 1.0], [2.0, 3.0]), "whole number"),
+        (customers([1, 2], [1.0, 4.0], [2.0, 3.0]), "recency must be <= T"),
+        (customers([0, 2], [1.0, 1.0], [2.0, 3.0]), "recency must be 0 where frequency is 0"),
+        (customers(["a", "b"], [1.0, 1.0], [2.0, 3.0]), "'frequency' must be numeric"),
+        (customers([1, 2], [1.0, 1.0], [2.0, 3.0]).set_axis([7, 7]), "appear once"),
     ],
 )
-def test_bad_history_raises(
-    bgf: BetaGeoModel, frequency: list, recency: list, T: list, message: str
-) -> None:
+def test_bad_history_raises(bgf: BetaGeoModel, table: pd.DataFrame, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        BetaGeoModel().fit(frequency, recency, T)
+        BetaGeoModel().fit(table)
     with pytest.raises(ValueError, match=message):
-        bgf.expected_visits(1.0, frequency, recency, T)
+        bgf.expected_visits(table, t=1.0)
     with pytest.raises(ValueError, match=message):
-        bgf.probability_alive(frequency, recency, T)
+        bgf.probability_alive(table)
 
 
 def test_other_bad_inputs_raise(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf: GammaGammaModel) -> None:
-    with pytest.raises(ValueError, match="monetary must be > 0"):
-        GammaGammaModel().fit([1, 2], [10.0, 0.0])
-    with pytest.raises(ValueError, match="same length"):
-        ggf.expected_spend([1, 2], [10.0])
-    with pytest.raises(ValueError, match="NaN"):
-        ggf.expected_spend([1, 0], [10.0, np.nan])
+    with pytest.raises(ValueError, match="monetary_value must be > 0"):
+        GammaGammaModel().fit(customers([1, 2], monetary_value=[10.0, 0.0]))
+    with pytest.raises(ValueError, match="lacks the column.* monetary_value"):
+        ggf.expected_spend(cdnow.drop(columns="monetary_value"))
+    with pytest.raises(ValueError, match="'monetary_value' contains NaN"):
+        ggf.expected_spend(customers([1, 0], monetary_value=[10.0, np.nan]))
+    with pytest.raises(ValueError, match="'monetary_value' has negative values"):
+        ggf.expected_spend(customers([1, 0], monetary_value=[10.0, -1.0]))
     with pytest.raises(ValueError, match="frequency > 0"):
-        GammaGammaModel().fit([0, 0], [0.0, 0.0])
+        GammaGammaModel().fit(customers([0, 0], monetary_value=[0.0, 0.0]))
     with pytest.raises(ValueError, match="penalizer"):
-        BetaGeoModel(penalizer=-1.0).fit([1], [1.0], [2.0])
+        BetaGeoModel(penalizer=-1.0).fit(customers(1, 1.0, 2.0))
     with pytest.raises(ValueError, match="t must be >= 0"):
-        bgf.expected_visits(-1.0, [1], [1.0], [2.0])
+        bgf.expected_visits(customers(1, 1.0, 2.0), t=-1.0)
     with pytest.raises(ValueError, match="one value per customer"):
-        bgf.expected_visits([1.0, 2.0], [1, 1, 1], [1.0, 1.0, 1.0], [2.0, 2.0, 2.0])
+        bgf.expected_visits(customers([1, 1, 1], 1.0, 2.0), t=[1.0, 2.0])
 
-    history = (cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"])
     for kwargs, message in [
         ({"months": 0}, "months"),
         ({"months": 2.5}, "months"),
@@ -305,31 +323,42 @@ def test_other_bad_inputs_raise(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf: Gam
         ({"months": 12, "n_draws": 2}, "n_draws"),
     ]:
         with pytest.raises(ValueError, match=message):
-            customer_lifetime_value(bgf, ggf, *history, **kwargs)
-    with pytest.raises(ValueError, match="same length"):
-        customer_lifetime_value(bgf, ggf, *history[:3], cdnow["zbar"].iloc[:5], months=12)
+            customer_lifetime_value(bgf, ggf, cdnow, **kwargs)
+    with pytest.raises(ValueError, match="lacks the column.* monetary_value"):
+        customer_lifetime_value(bgf, ggf, cdnow.drop(columns="monetary_value"), months=12)
 
 
 def test_clv_range_is_reproducible(cdnow: pd.DataFrame, bgf: BetaGeoModel, ggf: GammaGammaModel) -> None:
-    history = (cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"])
-    first = customer_lifetime_value(bgf, ggf, *history, months=6, time_unit_days=7, random_state=11)
-    again = customer_lifetime_value(bgf, ggf, *history, months=6, time_unit_days=7, random_state=11)
-    other = customer_lifetime_value(bgf, ggf, *history, months=6, time_unit_days=7, random_state=12)
+    first = customer_lifetime_value(bgf, ggf, cdnow, months=6, time_unit_days=7, random_state=11)
+    again = customer_lifetime_value(bgf, ggf, cdnow, months=6, time_unit_days=7, random_state=11)
+    other = customer_lifetime_value(bgf, ggf, cdnow, months=6, time_unit_days=7, random_state=12)
     pd.testing.assert_frame_equal(first, again)
     assert not np.array_equal(first["clv_hi"], other["clv_hi"])
     np.testing.assert_array_equal(first["clv"], other["clv"])  # the point value is not random
     assert np.all((first["clv_lo"] >= 0) & (first["clv_lo"] <= first["clv_hi"]))
     # longer horizons are worth more
-    longer = customer_lifetime_value(bgf, ggf, *history, months=24, time_unit_days=7, random_state=11)
+    longer = customer_lifetime_value(bgf, ggf, cdnow, months=24, time_unit_days=7, random_state=11)
     assert np.all(longer["clv"] > first["clv"])
+
+
+def test_clv_table_from_features() -> None:
+    features = pd.DataFrame({"bg_frequency": [0, 2, 3, 1], "bg_recency": [0.0, 5.0, 9.0, 2.0],
+                             "bg_T": [10.0, 12.0, 15.0, 4.0], "bg_monetary": [0.0, 3000.0, 0.0, 1000.0]},
+                            index=pd.Index([11, 12, 13, 14], name="user_id"))
+    table = clv.clv_table(features)
+    assert list(table.columns) == ["frequency", "recency", "T", "monetary_value"]
+    assert table.index.equals(features.index)
+    # a repeat customer whose repeat visits brought no money gets the typical repeat spend
+    assert table["monetary_value"].tolist() == [0.0, 3000.0, 2000.0, 1000.0]
+    assert clv.check_customers(table, clv.HISTORY + ("monetary_value",))["T"].tolist() == [10.0, 12.0, 15.0, 4.0]
+    with pytest.raises(ValueError, match="bg_monetary"):
+        clv.clv_table(features.drop(columns="bg_monetary"))
 
 
 @pytest.mark.slow
 def test_fifty_thousand_customers_give_finite_values() -> None:
     sim = simulate(50_000, np.random.default_rng(5), r=0.8, alpha=20.0, a=0.9, b=6.0, v=15_000.0, t_range=(1, 730))
-    bgf = BetaGeoModel().fit(sim["x"], sim["recency"], sim["T"])
-    ggf = GammaGammaModel().fit(sim["x"], sim["monetary"])
-    result = customer_lifetime_value(
-        bgf, ggf, sim["x"], sim["recency"], sim["T"], sim["monetary"], months=12, random_state=0
-    )
+    bgf = BetaGeoModel().fit(sim["table"])
+    ggf = GammaGammaModel().fit(sim["table"])
+    result = customer_lifetime_value(bgf, ggf, sim["table"], months=12, random_state=0)
     assert np.all(np.isfinite(result.to_numpy()))

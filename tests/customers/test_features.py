@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core.customers.clv import BetaGeoModel
+from core.customers.clv import BetaGeoModel, clv_table
 from core.customers.features import FEATURE_COLUMNS, churn_labels, customer_features, data_end
 
 VISIT = ("завершено", "активно")
@@ -80,8 +80,9 @@ def test_bg_inputs_are_valid_for_the_lifetime_model(features):
     assert (f.bg_recency <= f.bg_T).all()
     assert (f.bg_recency[f.bg_frequency == 0] == 0).all()
     assert (f.bg_monetary[f.bg_frequency == 0] == 0).all()
-    model = BetaGeoModel().fit(f.bg_frequency, f.bg_recency, f.bg_T)
-    alive = model.probability_alive(f.bg_frequency, f.bg_recency, f.bg_T)
+    table = clv_table(f)
+    model = BetaGeoModel().fit(table)
+    alive = model.probability_alive(table)
     assert np.all((alive >= 0) & (alive <= 1))
 
 

@@ -1,6 +1,9 @@
 import pandas as pd
 
 from core.customers.recommend import MAX_ACTIONS, recommend
+from core.i18n import use_locale
+from core.i18n.format import money, number
+from core.platform.thresholds import HIGH_RISK, MEDIUM_RISK
 
 
 def _customers(**overrides):
@@ -48,3 +51,24 @@ def test_at_most_five_sorted_by_value():
     assert len(out) == MAX_ACTIONS
     values = [a["expected_value"] for a in out]
     assert values == sorted(values, reverse=True)
+
+
+def test_risk_bands_are_the_product_thresholds():
+    valuable = dict(clv_12m=90_000.0)
+    assert "manager_call" in codes(recommend(_customers(churn_risk=HIGH_RISK, **valuable))[-1])
+    below = codes(recommend(_customers(churn_risk=HIGH_RISK - 0.1, **valuable))[-1])
+    assert "manager_call" not in below and "comeback_bonus" in below
+    assert "comeback_bonus" in codes(recommend(_customers(churn_risk=MEDIUM_RISK))[-1])
+    assert "comeback_bonus" not in codes(recommend(_customers(churn_risk=MEDIUM_RISK - 0.1))[-1])
+
+
+def test_reasons_format_money_and_numbers_in_the_current_language():
+    customers = _customers(churn_risk=85.0, clv_12m=90_000.0, avg_session_hours=4.5)
+    reasons = {}
+    for language in ("en", "ru"):
+        with use_locale(language):
+            reasons[language] = {a["code"]: a["reason"] for a in recommend(customers)[-1]}
+            assert money(90_000) in reasons[language]["manager_call"]
+            assert number(4.5, 1) in reasons[language]["long_packages"]
+    assert "₸90,000" in reasons["en"]["manager_call"] and "4.5 hours" in reasons["en"]["long_packages"]
+    assert "90\u00a0000\u00a0₸" in reasons["ru"]["manager_call"] and "4,5" in reasons["ru"]["long_packages"]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.accounts.auth import Account, Role
+from core.accounts import Account, Role
 from core.customers import service
 from core.platform.clubs import all_club_ids
 

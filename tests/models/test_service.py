@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.accounts.auth import Account, PermissionDenied, Role
+from core.accounts import Account, PermissionDenied, Role
 from core.models import registry, service
 
 

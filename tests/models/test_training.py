@@ -1,4 +1,8 @@
-"""Retraining end to end on tier-S data: registry, files, scores, SQL functions, locking, rollback."""
+"""Retraining end to end on tier-S data: registry, files, scores, SQL functions, locking, rollback.
+
+The session shares one trained version (`trained`); a test that retrains more uses `forget_new_versions`,
+which puts the active version back and deletes the versions it made, with their scores and files.
+"""
 
 import json
 
@@ -18,6 +22,21 @@ def settings(model_settings) -> Settings:
 def _rows(engine, sql, **params):
     with engine.connect() as conn:
         return conn.execute(sa.text(sql), params).all()
+
+
+@pytest.fixture
+def forget_new_versions(engine, settings, trained):
+    before = {v for (v,) in _rows(engine, "select version from model_versions")}
+    active = registry.active_version(engine)
+    yield
+    if active is not None and registry.active_version(engine) != active:
+        registry.activate(engine, version=active)
+    made = {v for (v,) in _rows(engine, "select version from model_versions")} - before
+    with engine.begin() as conn:  # scores and forecasts go with their version (on delete cascade)
+        conn.execute(sa.text("delete from model_versions where version = any(:made)"), {"made": list(made)})
+    for version in made:
+        for suffix in (".joblib", ".json"):
+            (settings.models_dir / f"{version}{suffix}").unlink(missing_ok=True)
 
 
 def test_first_version_is_active_with_files_and_metadata(engine, settings, trained):
@@ -97,7 +116,7 @@ def test_failed_retrain_leaves_the_active_version_untouched(engine, settings, tr
     assert not registry.retrain_running(engine)
 
 
-def test_second_version_and_rollback(engine, settings, trained):
+def test_second_version_and_rollback(engine, settings, trained, forget_new_versions):
     first = trained[0].version
     second = retrain(engine, settings, force=True, trained_by="test")
     assert second.activated and registry.active_version(engine) == second.version
@@ -110,7 +129,7 @@ def test_second_version_and_rollback(engine, settings, trained):
     assert registry.active_version(engine) == first
 
 
-def test_a_worse_version_is_saved_but_not_activated(engine, settings, trained, monkeypatch):
+def test_a_worse_version_is_saved_but_not_activated(engine, settings, trained, forget_new_versions, monkeypatch):
     active = registry.active_version(engine)
     monkeypatch.setattr("core.models.training.NOT_WORSE_MARGIN", -1.0)  # demand an impossible improvement
     result = retrain(engine, settings, trained_by="test")

@@ -16,7 +16,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core.accounts import auth
+from core.accounts import Account, add_account, remove_account
 from tests.pages.support import APP, PASSWORD, TIMEOUT, AfterFirstRun, clear_caches, ok
 
 
@@ -32,14 +32,14 @@ def app_db(db_url, engine, demo) -> Iterator:
 
 
 @pytest.fixture(scope="module")
-def accounts(app_db) -> Iterator[dict[str, auth.Account]]:
+def accounts(app_db) -> Iterator[dict[str, Account]]:
     """A manager and an analyst with unique names (removed afterwards)."""
     suffix = uuid.uuid4().hex[:8]
-    made = {role: auth.add_account(app_db, username=f"app-{role}-{suffix}", role=role, password=PASSWORD)
+    made = {role: add_account(app_db, username=f"app-{role}-{suffix}", role=role, password=PASSWORD)
             for role in ("manager", "analyst")}
     yield made
     for account in made.values():
-        auth.remove_account(app_db, username=account.username)
+        remove_account(app_db, username=account.username)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
     """
     other_database = False
 
-    def make(account: auth.Account | None = None, page: str | None = None, *, run: bool = True,
+    def make(account: Account | None = None, page: str | None = None, *, run: bool = True,
              legacy: bool = False, fresh: bool = False, database_url: str | None = None) -> AppTest:
         nonlocal other_database
         monkeypatch.setattr(app_test, "PagesManager", PagesManager if legacy else AfterFirstRun)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from core.accounts.auth import PermissionDenied
+from core.accounts import PermissionDenied
 from core.models import registry, service
 from tests.pages.support import charts, ok
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.accounts import auth
+from core.accounts import add_account, remove_account
+from core.accounts.throttle import THROTTLE_AFTER, THROTTLE_BASE_SECONDS
 from tests.pages.support import APP, PASSWORD, charts, metric, ok, sign_in_form
 
 
@@ -35,17 +36,17 @@ def test_empty_form_asks_for_both_fields(app_client):
 
 def test_repeated_failures_are_throttled(app_client, app_db):
     name = f"app-throttle-{uuid.uuid4().hex[:8]}"
-    auth.add_account(app_db, username=name, role="analyst", password=PASSWORD)
+    add_account(app_db, username=name, role="analyst", password=PASSWORD)
     try:
         at = app_client()
-        for _ in range(auth.THROTTLE_AFTER):
+        for _ in range(THROTTLE_AFTER):
             sign_in_form(at, name, "wrong-password-99")
         sign_in_form(at, name, PASSWORD)  # even the right password waits
         assert not at.exception
         found = re.fullmatch(r"Too many attempts, try again in (\d+) s\.", at.error[0].value)
-        assert found and 1 <= int(found.group(1)) <= auth.THROTTLE_BASE_SECONDS
+        assert found and 1 <= int(found.group(1)) <= THROTTLE_BASE_SECONDS
     finally:
-        auth.remove_account(app_db, username=name)
+        remove_account(app_db, username=name)
 
 
 def test_sign_in_then_sign_out(app_client, accounts):

@@ -40,7 +40,7 @@ def _needs(permission: str, role: str) -> None:  # an AppTest script
 
     import streamlit as st
 
-    from core.accounts.auth import Account, Role
+    from core.accounts import Account, Role
     from pages.ui.session import require
 
     now = datetime.now(timezone.utc)

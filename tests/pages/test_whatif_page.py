@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core.accounts.auth import Account, Role
+from core.accounts import Account, Role
 
 PAGE = "pages/whatif.py"
 AUTHOR = "ana.page"
