@@ -86,7 +86,7 @@ def apptest_times(account, runs: int) -> dict[str, tuple[float, float]]:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest, app_test
 
-    class AfterFirstRun(PagesManager):  # as a served app after its first run (see tests/test_app_pages.py)
+    class AfterFirstRun(PagesManager):  # as a served app after its first run (see tests/pages/conftest.py)
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             PagesManager.uses_pages_directory = False

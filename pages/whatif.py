@@ -19,7 +19,10 @@ from core import whatif
 from core.i18n import N_, _, ngettext
 from core.i18n import format as fmt
 from core.platform.thresholds import HIGH_RISK
-from pages.common import current_account, engine, filters, page_guard, plot, style_figure
+from pages.ui.charts import plot, style_figure
+from pages.ui.guard import page_guard
+from pages.ui.session import current_account, engine
+from pages.ui.sidebar import filters
 
 WEEKS = (8, 12)
 N_DRAWS = 500

@@ -36,6 +36,11 @@ PERMISSIONS: dict[str, str] = {
     "manage_models": "manage saved models",
     "see_contacts": "see customers' e-mails and phone numbers",
     "manage_accounts": "manage sign-in accounts",
+    "import_data": "import club data",
+    "manage_campaigns": "create and close retention campaigns",
+    "manage_alerts": "choose which alerts reach people",
+    "view_activity": "see who did what (the activity log)",
+    "view_system": "see the system's health",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -1,4 +1,6 @@
-"""Customer lists and profiles from the active model's scores; contacts are masked for analysts."""
+"""What the Customers and Customer pages show: segments, the searchable list, one customer's profile and
+history, and how customers moved between segments. Contacts are masked for analysts; every query is
+limited to the clubs given."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, Role, mask_contacts
+from core.customers.segments import segment_transitions, transition_matrix
 from core.platform.db import query_df
+
+SEGMENT_MONTHS = 6  # month ends traced for the segment moves
 
 _WORD = re.compile(r"[\w@.+-]+", re.UNICODE)
 
@@ -21,34 +26,62 @@ def search_query(text: str | None) -> str | None:
     return " & ".join(f"{w}:*" for w in words[:8]) or None
 
 
-def search_customers(engine: Engine, *, viewer: Account | Role | str, text: str | None = None,
-                     club_ids: Sequence[int] = (), segments: Sequence[str] = (),
+def search_customers(engine: Engine, *, viewer: Account | Role | str, club_ids: Sequence[int],
+                     text: str | None = None, segments: Sequence[str] = (),
                      min_risk: float = 0, max_risk: float = 100, min_clv: float = 0, max_clv: float | None = None,
                      limit: int = 500) -> pd.DataFrame:
-    """Scored customers of the active model; `text` searches names and e-mails (prefixes of words)."""
+    """Scored customers of the active model at some clubs; `text` searches names and e-mails (prefixes of
+    words). Contacts are masked unless `viewer` may see them."""
     if not 0 <= min_risk <= max_risk <= 100:
         raise ValueError("churn risk bounds must satisfy 0 <= min <= max <= 100")
     if min_clv < 0 or (max_clv is not None and max_clv < min_clv):
         raise ValueError("lifetime value bounds must satisfy 0 <= min <= max")
     if not 1 <= limit <= 50_000:
         raise ValueError("limit must be between 1 and 50,000")
-    rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=list(club_ids),
+    rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=[int(c) for c in club_ids],
                     segments=list(segments), min_risk=min_risk, max_risk=max_risk, min_clv=min_clv,
                     max_clv=max_clv, limit=limit)
     return mask_contacts(rows, viewer)
 
 
-def segment_overview(engine: Engine, *, club_ids: Sequence[int] = ()) -> pd.DataFrame:
-    return query_df(engine, "customers/segment_overview", club_ids=list(club_ids))
+def segment_overview(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
+    """Each segment of the active model among the clubs' customers: customers, their 90-day revenue,
+    shares, average churn risk and lifetime value (empty before the first model)."""
+    return query_df(engine, "customers/segment_overview", club_ids=[int(c) for c in club_ids])
+
+
+def segments_revenue(overview: pd.DataFrame) -> float:
+    """The 90-day revenue of every segment together."""
+    return float(overview.revenue_90d.sum()) if len(overview) else 0.0
 
 
 def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: int,
                      club_ids: Sequence[int]) -> dict | None:
-    """One customer, or None when there is none among the clubs (see sql/customers/profile.sql)."""
-    rows = query_df(engine, "customers/profile", user_id=int(user_id), club_ids=list(club_ids))
-    rows = mask_contacts(rows, viewer)
+    """One customer with the active model's scores (None: no such customer among the clubs)."""
+    rows = mask_contacts(query_df(engine, "customers/profile", user_id=int(user_id),
+                                  club_ids=[int(c) for c in club_ids]), viewer)
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
 def customer_history(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
-    return query_df(engine, "customers/monthly_history", user_id=int(user_id), club_ids=list(club_ids))
+    """A customer's visits, cancellations and spend per month."""
+    return query_df(engine, "customers/monthly_history", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
+
+
+def segment_moves(engine: Engine, *, months: int = SEGMENT_MONTHS) -> pd.DataFrame:
+    """Customers moving between segments from one month end to the next (empty with under two month ends
+    of history); see `core.customers.segments.segment_transitions`."""
+    try:
+        return segment_transitions(engine, months=months)
+    except ValueError:  # less than two month ends of history
+        return pd.DataFrame(columns=["from_cutoff", "to_cutoff", "from_segment", "to_segment", "customers"])
+
+
+def move_months(moves: pd.DataFrame) -> list:
+    """The month ends the moves lead to, oldest first."""
+    return sorted(moves.to_cutoff.unique())
+
+
+def moves_in_month(moves: pd.DataFrame, month) -> pd.DataFrame:
+    """Segment a month before (rows) x segment at the month end (columns), in customers."""
+    return transition_matrix(moves[moves.to_cutoff == month])

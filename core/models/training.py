@@ -24,15 +24,12 @@ from core.customers.churn import train_churn
 from core.customers.clv import clv_table
 from core.platform.db import copy_frame, load_sql, query_df
 from core.customers.features import customer_features
-from core.forecast.model import MIN_DAYS, backtest, forecast
+from core.forecast import service as forecast_service
 from core.models.scoring import fit_clv, score_customers
 from core.platform.refresh import refresh_if_stale
 from core.platform.settings import Settings
 
 Progress = Callable[[float, str], None]
-FORECAST_HORIZON = 90
-BACKTEST_HORIZON = 30
-BACKTEST_WINDOWS = 4
 NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
 
 
@@ -90,7 +87,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     scores, clv_models = score_customers(engine, features, churn.model)
     t = step(0.75, "scored every customer", t)
 
-    forecasts, forecast_metrics = _forecasts(engine)
+    forecasts, forecast_metrics = forecast_service.forecast_every_series(engine)
     t = step(0.88, "forecast revenue", t)
 
     version = registry.new_version()
@@ -168,35 +165,3 @@ def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, d
         "params": {k: float(v) for k, v in bgf.params_.items()},
     }
 
-
-def _forecasts(engine: Engine) -> tuple[pd.DataFrame, dict]:
-    """A 90-day forecast for each club and the chain (club 0), with backtest metrics."""
-    chain = query_df(engine, "platform/club_ids").club_id.tolist()  # the retrain works for the whole chain
-    daily = query_df(engine, "forecast/daily_revenue", club_ids=chain)  # complete local days, as the pages chart
-    if daily.empty:
-        return pd.DataFrame(columns=["club_id", "day", "yhat", "lo_80", "hi_80", "lo_95", "hi_95"]), {}
-    daily["day"] = pd.to_datetime(daily["day"])
-    wide = daily.pivot_table(index="day", columns="club_id", values="revenue", aggfunc="sum")
-    series = {0: wide.sum(axis=1, min_count=1)} | {int(k): wide[k].dropna() for k in wide.columns}
-    frames, per_club = [], {}
-    for club_id, history in series.items():
-        history = history.astype(float)
-        try:
-            fc = forecast(history, FORECAST_HORIZON)
-        except ValueError:
-            continue  # too little history (a club opened recently)
-        frames.append(fc.rename_axis("day").reset_index().assign(club_id=club_id))
-        windows = min(BACKTEST_WINDOWS, (len(history) - MIN_DAYS) // BACKTEST_HORIZON)
-        if windows >= 1:
-            per_club[club_id] = backtest(history, BACKTEST_HORIZON, windows).as_dict()
-    result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    result["day"] = pd.to_datetime(result["day"]).dt.date
-    chain = per_club.get(0, {})
-    pooled = {}
-    if per_club:
-        scores = pd.DataFrame(per_club.values())
-        pooled = {"series": int(len(scores)), "mean_mase": float(scores.mase.mean()),
-                  "mean_baseline_mase": float(scores.baseline_mase.mean()),
-                  "beats_baseline": int((scores.mase < scores.baseline_mase).sum()),
-                  "coverage_80": float(scores.coverage_80.mean()), "coverage_95": float(scores.coverage_95.mean())}
-    return result, {**chain, "all_series": pooled, "clubs": {str(k): v for k, v in per_club.items() if k != 0}}

@@ -1,26 +1,28 @@
-"""Live KPIs and alert rules for the overview: pure functions on plain frames (no Streamlit, no SQL).
+"""Live KPI cards for the overview: pure functions on plain frames (no Streamlit, no SQL).
 
 The input is the `live_kpi_clubs` query: one row per club and `weeks_ago` (0 = today so far, 1-4 =
 the same weekday 1-4 weeks ago, cut at the same club-local time of day). Predictions are full-day
 expectations; alerts compare "by now" values against what the same weekday had by the same time,
-so an early hour of a normal day never looks like a bad day.
+so an early hour of a normal day never looks like a bad day. The alert rules are in `alerts.py`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from core.i18n import _
+from core.i18n.format import number, percent
 from core.platform.thresholds import HIGH_RISK
 
 NORMAL, WARNING, CRITICAL = "normal", "warning", "critical"
 LEVELS = (NORMAL, WARNING, CRITICAL)
-_RANK = {NORMAL: 0, WARNING: 1, CRITICAL: 2}
+RANK = {NORMAL: 0, WARNING: 1, CRITICAL: 2}
 
 WEEKS = (1, 2, 3, 4)  # same weekday, 1-4 weeks ago
 MIN_DAY_SHARE = 0.15  # revenue alerts wait until this share of a usual day's revenue is in
@@ -42,7 +44,7 @@ _SUM_COLUMNS = (
 
 def worst(levels: Iterable[str]) -> str:
     """The most severe of some alert levels (normal when there are none)."""
-    return max(levels, key=lambda level: _RANK.get(level, 0), default=NORMAL)
+    return max(levels, key=lambda level: RANK.get(level, 0), default=NORMAL)
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,17 @@ class Kpi:
     expected_by_now: float | None = None
     note: str = ""  # where the prediction comes from / why the alert
 
-
-@dataclass(frozen=True)
-class Alert:
-    level: str
-    title: str
-    detail: str
-    club_id: int | None = None
+    @property
+    def change(self) -> float | None:
+        """What the card's delta shows: customers at risk against the previous model (a count), any
+        other card against its usual value by this time (a fraction). None when there is nothing to compare."""
+        if self.current is None:
+            return None
+        if self.key == "customers_at_risk":
+            return None if self.predicted is None else self.current - self.predicted
+        if not self.expected_by_now:
+            return None
+        return self.current / self.expected_by_now - 1
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ def totals(live: pd.DataFrame, club_ids: Iterable[int] | None = None) -> LiveTot
                       clubs=tuple(sorted(int(c) for c in frame.club_id.unique())))
 
 
-def _ratio(a: float, b: float) -> float | None:
+def ratio(a: float, b: float) -> float | None:
     return a / b if b > 0 else None
 
 
@@ -192,54 +198,56 @@ def build_kpis(t: LiveTotals, forecast: Forecast | None = None, risk: RiskCounts
     revenue = t.today("revenue_by_now")
     if forecast is not None:
         cards.append(Kpi(
-            "revenue_today", "Revenue today", revenue, forecast.yhat, forecast.confidence,
+            "revenue_today", _("Revenue today"), revenue, forecast.yhat, forecast.confidence,
             revenue_level(revenue, forecast, share), "₸",
             expected_by_now=forecast.yhat * share if share is not None else None,
-            note="forecast for the whole day; alert against its 80% and 95% bands scaled to this hour"))
+            note=_("forecast for the whole day; alert against its 80% and 95% bands scaled to this hour")))
     else:
         usual = t.usual("revenue_full_day")
-        cards.append(Kpi("revenue_today", "Revenue today", revenue, usual, t.steadiness("revenue_full_day"),
+        cards.append(Kpi("revenue_today", _("Revenue today"), revenue, usual, t.steadiness("revenue_full_day"),
                          NORMAL, "₸", expected_by_now=t.usual("revenue_by_now"),
-                         note="no forecast yet: the same weekday's average over the last 4 weeks"))
+                         note=_("no forecast yet: the same weekday's average over the last 4 weeks")))
 
     bookings = t.today("bookings_by_now")
     usual_by_now = t.usual("bookings_by_now")
     cards.append(Kpi(
-        "bookings_today", "Bookings today", bookings, t.usual("bookings_full_day"),
+        "bookings_today", _("Bookings today"), bookings, t.usual("bookings_full_day"),
         t.steadiness("bookings_full_day"), shortfall_level(bookings, usual_by_now, minimum=10), "",
-        expected_by_now=usual_by_now, note="the same weekday's average over the last 4 weeks"))
+        expected_by_now=usual_by_now, note=_("the same weekday's average over the last 4 weeks")))
 
     seats = t.today("seats")
     occupied = t.today("occupied")
     usual_occupied = t.usual("occupied")
     cards.append(Kpi(
-        "seats_occupied_now", "Seats in use", occupied, usual_occupied, t.steadiness("occupied"),
+        "seats_occupied_now", _("Seats in use"), occupied, usual_occupied, t.steadiness("occupied"),
         shortfall_level(occupied, usual_occupied, minimum=5), "",
-        expected_by_now=usual_occupied, note=f"of {seats:,.0f} seats; usual: this time on the same weekday"))
+        expected_by_now=usual_occupied,
+        note=_("of {seats} seats; usual: this time on the same weekday").format(seats=number(seats))))
 
-    util_today = _ratio(t.today("seat_hours_by_now"), t.today("open_seat_hours_by_now"))
-    util_past = [_ratio(t.weeks.loc[w, "seat_hours_by_now"], t.weeks.loc[w, "open_seat_hours_by_now"])
+    util_today = ratio(t.today("seat_hours_by_now"), t.today("open_seat_hours_by_now"))
+    util_past = [ratio(t.weeks.loc[w, "seat_hours_by_now"], t.weeks.loc[w, "open_seat_hours_by_now"])
                  for w in WEEKS]
-    util_full = [_ratio(t.weeks.loc[w, "seat_hours_full_day"], t.weeks.loc[w, "open_seat_hours_full_day"])
+    util_full = [ratio(t.weeks.loc[w, "seat_hours_full_day"], t.weeks.loc[w, "open_seat_hours_full_day"])
                  for w in WEEKS]
     util_full = [u for u in util_full if u is not None]
     util_usual_now = [u for u in util_past if u is not None]
     cards.append(Kpi(
-        "utilization_today", "Utilization today", None if util_today is None else 100 * util_today,
+        "utilization_today", _("Utilization today"), None if util_today is None else 100 * util_today,
         100 * float(np.mean(util_full)) if util_full else None, t.steadiness("seat_hours_full_day"),
         utilization_level(util_today, util_usual_now), "%",
         expected_by_now=100 * float(np.mean(util_usual_now)) if util_usual_now else None,
-        note="booked seat-hours / open seat-hours since local midnight"))
+        note=_("booked seat-hours / open seat-hours since local midnight")))
 
     if risk is not None:
         cards.append(Kpi(
-            "customers_at_risk", "Customers at risk", risk.at_risk_now, risk.at_risk_before, risk.confidence,
+            "customers_at_risk", _("Customers at risk"), risk.at_risk_now, risk.at_risk_before, risk.confidence,
             worst([risk_level(risk.at_risk_now, risk.at_risk_before, warn=AT_RISK_WARNING),
                    risk_level(risk.high_value_now, risk.high_value_before, warn=HIGH_VALUE_WARNING,
                               critical=HIGH_VALUE_CRITICAL)]),
-            "", note=f"churn risk of {HIGH_RISK:.0f}% or more; prediction = the previous model's count"))
+            "", note=_("churn risk of {risk} or more; prediction = the previous model's count").format(
+                risk=percent(HIGH_RISK / 100))))
     else:
-        cards.append(Kpi("customers_at_risk", "Customers at risk", None, note="no customer scores yet"))
+        cards.append(Kpi("customers_at_risk", _("Customers at risk"), None, note=_("no customer scores yet")))
     return cards
 
 
@@ -287,7 +295,7 @@ def apply_summary(cards: list[Kpi], summary: pd.DataFrame) -> list[Kpi]:
                 out.append(card)
             else:
                 out.append(replace(card, predicted=predicted, confidence=_num(row.confidence_level),
-                                   note=card.note + "; prediction from the active model (ai_dashboard_summary)"))
+                                   note=card.note + _("; prediction from the active model (ai_dashboard_summary)")))
         elif card.key in SUMMARY_METRICS and not (card.key == "customers_at_risk" and card.current is None):
             alert = _level(row.alert_level)
             if card.key == "customers_at_risk" and "high_value_at_risk" in rows:
@@ -298,79 +306,3 @@ def apply_summary(cards: list[Kpi], summary: pd.DataFrame) -> list[Kpi]:
         else:
             out.append(card)
     return out
-
-
-# ---------------------------------------------------------------- alerts
-
-
-def revenue_alerts(cards: list[Kpi], scope: str) -> list[Alert]:
-    out = []
-    for card in cards:
-        if card.key == "revenue_today" and card.alert in (WARNING, CRITICAL) and card.predicted:
-            band = "95%" if card.alert == CRITICAL else "80%"
-            expected = f"; about {card.expected_by_now:,.0f} ₸ is usual by now" if card.expected_by_now else ""
-            out.append(Alert(card.alert, f"Revenue below the forecast's {band} band ({scope})",
-                             f"{card.current:,.0f} ₸ so far against a forecast of {card.predicted:,.0f} ₸ "
-                             f"for the day{expected}."))
-    return out
-
-
-def silent_clubs(live: pd.DataFrame, club_ids: Iterable[int] | None = None, *,
-                 hours: int = SILENT_HOURS, min_expected: float = SILENT_MIN_EXPECTED,
-                 names: Mapping[int, str] | None = None) -> list[Alert]:
-    """Clubs that are open, usually get bookings at this time, and have had none for `hours` hours."""
-    frame = live if club_ids is None else live[live.club_id.isin(list(club_ids))]
-    out = []
-    for club_id, rows in frame.groupby("club_id"):
-        today = rows[rows.weeks_ago == 0]
-        past = rows[rows.weeks_ago.isin(WEEKS)]
-        if today.empty or past.empty or not bool(today.open_now.iloc[0]):
-            continue
-        expected = float(past.bookings_recent.mean())
-        if int(today.bookings_recent.iloc[0]) == 0 and expected >= min_expected:
-            name = (names or {}).get(int(club_id)) or str(today.club_name.iloc[0])
-            last = today.last_booking_at.iloc[0]
-            since = "" if pd.isna(last) else f" The last booking came in at {pd.Timestamp(last):%H:%M} UTC."
-            out.append(Alert(CRITICAL, f"No bookings at {name} for {hours} hours",
-                             f"It is open and usually gets about {expected:.0f} bookings in that time.{since} "
-                             f"Check the booking system, the internet line and the front desk.", int(club_id)))
-    return out
-
-
-def utilization_alerts(live: pd.DataFrame, club_ids: Iterable[int] | None = None, *,
-                       names: Mapping[int, str] | None = None) -> list[Alert]:
-    """Clubs whose utilization so far today is well below the same weekday in recent weeks."""
-    frame = live if club_ids is None else live[live.club_id.isin(list(club_ids))]
-    out = []
-    for club_id, rows in frame.groupby("club_id"):
-        t = totals(rows)
-        today = _ratio(t.today("seat_hours_by_now"), t.today("open_seat_hours_by_now"))
-        past = [_ratio(t.weeks.loc[w, "seat_hours_by_now"], t.weeks.loc[w, "open_seat_hours_by_now"])
-                for w in WEEKS]
-        past = [p for p in past if p is not None]
-        level = utilization_level(today, past)
-        if level == NORMAL:
-            continue
-        name = (names or {}).get(int(club_id)) or str(rows.club_name.iloc[0])
-        out.append(Alert(level, f"Utilization falling at {name}",
-                         f"{100 * today:.0f}% of seat-hours booked so far today against {100 * np.mean(past):.0f}% "
-                         f"by this time on the same weekday over the last {len(past)} weeks.", int(club_id)))
-    return out
-
-
-def high_value_alerts(risk: RiskCounts | None) -> list[Alert]:
-    if risk is None:
-        return []
-    level = risk_level(risk.high_value_now, risk.high_value_before, warn=HIGH_VALUE_WARNING,
-                       critical=HIGH_VALUE_CRITICAL)
-    if level == NORMAL:
-        return []
-    change = 100 * (risk.high_value_now / risk.high_value_before - 1)
-    return [Alert(level, "More high-value customers at risk",
-                  f"{risk.high_value_now:,} of the top-20% customers by lifetime value are at risk of leaving, "
-                  f"up {change:.0f}% from {risk.high_value_before:,} under the previous model. "
-                  f"Reach out to them from the Customers page.")]
-
-
-def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
-    return sorted(alerts, key=lambda a: -_RANK.get(a.level, 0))

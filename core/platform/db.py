@@ -22,6 +22,17 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or the URL is wrong."""
 
 
+_DOWN = (DatabaseUnavailable, sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError,
+         sa.exc.TimeoutError)
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (rather than a bug or bad input)."""
+    if isinstance(exc, _DOWN):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and bool(getattr(exc, "connection_invalidated", False))
+
+
 def resolve_url(settings: Settings) -> str:
     """The server's SQLAlchemy URL, starting the embedded server when no URL is set."""
     if settings.database_url:

@@ -41,3 +41,9 @@ def refresh_if_stale(engine: Engine, *, max_age: timedelta = timedelta(minutes=1
     if all(t is not None and now - t < max_age for t in last_refreshed(engine).values()):
         return {}
     return refresh(engine)
+
+
+def oldest_refresh(engine: Engine) -> datetime | None:
+    """When the least recently refreshed analytics view was refreshed (None: none ever was)."""
+    times = [t for t in last_refreshed(engine).values() if t is not None]
+    return min(times) if times else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.platform.thresholds import NEAR_CAPACITY
+from core.platform.thresholds import NEAR_CAPACITY  # a hall is near capacity at an hour above this share
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

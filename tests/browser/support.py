@@ -189,20 +189,39 @@ def screenshot(page, name: str, *, whole: bool = True) -> Path:
     return path
 
 
-def insert_walk_ins(engine: sa.Engine, n: int, minutes: int = 30) -> int:
-    """Book `n` walk-ins starting now on free seats, with their payments (what the live feed does)."""
+@contextmanager
+def walk_ins(engine: sa.Engine, n: int, minutes: int = 30) -> Iterator[int]:
+    """Book `n` walk-ins starting now on free seats, with their payments (what the live feed does);
+    yields how many were booked, and removes them afterwards, with the audit rows their removal writes."""
     from core.platform.db import load_sql
 
-    added = 0
+    booked: list[int] = []
     now = datetime.now(timezone.utc)
+    try:
+        with engine.begin() as conn:
+            halls = conn.execute(sa.text("select id from halls order by id")).scalars().all()
+            user = conn.execute(sa.text("select id from users order by id limit 1")).scalar_one()
+            for i in range(n * 4):
+                row = conn.execute(sa.text(load_sql("demo/live_insert_booking")), {
+                    "user_id": user, "hall_id": halls[i % len(halls)], "start_time": now,
+                    "end_time": now + timedelta(minutes=minutes), "price": 1000, "method": "card"}).first()
+                if row is not None:
+                    booked.append(int(row.booking_id))
+                if len(booked) == n:
+                    break
+        yield len(booked)
+    finally:
+        if booked:
+            _remove_bookings(engine, booked, since=now)
+
+
+def _remove_bookings(engine: sa.Engine, booking_ids: list[int], *, since: datetime) -> None:
     with engine.begin() as conn:
-        halls = conn.execute(sa.text("select id from halls order by id")).scalars().all()
-        user = conn.execute(sa.text("select id from users order by id limit 1")).scalar_one()
-        for i in range(n * 4):
-            row = conn.execute(sa.text(load_sql("demo/live_insert_booking")), {
-                "user_id": user, "hall_id": halls[i % len(halls)], "start_time": now,
-                "end_time": now + timedelta(minutes=minutes), "price": 1000, "method": "card"}).first()
-            added += row is not None
-            if added == n:
-                break
-    return added
+        payments = conn.execute(sa.text("delete from payments where booking_id = any(:ids) returning id"),
+                                {"ids": booking_ids}).scalars().all()
+        conn.execute(sa.text("delete from bookings where id = any(:ids)"), {"ids": booking_ids})
+        conn.execute(sa.text(
+            "delete from audit_logs where created_at >= :since and action = 'DELETE' and ("
+            "(table_name = 'bookings' and record_id = any(:bookings)) or "
+            "(table_name = 'payments' and record_id = any(:payments)))"),
+            {"since": since - timedelta(minutes=1), "bookings": booking_ids, "payments": list(payments)})

@@ -108,7 +108,7 @@ def test_failed_retrain_leaves_the_active_version_untouched(engine, settings, tr
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("core.models.training._forecasts", boom)
+    monkeypatch.setattr("core.forecast.service.forecast_every_series", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         retrain(engine, settings)
     assert _rows(engine, "select version, status from model_versions order by version") == before

@@ -1,37 +1,13 @@
-"""The overview's KPI and alert rules (core/kpi.py): pure functions on small hand-made frames."""
+"""The overview's KPI cards (core/overview/kpis.py): pure functions on small hand-made frames."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
 
+from core.overview import alerts as rules
 from core.overview import kpis as kpi
-
-NOW = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
-
-
-def club_rows(club_id: int = 1, *, today: dict | None = None, past: dict | None = None,
-              seats: int = 20, open_now: bool = True) -> pd.DataFrame:
-    """Rows like live_kpi_clubs for one club: weeks_ago 0 (today) and 1-4 (the same weekday before)."""
-    base = {
-        "revenue_by_now": 40_000.0, "revenue_full_day": 100_000.0, "bookings_by_now": 40,
-        "bookings_full_day": 100, "occupied": 10, "seat_hours_by_now": 60.0, "seat_hours_full_day": 200.0,
-        "bookings_recent": 8, "open_hours_by_now": 10.0, "open_hours_full_day": 24.0,
-    }
-    rows = []
-    for weeks_ago in range(5):
-        values = dict(base, **((today or {}) if weeks_ago == 0 else (past or {})))
-        rows.append({"club_id": club_id, "club_name": f"Club {club_id}", "weeks_ago": weeks_ago,
-                     "day": (NOW - timedelta(days=7 * weeks_ago)).date(), "cut_ts": NOW - timedelta(days=7 * weeks_ago),
-                     "seats": seats, "open_now": open_now, "last_booking_at": NOW - timedelta(minutes=5),
-                     **values})
-    return pd.DataFrame(rows)
-
-
-def card(cards: list[kpi.Kpi], key: str) -> kpi.Kpi:
-    return next(c for c in cards if c.key == key)
+from tests.overview.support import NOW, card, club_rows
 
 
 def test_totals_sum_the_chosen_clubs_per_week():
@@ -70,8 +46,8 @@ def test_revenue_below_the_forecast_band(so_far, level):
     assert kpi.revenue_level(so_far, forecast, share=0.4) == level
     cards = kpi.build_kpis(kpi.totals(club_rows(today={"revenue_by_now": so_far})), forecast)
     assert card(cards, "revenue_today").alert == level
-    alerts = kpi.revenue_alerts(cards, "whole chain")
-    assert [a.level for a in alerts] == ([] if level == kpi.NORMAL else [level])
+    found = rules.revenue_alerts(cards, "whole chain")
+    assert [a.level for a in found] == ([] if level == kpi.NORMAL else [level])
 
 
 def test_revenue_is_not_judged_early_in_the_day_or_without_a_forecast():
@@ -106,42 +82,39 @@ def test_utilization_falling_against_the_same_weekday(today, past, level):
     assert kpi.utilization_level(today, past) == level
 
 
-def test_utilization_alert_names_the_club():
-    live = pd.concat([club_rows(1), club_rows(2, today={"seat_hours_by_now": 20.0})])
-    alerts = kpi.utilization_alerts(live, names={2: "Pixel"})
-    assert [(a.level, a.club_id) for a in alerts] == [(kpi.CRITICAL, 2)]
-    assert "Pixel" in alerts[0].title and "10%" in alerts[0].detail and "30%" in alerts[0].detail
-
-
-def test_a_silent_open_club_is_critical():
-    live = pd.concat([
-        club_rows(1),
-        club_rows(2, today={"bookings_recent": 0}),  # usually 8 in two hours, none today
-        club_rows(3, today={"bookings_recent": 0}, open_now=False),  # closed: fine
-        club_rows(4, today={"bookings_recent": 0}, past={"bookings_recent": 1}),  # usually quiet: fine
-    ])
-    alerts = kpi.silent_clubs(live, names={2: "Respawn"})
-    assert [(a.level, a.club_id) for a in alerts] == [(kpi.CRITICAL, 2)]
-    assert "Respawn" in alerts[0].title and "2 hours" in alerts[0].title
-    assert kpi.silent_clubs(live, [1, 3, 4]) == []
-
-
 @pytest.mark.parametrize(("now", "before", "level"), [
     (100, 100, kpi.NORMAL), (112, 100, kpi.WARNING), (140, 100, kpi.CRITICAL), (140, None, kpi.NORMAL),
     (5, 0, kpi.NORMAL),
 ])
 def test_jump_in_high_value_customers_at_risk(now, before, level):
     risk = kpi.RiskCounts(at_risk_now=500, at_risk_before=500, high_value_now=now, high_value_before=before)
-    alerts = kpi.high_value_alerts(risk)
-    assert [a.level for a in alerts] == ([] if level == kpi.NORMAL else [level])
+    found = rules.high_value_alerts(risk)
+    assert [a.level for a in found] == ([] if level == kpi.NORMAL else [level])
     cards = kpi.build_kpis(kpi.totals(club_rows()), None, risk)
     assert card(cards, "customers_at_risk").alert == level
+
+
+def test_worst_level():
+    assert kpi.worst([]) == kpi.NORMAL
+    assert kpi.worst([kpi.NORMAL, kpi.CRITICAL, kpi.WARNING]) == kpi.CRITICAL
+
+
+@pytest.mark.parametrize(("key", "current", "predicted", "expected_by_now", "change"), [
+    ("bookings_today", 50, 100, 40, 0.25),  # against the usual by now, as a fraction
+    ("bookings_today", 50, 100, None, None),
+    ("customers_at_risk", 120, 100, None, 20),  # against the previous model, as a count
+    ("customers_at_risk", 120, None, None, None),
+    ("revenue_today", None, 100, 40, None),
+])
+def test_card_change(key, current, predicted, expected_by_now, change):
+    shown = kpi.Kpi(key, "label", current, predicted, expected_by_now=expected_by_now)
+    assert shown.change == (pytest.approx(change) if change is not None else None)
 
 
 def test_without_scores_the_customers_card_is_empty():
     cards = kpi.build_kpis(kpi.totals(club_rows()), None, None)
     assert card(cards, "customers_at_risk").current is None
-    assert kpi.high_value_alerts(None) == []
+    assert rules.high_value_alerts(None) == []
 
 
 def summary_frame(**changes) -> pd.DataFrame:
@@ -182,29 +155,3 @@ def test_dashboard_summary_model_forecast_and_customer_alerts():
     assert (revenue.current, revenue.predicted, revenue.confidence, revenue.alert) == (40_000, 120_000, 88, kpi.NORMAL)
     customers = card(cards, "customers_at_risk")
     assert (customers.current, customers.predicted, customers.alert) == (510, 480, kpi.CRITICAL)
-
-
-def test_worst_and_sorting():
-    assert kpi.worst([]) == kpi.NORMAL
-    assert kpi.worst([kpi.NORMAL, kpi.CRITICAL, kpi.WARNING]) == kpi.CRITICAL
-    alerts = [kpi.Alert(kpi.WARNING, "w", ""), kpi.Alert(kpi.CRITICAL, "c", "")]
-    assert [a.title for a in kpi.sort_alerts(alerts)] == ["c", "w"]
-
-
-def test_live_query_feeds_the_kpis(engine, demo):
-    """The SQL and the rules together on the demo chain: sensible, self-consistent numbers."""
-    from core.platform.db import query_df
-
-    chain = query_df(engine, "platform/club_ids").club_id.tolist()
-    live = query_df(engine, "overview/live_kpis", silent_hours=kpi.SILENT_HOURS, club_ids=chain)
-    assert set(live.weeks_ago) == {0, 1, 2, 3, 4}
-    assert len(live) == 5 * live.club_id.nunique()
-    past = live[live.weeks_ago > 0]
-    assert (past.revenue_full_day >= past.revenue_by_now).all()
-    assert (past.bookings_full_day >= past.bookings_by_now).all()
-    assert (live.occupied <= live.seats).all()
-    assert (live.seat_hours_by_now <= live.seats * 24 + 1e-6).all()
-    assert past.revenue_full_day.sum() > 0
-    cards = kpi.build_kpis(kpi.totals(live))
-    assert card(cards, "bookings_today").predicted > 0
-    assert 0 <= card(cards, "utilization_today").current <= 100

@@ -3,42 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest
 
 from core.accounts import Account, Role
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/whatif.py"
 AUTHOR = "ana.page"
-TIMEOUT = 120
-
-
-class _AfterFirstRun(PagesManager):
-    """Every AppTest run goes through app.py, as in a served app after its first run (AppTest would
-    otherwise start each run in Streamlit's legacy pages/ mode)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
 
 
 @pytest.fixture
-def page(db_url, engine, demo, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setattr(app_test, "PagesManager", _AfterFirstRun)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+def page(app_client, app_db):
     now = datetime.now(timezone.utc)
-    at.session_state["account"] = Account(id=1, username=AUTHOR, role=Role.ANALYST, created_at=now,
-                                          password_changed_at=now)
-    at.run()                  # the first run registers app.py's pages (What-if lives at /what-if)
+    analyst = Account(id=1, username=AUTHOR, role=Role.ANALYST, created_at=now, password_changed_at=now)
+    at = app_client(analyst)  # the first run registers app.py's pages (What-if lives at /what-if)
     at.switch_page(PAGE)
     yield at
-    with engine.begin() as conn:
+    with app_db.begin() as conn:
         conn.execute(sa.text("delete from scenarios where author = :a"), {"a": AUTHOR})
 
 

@@ -1,0 +1,105 @@
+"""What the Models page and the sidebar show: the versions, the active one's scores against simple
+rules and earlier versions, what drives churn risk; and the manager's actions (retrain, roll back),
+whose role checks happen in `core.models.jobs`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from core.accounts import Account
+from core.i18n import _
+from core.models import registry
+from core.platform.db import query_df
+from core.platform.settings import Settings, load_settings
+
+RetrainBusy = registry.RetrainBusy
+TOP_DRIVERS = 12
+
+
+def versions(engine: Engine) -> pd.DataFrame:
+    """Every model version, newest first, with its headline metrics (`models/versions`)."""
+    return registry.list_versions(engine)
+
+
+def active_row(table: pd.DataFrame) -> pd.Series | None:
+    """The active version's row of `versions` (the newest when none is active; None without versions)."""
+    if table.empty:
+        return None
+    live = table[table.status == "active"]
+    return live.iloc[0] if not live.empty else table.iloc[0]
+
+
+def active_model(engine: Engine) -> dict[str, Any] | None:
+    """The active version with when it was trained and its headline scores (None: none active yet)."""
+    rows = query_df(engine, "models/active_model")
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def metric_rows(active: pd.Series) -> pd.DataFrame:
+    """The active version's held-out scores next to a simple rule and BG/NBD alone (metric, model,
+    simple rule, BG/NBD alone)."""
+    metrics = active.metrics or {}
+    churn = metrics.get("churn", {})
+    recency = churn.get("baselines", {}).get("recency", {})
+    bgnbd = churn.get("baselines", {}).get("bgnbd", {})
+    fc = metrics.get("forecast", {})
+    clv = metrics.get("clv", {})
+    rows = [
+        (_("Churn: ROC AUC"), churn.get("roc_auc"), recency.get("roc_auc"), bgnbd.get("roc_auc")),
+        (_("Churn: PR AUC"), churn.get("pr_auc"), recency.get("pr_auc"), bgnbd.get("pr_auc")),
+        (_("Churn: Brier score (lower is better)"), churn.get("brier"), churn.get("brier_base_rate"), None),
+        (_("Revenue forecast: MASE (lower is better)"), fc.get("mase"), fc.get("baseline_mase"), None),
+        (_("Revenue forecast: 80% band coverage"), fc.get("coverage_80"), None, None),
+        (_("Visits next 30 days: mean abs. error"), clv.get("mae"), clv.get("baseline_rate_mae"), None),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone"])
+
+
+def auc_history(table: pd.DataFrame) -> pd.DataFrame:
+    """Churn ROC AUC of every scored version against the days-since-last-visit rule, oldest first
+    (version, score, value); empty with fewer than two versions."""
+    history = table.dropna(subset=["churn_auc"]).sort_values("trained_at")
+    if len(history) < 2:
+        return pd.DataFrame(columns=["version", "score", "value"])
+    long = history.melt(id_vars=["version"], value_vars=["churn_auc", "recency_auc"], var_name="score")
+    long["score"] = long.score.map({"churn_auc": _("churn model"), "recency_auc": _("days since last visit")})
+    return long
+
+
+def churn_drivers(active: pd.Series, top: int = TOP_DRIVERS) -> pd.Series:
+    """The churn model's `top` most important features, the most important last (for a bar chart)."""
+    importance = (active.metrics or {}).get("churn", {}).get("feature_importance") or {}
+    return pd.Series(importance, dtype=float).sort_values().tail(top)
+
+
+def calibration(active: pd.Series) -> pd.DataFrame:
+    """Predicted against observed churn by band of predicted risk (empty when not measured)."""
+    return pd.DataFrame((active.metrics or {}).get("churn", {}).get("calibration") or [])
+
+
+def rollback_choices(table: pd.DataFrame) -> list[str]:
+    """Versions that still have their scores and could be made active again."""
+    return table[table.has_scores & (table.status != "active")].version.tolist()
+
+
+def retrain_running(engine: Engine) -> bool:
+    """Whether a retrain holds the lock in any process."""
+    return registry.retrain_running(engine)
+
+
+def start_retrain(engine: Engine, *, account: Account, force: bool = False, settings: Settings | None = None):
+    """Start a retrain in the background (managers only; RetrainBusy when one is running); returns the
+    `core.models.jobs.RetrainJob`, whose `fraction`, `message`, `result` and `error` report on it."""
+    from core.models import jobs  # the training code loads scikit-learn: only when someone retrains
+
+    return jobs.RetrainJob(engine, settings or load_settings(), account, force=force).start()
+
+
+def activate(engine: Engine, *, account: Account, version: str) -> None:
+    """Make an earlier version active again (managers only)."""
+    from core.models import jobs
+
+    jobs.activate_version(engine, account=account, version=version)

@@ -1,0 +1,123 @@
+"""What the Overview page shows: today's live KPI cards against their predictions, the alerts, and the
+revenue trend with today's forecast, for the chosen clubs.
+
+The parts refresh at different speeds, so the page caches them separately: `live_figures` every few
+seconds, `risk_counts` every few minutes, `today_forecast` once per history. `overview` puts them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from core.forecast import service as forecast_service
+from core.forecast.model import MIN_DAYS, forecast
+from core.i18n import _
+from core.models import service as models
+from core.overview import alerts as rules
+from core.overview import kpis
+from core.platform.db import query_df
+
+TREND_DAYS = 7  # the moving average drawn under the daily revenue
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """The live KPI rows of some clubs (one per club and weeks_ago) and their totals."""
+
+    rows: pd.DataFrame
+    totals: kpis.LiveTotals
+
+
+@dataclass(frozen=True)
+class Overview:
+    cards: list[kpis.Kpi]
+    alerts: list[rules.Alert]  # the most severe first
+
+    def card(self, key: str) -> kpis.Kpi:
+        return next(c for c in self.cards if c.key == key)
+
+
+def live_figures(engine: Engine, *, club_ids: Sequence[int]) -> LiveFigures:
+    """Today so far and the same weekday 1-4 weeks ago, cut at the same local time, for some clubs."""
+    ids = [int(c) for c in club_ids]
+    rows = query_df(engine, "overview/live_kpis", silent_hours=kpis.SILENT_HOURS, club_ids=ids)
+    rows = rows[rows.club_id.isin(ids)].reset_index(drop=True)
+    return LiveFigures(rows=rows, totals=kpis.totals(rows, ids))
+
+
+def revenue_history(engine: Engine, *, club_ids: Sequence[int], today: date) -> pd.Series:
+    """Daily revenue of the clubs together up to yesterday (complete days)."""
+    return forecast_service.daily_revenue(engine, club_ids=club_ids, until=today - timedelta(days=1))
+
+
+def today_forecast(history: pd.Series, today: date) -> kpis.Forecast | None:
+    """Today's full-day revenue forecast from the history up to yesterday, with the confidence a 7-day
+    backtest gives it (100 - sMAPE); None without enough history."""
+    if history.empty or forecast_service.observed_days(history) < MIN_DAYS:
+        return None
+    days_ahead = (pd.Timestamp(today) - history.index.max()).days
+    row = forecast(history, days_ahead, (80, 95)).iloc[-1]
+    scores = forecast_service.score(history, 7)
+    confidence = None
+    if scores is not None and pd.notna(scores.smape):
+        confidence = max(0.0, 100.0 - scores.smape)
+    return kpis.Forecast(yhat=float(row.yhat), lo_80=float(row.lo_80), lo_95=float(row.lo_95),
+                         hi_80=float(row.hi_80), hi_95=float(row.hi_95), confidence=confidence)
+
+
+def revenue_trend(history: pd.Series, start: date, end: date) -> pd.DataFrame:
+    """Daily revenue between two days (day index; revenue, and the 7-day average when a week is shown)."""
+    shown = history[(history.index >= pd.Timestamp(start)) & (history.index <= pd.Timestamp(end))]
+    out = pd.DataFrame({"revenue": shown})
+    if len(shown) >= TREND_DAYS:
+        out["week_average"] = history.rolling(TREND_DAYS).mean().reindex(shown.index)
+    return out
+
+
+def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts | None:
+    """Customers at risk (and high-value ones) under the active and the previous model, for some clubs;
+    None before the first model."""
+    ids = [int(c) for c in club_ids]
+    frame = query_df(engine, "overview/customers_at_risk", club_ids=ids)
+    if frame.empty:
+        return None
+    chosen = frame[frame.club_id.isin(ids)]
+    previous = bool(frame.has_previous.any())
+    model = models.active_model(engine)
+    auc = None if model is None or pd.isna(model.get("churn_auc")) else float(model["churn_auc"])
+    return kpis.RiskCounts(
+        at_risk_now=int(chosen.at_risk_now.sum()),
+        at_risk_before=int(chosen.at_risk_before.sum()) if previous else None,
+        high_value_now=int(chosen.high_value_now.sum()),
+        high_value_before=int(chosen.high_value_before.sum()) if previous else None,
+        confidence=None if auc is None else 100 * auc,
+    )
+
+
+def chain_summary(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
+    """`ai_dashboard_summary()`: the chain-wide KPIs with the active model's predictions."""
+    return query_df(engine, "overview/dashboard_summary", club_ids=[int(c) for c in club_ids])
+
+
+def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None = None,
+          summary: pd.DataFrame | None = None) -> list[kpis.Kpi]:
+    """The five KPI cards; with the chain-wide summary when the whole chain is shown."""
+    built = kpis.build_kpis(live.totals, forecast_today, risk)
+    return kpis.apply_summary(built, summary) if summary is not None else built
+
+
+def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
+             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool) -> Overview:
+    """The cards and the alerts for the chosen clubs."""
+    shown = cards(live, forecast_today, risk, summary)
+    club_ids = list(live.totals.clubs)
+    found = rules.revenue_alerts(shown, _("whole chain") if whole_chain else _("selected clubs"))
+    found += rules.silent_clubs(live.rows, club_ids, names=names)
+    found += rules.utilization_alerts(live.rows, club_ids, names=names)
+    found += rules.high_value_alerts(risk)
+    return Overview(cards=shown, alerts=rules.sort_alerts(found))

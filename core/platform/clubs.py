@@ -1,0 +1,37 @@
+"""The chain's clubs: names, time zones, local "today", opening hours, seats and halls."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from core.platform.db import query_df
+
+
+def list_clubs(engine: Engine) -> pd.DataFrame:
+    """Every club (club_id, club_name, city, timezone, opens_at, closes_at, opened_on, local_today,
+    seats, halls), by name."""
+    return query_df(engine, "platform/clubs", club_ids=all_club_ids(engine))
+
+
+def all_club_ids(engine: Engine) -> list[int]:
+    """Every club's id: the scope of whoever works for the whole chain (SQL sees no club without it)."""
+    return [int(c) for c in query_df(engine, "platform/club_ids").club_id]
+
+
+def club_names(clubs: pd.DataFrame) -> dict[int, str]:
+    return {int(r.club_id): str(r.club_name) for r in clubs.itertuples()}
+
+
+def chain_today(clubs: pd.DataFrame) -> date:
+    """The chain's "today": the latest local date of any club (all Kazakh clubs share it)."""
+    if clubs.empty:
+        return datetime.now(timezone.utc).date()
+    return pd.to_datetime(clubs.local_today).max().date()
+
+
+def chain_timezone(clubs: pd.DataFrame) -> str:
+    """The time zone the chain's times are shown in (its first club's; UTC without clubs)."""
+    return str(clubs.timezone.iloc[0]) if len(clubs) else "UTC"

@@ -1,0 +1,36 @@
+"""The app's few CSS tweaks and rows of cards that fold to two a row on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+_CSS = """
+<style>
+/* Less empty space above the page title. */
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 3rem; }
+/* Card values a little smaller than Streamlit's, so that five cards hold "₸551.2K" at 1280 px. */
+[class*="st-key-cards_"] [data-testid="stMetricValue"] { font-size: 2rem; }
+/* Rows of cards (containers keyed cards_*): two or three to a row on a phone instead of one. */
+@media (max-width: 640px) {
+  [class*="st-key-cards_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
+  [class*="st-key-cards_"] [data-testid="stColumn"] {
+    min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important; width: auto !important;
+  }
+  [class*="st-key-cards_"] [data-testid="stMetricValue"] { font-size: 1.6rem; }
+  h1 { font-size: 2rem !important; }
+}
+</style>
+"""
+
+
+def apply_style() -> None:
+    """The app's CSS (app.py calls this once per run)."""
+    st.html(_CSS)
+
+
+def card_columns(count: int, key: str) -> list[Any]:
+    """Columns for a row of cards: side by side on a desktop, two to a row on a phone."""
+    with st.container(key=f"cards_{key}"):
+        return list(st.columns(count))

@@ -1,0 +1,146 @@
+"""The sidebar every page shares: clubs and dates, how fresh the data is, who is signed in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.i18n import N_, _
+from core.i18n.format import ago
+from core.models import service as models
+from core.platform import clubs as chain
+from core.platform.refresh import oldest_refresh
+from pages.ui.cache import cached
+from pages.ui.session import current_account, ensure_entrypoint, sign_out_button
+
+logger = logging.getLogger("oyna.pages")
+
+DEFAULT_DAYS = 90
+FILTERS_KEY = "_oyna_filters"  # the Filters drawn in this run (app.py resets it on every run)
+ACCOUNT_DRAWN_KEY = "_oyna_account_drawn"  # the account box is drawn once per run (app.py resets it)
+_CLUBS_KEY = "flt_clubs"
+_DATES_KEY = "flt_dates"
+_LAST_RANGE_KEY = "_oyna_last_range"
+ROLE_NAMES = {"manager": N_("manager"), "analyst": N_("analyst")}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices: clubs (all when nothing is chosen) and an inclusive date range."""
+
+    club_ids: tuple[int, ...]
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def clubs() -> pd.DataFrame:
+    """Every club with its local today, opening hours, seats and halls (cached 5 minutes)."""
+    return cached(chain.list_clubs, ttl=300)()
+
+
+def club_names() -> dict[int, str]:
+    return chain.club_names(clubs())
+
+
+def local_today() -> date:
+    """The chain's club-local today."""
+    return chain.chain_today(clubs())
+
+
+def chain_timezone() -> str:
+    return chain.chain_timezone(clubs())
+
+
+def new_run() -> None:
+    """Forget what the last run drew (app.py calls this first on every run)."""
+    st.session_state[FILTERS_KEY] = None
+    st.session_state[ACCOUNT_DRAWN_KEY] = False
+
+
+def filters() -> Filters:
+    """Draw the sidebar filters (once per run) and return the choices."""
+    ensure_entrypoint()
+    drawn = st.session_state.get(FILTERS_KEY)
+    if isinstance(drawn, Filters):
+        return drawn
+
+    names = club_names()
+    today = local_today()
+    default_range = (today - timedelta(days=DEFAULT_DAYS - 1), today)
+
+    # Widgets live on every page; re-committing their state keeps the choices when the page changes.
+    chosen = [c for c in st.session_state.get(_CLUBS_KEY, []) if c in names]
+    st.session_state[_CLUBS_KEY] = chosen
+    dates = st.session_state.get(_DATES_KEY, default_range)
+    if not isinstance(dates, tuple | list) or any(not isinstance(d, date) or d > today for d in dates):
+        dates = default_range
+    st.session_state[_DATES_KEY] = tuple(dates)
+
+    side = st.sidebar
+    side.multiselect(
+        _("Clubs"), options=list(names), format_func=lambda c: names.get(c, str(c)), key=_CLUBS_KEY,
+        placeholder=_("All clubs"), help=_("Leave empty for the whole chain; pick several to compare a group."))
+    picked = side.date_input(
+        _("Dates"), key=_DATES_KEY, max_value=today, format="DD.MM.YYYY",
+        help=_("Club-local days, both ends included. Live figures are always today's."))
+
+    start, end = _date_range(picked, default_range)
+    ids = tuple(sorted(st.session_state.get(_CLUBS_KEY) or names))
+    result = Filters(club_ids=ids, start=start, end=end)
+    freshness(side)
+    account_box(side)
+    st.session_state[FILTERS_KEY] = result
+    return result
+
+
+def _date_range(picked: Any, default: tuple[date, date]) -> tuple[date, date]:
+    """A complete (start, end) from the date input; half-picked ranges keep the last full one."""
+    if isinstance(picked, date):
+        return picked, picked
+    if isinstance(picked, tuple | list) and len(picked) == 2 and all(isinstance(d, date) for d in picked):
+        start, end = picked
+        st.session_state[_LAST_RANGE_KEY] = (min(start, end), max(start, end))
+        return min(start, end), max(start, end)
+    return st.session_state.get(_LAST_RANGE_KEY, default)
+
+
+def freshness(where: Any) -> None:
+    """When the analytics views were refreshed and which model is active (informative only)."""
+    lines = []
+    try:
+        refreshed = cached(oldest_refresh, ttl=60)()
+        lines.append(_("Analytics views refreshed {ago}").format(ago=ago(refreshed)) if refreshed
+                     else _("Analytics views: not refreshed yet (pages read the tables)"))
+    except Exception:  # noqa: BLE001 - informative only; the page's own queries report an outage
+        logger.debug("view freshness unavailable", exc_info=True)
+    try:
+        model = cached(models.active_model, ttl=60)()
+        lines.append(_("Models: none active yet") if model is None else _("Model {version} trained {ago}").format(
+            version=model["version"], ago=ago(model["trained_at"])))
+    except Exception:  # noqa: BLE001
+        logger.debug("model freshness unavailable", exc_info=True)
+    if lines:
+        where.caption("  \n".join(lines))
+
+
+def account_box(where: Any = None) -> None:
+    """Who is signed in, and the Sign out button (drawn once per run)."""
+    if st.session_state.get(ACCOUNT_DRAWN_KEY):
+        return
+    st.session_state[ACCOUNT_DRAWN_KEY] = True
+    account = current_account()
+    if account is None:
+        return
+    box = where if where is not None else st.sidebar
+    role = _(ROLE_NAMES.get(account.role.value, account.role.value))
+    box.caption(_("Signed in as **{name}** ({role})").format(name=account.username, role=role))
+    sign_out_button(box)

@@ -1,0 +1,48 @@
+"""Helpers for the page tests (the fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PASSWORD = "plasma-otter-2741"
+TIMEOUT = 120
+
+
+class AfterFirstRun(PagesManager):
+    """A PagesManager that has left Streamlit's legacy pages/ mode, as a served app after its first run."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def ok(at: AppTest) -> AppTest:
+    """The run showed no exception and no error message."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def charts(at: AppTest) -> list:
+    return list(at.get("plotly_chart"))
+
+
+def sign_in_form(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="signin_username").input(username)
+    at.text_input(key="signin_password").input(password)
+    at.button[0].click()  # the form's only button: "Sign in"
+    return at.run()

@@ -1,0 +1,51 @@
+"""The Customer page through AppTest on a trained tier-S database: search, scores, history, actions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.support import charts, ok
+from tests.pages.test_customers_page import top_customer
+
+PAGE = "pages/customer.py"
+
+
+@pytest.fixture(scope="module")
+def scored(app_db, trained):
+    return trained[0]
+
+
+@pytest.mark.parametrize("role", ["manager", "analyst"])
+def test_customer_asks_for_someone_first(app_client, accounts, scored, role):
+    at = app_client(accounts[role], PAGE)
+    assert at.text_input(key="customer_find")
+    assert any("Search for a customer" in i.value for i in at.info)
+
+
+def test_customer_page_shows_scores_and_actions(app_client, accounts, scored, app_db):
+    user_id, name, _ = top_customer(app_db)
+    at = app_client(accounts["analyst"], run=False)
+    at.session_state["customer_id"] = user_id
+    at.switch_page(PAGE)
+    ok(at.run())
+    assert any(name in s.value for s in at.subheader)
+    labels = [m.label for m in at.metric]
+    assert {"Churn risk", "Still active", "Lifetime value, 12 months", "Next visit"} <= set(labels)
+    assert charts(at)
+    actions = at.dataframe[-1].value
+    assert len(actions) >= 1 and actions["why"].str.len().min() > 5
+    at.toggle(key="actions_ru").set_value(True).run()
+    assert at.dataframe[-1].value["action"].str.contains("[а-яА-Я]").all()
+
+
+def test_searching_finds_the_customer(app_client, accounts, scored, app_db):
+    user_id, name, _ = top_customer(app_db)
+    at = app_client(accounts["manager"], PAGE)
+    at.text_input(key="customer_find").input(name).run()
+    ok(at)
+    box = at.selectbox(key="customer_pick")
+    assert any(option.startswith(name + " · ") for option in box.options)
+    box.set_value(user_id)  # the widget's value is the id; its options show names
+    ok(at.run())
+    assert at.session_state["customer_id"] == user_id
+    assert any(name in s.value for s in at.subheader)

@@ -1,0 +1,58 @@
+"""The Customers page through AppTest on a trained tier-S database: segments, search, filters, masking."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.pages.support import charts, ok
+
+PAGE = "pages/customers.py"
+
+
+@pytest.fixture(scope="module")
+def scored(app_db, trained):
+    return trained[0]
+
+
+def top_customer(engine) -> tuple[int, str, str]:
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "select u.id, u.full_name, u.email from ai_customer_segmentation() a join users u on u.id = a.user_id "
+            "limit 1")).one()
+    return row.id, row.full_name, row.email
+
+
+@pytest.mark.parametrize("role", ["manager", "analyst"])
+def test_customers_shows_segments_and_the_list(app_client, accounts, scored, role):
+    at = app_client(accounts[role], PAGE)
+    assert len(charts(at)) >= 2  # segments and the RFM scatter
+    assert at.dataframe
+    assert any(c.value.startswith("Revenue shares use the last 90 days") and "₸" in c.value for c in at.caption)
+
+
+def test_contacts_are_masked_for_analysts(app_client, accounts, scored, app_db):
+    _, _, email = top_customer(app_db)
+    table_m = app_client(accounts["manager"], PAGE).dataframe[-1].value
+    table_a = app_client(accounts["analyst"], PAGE).dataframe[-1].value
+    assert email in set(table_m["email"])
+    assert email not in set(table_a["email"])
+    assert table_a["email"].str.contains(r"\*\*\*@").all()
+
+
+def test_search_and_filters_change_the_list(app_client, accounts, scored, app_db):
+    _, name, _ = top_customer(app_db)
+    at = app_client(accounts["manager"], PAGE)
+    everyone = len(at.dataframe[-1].value)
+    at.text_input(key="cust_search").input(name.split()[1][:5]).run()
+    ok(at)
+    found = at.dataframe[-1].value
+    assert 0 < len(found) < everyone and name in set(found["full_name"])
+    at.text_input(key="cust_search").input("").run()
+    at.slider(key="cust_risk").set_range(90, 100).run()
+    risky = at.dataframe[-1].value
+    assert len(risky) < everyone and (risky["churn_risk"] >= 90).all()
+    at.slider(key="cust_risk").set_range(0, 100).run()
+    at.slider(key="cust_clv").set_range(50_000, 300_000).run()
+    valuable = at.dataframe[-1].value
+    assert 0 < len(valuable) < everyone and (valuable["clv_12m"] >= 50_000).all()

@@ -1,0 +1,87 @@
+"""Signing in and out, throttling, deep links and the navigation, through app.py."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.accounts import add_account, remove_account
+from core.accounts.throttle import THROTTLE_AFTER, THROTTLE_BASE_SECONDS
+from tests.pages.support import APP, PASSWORD, charts, metric, ok, sign_in_form
+
+
+def test_signed_out_shows_only_the_sign_in_form(app_client):
+    at = app_client()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.metric and not charts(at)
+    assert not at.sidebar.get("multiselect") and not at.sidebar.get("button")  # no filters, no sign-out
+
+
+def test_wrong_password_is_refused_with_a_clear_message(app_client, accounts):
+    at = sign_in_form(app_client(), accounts["manager"].username, "not-the-password-1")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Wrong username or password."]
+    assert "account" not in at.session_state
+    assert not at.metric
+
+
+def test_empty_form_asks_for_both_fields(app_client):
+    at = sign_in_form(app_client(), "", "")
+    assert [e.value for e in at.error] == ["Enter your username and password."]
+
+
+def test_repeated_failures_are_throttled(app_client, app_db):
+    name = f"app-throttle-{uuid.uuid4().hex[:8]}"
+    add_account(app_db, username=name, role="analyst", password=PASSWORD)
+    try:
+        at = app_client()
+        for _ in range(THROTTLE_AFTER):
+            sign_in_form(at, name, "wrong-password-99")
+        sign_in_form(at, name, PASSWORD)  # even the right password waits
+        assert not at.exception
+        found = re.fullmatch(r"Too many attempts, try again in (\d+) s\.", at.error[0].value)
+        assert found and 1 <= int(found.group(1)) <= THROTTLE_BASE_SECONDS
+    finally:
+        remove_account(app_db, username=name)
+
+
+def test_sign_in_then_sign_out(app_client, accounts):
+    manager = accounts["manager"]
+    at = ok(sign_in_form(app_client(), manager.username.upper(), PASSWORD))
+    assert at.session_state["account"].username == manager.username
+    assert metric(at, "Revenue today")  # lands on the Overview
+    assert any(manager.username in c.value for c in at.sidebar.get("caption"))
+    at.button(key="sign_out").click()
+    at.run()
+    assert not at.exception
+    assert "account" not in at.session_state
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.metric
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["navigation", "legacy-first-run"])
+def test_a_deep_link_asks_to_sign_in_first_then_opens_the_page(app_client, accounts, legacy):
+    # legacy: a fresh server process, where /forecast would run pages/forecast.py without app.py
+    at = app_client(page="pages/forecast.py", legacy=legacy)
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]  # never the page itself
+    assert not charts(at) and not at.slider
+    app_client.leave_legacy_mode()  # the process has run app.py now
+    ok(sign_in_form(at, accounts["analyst"].username, PASSWORD))
+    assert at.slider(key="forecast_horizon")  # the Forecast page, as the address asked
+    assert charts(at)
+
+
+def test_navigation_lists_the_pages_whose_files_exist(app_client, accounts):
+    at = app_client(accounts["analyst"])
+    root = Path(APP).parent
+    expected = [title for file, title in [("pages/overview.py", "Overview"), ("pages/customers.py", "Customers"),
+                                          ("pages/customer.py", "Customer"), ("pages/forecast.py", "Forecast"),
+                                          ("pages/utilization.py", "Utilization"), ("pages/whatif.py", "What-if"),
+                                          ("pages/models.py", "Models")] if (root / file).is_file()]
+    titles = [info.get("page_name") for info in at._registered_pages.values()]  # what st.navigation registered
+    assert titles == expected
