@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from core.models import registry
 from core.customers.churn import train_churn
 from core.customers.clv import clv_table
+from core.platform import metrics as instrument
 from core.platform.db import copy_frame, load_sql, query_df
 from core.customers.features import customer_features
 from core.forecast import service as forecast_service
@@ -52,8 +53,15 @@ def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_
             progress: Progress = _quiet, random_state: int = 0) -> RetrainResult:
     """Train, evaluate, save and (if not worse than the active version) activate a new version."""
     with registry.retrain_lock(engine):
-        return _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
-                        random_state=random_state)
+        started = time.perf_counter()
+        try:
+            result = _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
+                              random_state=random_state)
+        except Exception:
+            instrument.record_retrain(time.perf_counter() - started, "failed")
+            raise
+        instrument.record_retrain(result.seconds, "activated" if result.activated else "kept")
+        return result
 
 
 def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> RetrainResult:

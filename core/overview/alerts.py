@@ -34,12 +34,18 @@ from core.overview.kpis import (
 from core.platform.thresholds import HIGH_VALUE_SHARE
 
 
+# The kinds of alert; alert delivery (core/alerts) keys an incident by its kind and club.
+REVENUE, SILENT_CLUB, UTILIZATION, HIGH_VALUE = "revenue", "silent_club", "utilization", "high_value_risk"
+KINDS = (SILENT_CLUB, REVENUE, UTILIZATION, HIGH_VALUE)
+
+
 @dataclass(frozen=True)
 class Alert:
     level: str
     title: str
     detail: str
     club_id: int | None = None
+    kind: str = ""
 
 
 def revenue_alerts(cards: list[Kpi], scope: str) -> list[Alert]:
@@ -53,7 +59,8 @@ def revenue_alerts(cards: list[Kpi], scope: str) -> list[Alert]:
             out.append(Alert(card.alert,
                              _("Revenue below the forecast's {band} band ({scope})").format(band=band, scope=scope),
                              _("{current} so far against a forecast of {predicted} for the day{expected}.").format(
-                                 current=money(card.current), predicted=money(card.predicted), expected=expected)))
+                                 current=money(card.current), predicted=money(card.predicted), expected=expected),
+                             kind=REVENUE))
     return out
 
 
@@ -80,7 +87,7 @@ def silent_clubs(live: pd.DataFrame, club_ids: Iterable[int] | None = None, *,
                          hours).format(club=name, hours=hours),
                 _("It is open and usually gets about {expected} bookings in that time.{since} Check the booking "
                   "system, the internet line and the front desk.").format(expected=number(expected), since=since),
-                int(club_id)))
+                int(club_id), SILENT_CLUB))
     return out
 
 
@@ -106,7 +113,7 @@ def utilization_alerts(live: pd.DataFrame, club_ids: Iterable[int] | None = None
                      "{today} of seat-hours booked so far today against {usual} by this time on the same weekday "
                      "over the last {weeks} weeks.", len(past)).format(
                 today=percent(today), usual=percent(float(np.mean(past))), weeks=len(past)),
-            int(club_id)))
+            int(club_id), UTILIZATION))
     return out
 
 
@@ -123,7 +130,7 @@ def high_value_alerts(risk: RiskCounts | None) -> list[Alert]:
                   _("{now} of the top {share} of customers by lifetime value are at risk of leaving, up {change} "
                     "from {before} under the previous model. Reach out to them from the Customers page.").format(
                       now=number(risk.high_value_now), share=percent(HIGH_VALUE_SHARE), change=percent(change),
-                      before=number(risk.high_value_before)))]
+                      before=number(risk.high_value_before)), kind=HIGH_VALUE)]
 
 
 def _utc(moment) -> pd.Timestamp:

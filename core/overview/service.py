@@ -84,10 +84,20 @@ def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts |
     None before the first model."""
     ids = [int(c) for c in club_ids]
     frame = query_df(engine, "overview/customers_at_risk", club_ids=ids)
-    if frame.empty:
+    return _risk(engine, frame[frame.club_id.isin(ids)])
+
+
+def risk_counts_by_club(engine: Engine, *, club_ids: Sequence[int]) -> dict[int, kpis.RiskCounts | None]:
+    """`risk_counts` of each club on its own, from one query (for alert delivery)."""
+    ids = [int(c) for c in club_ids]
+    frame = query_df(engine, "overview/customers_at_risk", club_ids=ids)
+    return {c: _risk(engine, frame[frame.club_id == c]) for c in ids}
+
+
+def _risk(engine: Engine, chosen: pd.DataFrame) -> kpis.RiskCounts | None:
+    if chosen.empty:
         return None
-    chosen = frame[frame.club_id.isin(ids)]
-    previous = bool(frame.has_previous.any())
+    previous = bool(chosen.has_previous.any())
     model = models.active_model(engine)
     auc = None if model is None or pd.isna(model.get("churn_auc")) else float(model["churn_auc"])
     return kpis.RiskCounts(
@@ -97,6 +107,15 @@ def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts |
         high_value_before=int(chosen.high_value_before.sum()) if previous else None,
         confidence=None if auc is None else 100 * auc,
     )
+
+
+def live_by_club(live: LiveFigures) -> dict[int, LiveFigures]:
+    """The live figures of each club on its own (for alert delivery, which keys alerts by club)."""
+    out = {}
+    for club_id, rows in live.rows.groupby("club_id"):
+        rows = rows.reset_index(drop=True)
+        out[int(club_id)] = LiveFigures(rows=rows, totals=kpis.totals(rows, [int(club_id)]))
+    return out
 
 
 def chain_summary(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
@@ -112,11 +131,13 @@ def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.Ri
 
 
 def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
-             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool) -> Overview:
-    """The cards and the alerts for the chosen clubs."""
+             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool,
+             scope: str | None = None) -> Overview:
+    """The cards and the alerts for the chosen clubs (`scope` names them in the revenue alert)."""
     shown = cards(live, forecast_today, risk, summary)
     club_ids = list(live.totals.clubs)
-    found = rules.revenue_alerts(shown, _("whole chain") if whole_chain else _("selected clubs"))
+    scope = scope or (_("whole chain") if whole_chain else _("selected clubs"))
+    found = rules.revenue_alerts(shown, scope)
     found += rules.silent_clubs(live.rows, club_ids, names=names)
     found += rules.utilization_alerts(live.rows, club_ids, names=names)
     found += rules.high_value_alerts(risk)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ROOT_FALLBACK_HOME = Path("/var/lib/oyna")
+TELEGRAM_API_URL = "https://api.telegram.org"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class Settings:
     home: Path
     models_dir: Path
     churn_horizon_days: int = CHURN_WINDOW_DAYS
+    # Alert delivery (core/alerts): the chain's Telegram bot and mail server; the destinations are
+    # channels in the database.
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = TELEGRAM_API_URL
+    smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=alerts@example.kz (smtps:// for TLS)
+    metrics_dir: Path | None = None  # OYNA_METRICS_DIR: where every oyna process writes its metrics
 
     @property
     def pgdata(self) -> Path:
@@ -68,4 +75,9 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
     home = resolve_home(Path(env.get("OYNA_HOME") or root / ".oyna"))
     models_dir = Path(env.get("OYNA_MODELS_DIR") or root / "models")
     horizon = int(env.get("OYNA_CHURN_DAYS", CHURN_WINDOW_DAYS))
-    return Settings(database_url=url, home=home, models_dir=models_dir, churn_horizon_days=horizon)
+    metrics_dir = env.get("OYNA_METRICS_DIR")
+    return Settings(database_url=url, home=home, models_dir=models_dir, churn_horizon_days=horizon,
+                    telegram_token=env.get("OYNA_TELEGRAM_TOKEN") or None,
+                    telegram_api_url=(env.get("OYNA_TELEGRAM_API_URL") or TELEGRAM_API_URL).rstrip("/"),
+                    smtp_url=env.get("OYNA_SMTP_URL") or None,
+                    metrics_dir=Path(metrics_dir) if metrics_dir else None)
