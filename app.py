@@ -23,8 +23,10 @@ PAGES = [
     ("pages/utilization.py", N_("Utilization"), ":material/event_seat:", "utilization"),
     ("pages/whatif.py", N_("What-if"), ":material/science:", "what-if"),
     ("pages/models.py", N_("Models"), ":material/model_training:", "models"),
+    ("pages/system.py", N_("System"), ":material/monitor_heart:", "system"),
 ]
-PERMISSION = "view"  # managers and analysts see every page; actions are checked inside them
+PERMISSION = "view"  # managers and analysts see every page but these; actions are checked inside them
+PAGE_PERMISSIONS = {"pages/system.py": "view_system"}
 
 sidebar.new_run()  # the sidebar filters and the account box are drawn once per run
 apply_style()
@@ -37,7 +39,7 @@ if account is None:
     aliases = [st.Page("pages/signin.py", title=_("Sign in"), url_path=page[3]) for page in existing[1:]]
     nav = st.navigation([signin, *aliases], position="hidden")
 else:
-    allowed = [p for p in existing if can(account, PERMISSION)]
+    allowed = [p for p in existing if can(account, PAGE_PERMISSIONS.get(p[0], PERMISSION))]
     nav = st.navigation([
         st.Page(file, title=_(title), icon=icon, url_path=url, default=(i == 0))
         for i, (file, title, icon, url) in enumerate(allowed)

@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if os.environ.get("OYNA_METRICS_DIR"):  # cron jobs add their numbers to `oyna serve --metrics-port`'s
+        from core.platform import metrics
+
+        metrics.use_folder(os.environ["OYNA_METRICS_DIR"])
     try:
         return args.run(args)
     except UsageError as exc:

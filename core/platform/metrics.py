@@ -118,10 +118,10 @@ def registry():
     return _registry
 
 
-def touch_known() -> None:
-    """Make the known label values and unlabelled metrics exist (with zero), so a scrape lists them."""
+def touch_known(extra: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Make the known label values (and `extra` ones) exist with zero, so a scrape lists them."""
     made = _metrics()
-    for name, values in KNOWN_LABELS.items():
+    for name, values in {**KNOWN_LABELS, **(extra or {})}.items():
         for value in values:
             made[name].labels(value)
 
