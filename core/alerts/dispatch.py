@@ -46,7 +46,7 @@ DISPATCH_LOCK = 7_351_011
 CLEAR_AFTER = timedelta(minutes=10)
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=30)
-MAX_ATTEMPTS = 8  # about an hour and a half of trying
+MAX_ATTEMPTS = 8  # about an hour of trying
 BATCH = 200  # messages sent per pass at most
 
 Evaluate = Callable[[Engine, Sequence[int]], Evaluation]
