@@ -148,7 +148,7 @@ def add_subscription(engine: Engine, account_id: int, *, channel_id: int, club_i
         raise AlertSetupError(_("Quiet hours need a start and a different end."))
     with engine.begin() as conn:
         new = conn.execute(sa.text(load_sql("alerts/subscription_insert")), {
-            "account_id": int(account_id), "channel_id": int(channel_id), "club_ids": clubs, "kinds": chosen,
+            "account_id": int(account_id), "channel_id": int(channel_id), "subscribed_clubs": clubs, "kinds": chosen,
             "min_level": min_level, "quiet_from": quiet_from, "quiet_until": quiet_until,
             "critical_breaks_quiet": bool(critical_breaks_quiet)}).scalar()
     if new is None:

@@ -2,7 +2,7 @@
 insert into alert_subscriptions (channel_id, club_ids, kinds, min_level, quiet_from, quiet_until,
                                  critical_breaks_quiet)
 select c.id,
-       cast(:club_ids as integer[]),
+       cast(:subscribed_clubs as integer[]),  -- null: every club the owner may see
        cast(:kinds as text[]),
        :min_level,
        cast(:quiet_from as time),
