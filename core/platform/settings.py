@@ -25,7 +25,7 @@ class Settings:
     # channels in the database.
     telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = TELEGRAM_API_URL
-    smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=alerts@example.kz (smtps:// for TLS)
+    smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=a@b.kz
     metrics_dir: Path | None = None  # OYNA_METRICS_DIR: where every oyna process writes its metrics
 
     @property

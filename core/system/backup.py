@@ -87,7 +87,8 @@ def table_counts(conn: sa.Connection) -> dict[str, int]:
     counts = {}
     for row in conn.execute(sa.text(load_sql("system/user_tables"))):
         name = f"{prep.quote(row.schema_name)}.{prep.quote(row.table_name)}"
-        counts[f"{row.schema_name}.{row.table_name}"] = int(conn.execute(sa.text(f"select count(*) from {name}")).scalar())
+        rows = conn.execute(sa.text(f"select count(*) from {name}")).scalar()
+        counts[f"{row.schema_name}.{row.table_name}"] = int(rows)
     return counts
 
 

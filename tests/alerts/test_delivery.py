@@ -117,7 +117,8 @@ def test_one_message_per_incident_and_one_when_it_clears(setup):
 def test_warnings_and_other_clubs_do_not_reach_a_critical_subscription(setup, engine):
     s, http = setup, setup["http"]
     with engine.connect() as conn:
-        other = conn.execute(sa.text("select id from clubs where id <> :c order by id limit 1"), {"c": s["club"]}).scalar()
+        other = conn.execute(sa.text("select id from clubs where id <> :c order by id limit 1"),
+                             {"c": s["club"]}).scalar()
     s["script"].found = [silent(s["club"], "warning"), silent(other)]
     assert s["run"](T0).sent == 0
     assert http.requests == [] and s["mails"] == []
