@@ -70,4 +70,4 @@ def quality_score(auc: float | None) -> float | None:
     100 is perfect (AUC 1.0); 2 AUC - 1 (the Gini coefficient) in percent, never below 0."""
     if auc is None or not np.isfinite(auc):
         return None
-    return float(np.clip(200 * auc - 100, 0, 100))
+    return float(np.clip(round(200 * auc - 100, 9), 0, 100))
