@@ -57,6 +57,10 @@ def main() -> None:
     print(f"held-out cutoff: churn ROC AUC {churn['roc_auc']:.3f} (days since last visit {recency:.3f}, BG/NBD "
           f"P(no visit) {bgnbd:.3f}, posterior alone {posterior:.3f}); "
           f"PR AUC {churn['pr_auc']:.3f}; Brier {churn['brier']:.3f} (base rate {churn['brier_base_rate']:.3f})")
+    clv = result.metrics["clv"]
+    print(f"visits in the held-out {clv['holdout_days']:.0f} days: BG/NBD mean absolute error {clv['mae']:.2f} per "
+          f"customer (the customer's own past rate {clv['baseline_rate_mae']:.2f}); churn model: "
+          f"{churn.get('model_kind', 'trees')} (candidates {churn.get('candidates')})")
     print(f"\nagainst the simulator's hidden next 30 days (seed {seed}; {truth['customers']:,} customers, "
           f"{truth['recent_customers']:,} seen in the last 90 days; evaluated in {truth_seconds:.0f} s):")
     names = {"model": "churn model", "recency": "days since last visit", "bgnbd": "BG/NBD P(no visit 30 d)",
