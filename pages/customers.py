@@ -44,9 +44,14 @@ def rfm_chart(frame):
 
 
 def prediction_quality(club_ids: tuple[int, ...]) -> None:
-    """How good the churn risk in this list is (the same section as on the Models page)."""
-    with st.expander(_("How good the churn risk is"), icon=":material/verified:"):
-        render_quality(cached(service.churn_quality, ttl=300)(club_ids=club_ids), key="customers")
+    """How good the churn risk in this list is: the grade in a line, the rest as on the Models page."""
+    result = cached(service.churn_quality, ttl=300)(club_ids=club_ids)
+    label = _("How good the churn risk is")
+    if result is not None and result.quality is not None:
+        label = _("How good the churn risk is: {score} / 100, {band}").format(
+            score=number(result.quality.score), band=result.quality.label.lower())
+    with st.expander(label, icon=":material/verified:"):
+        render_quality(result, key="customers")
 
 
 st.title(_("Customers"), anchor=False)

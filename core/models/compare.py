@@ -97,13 +97,14 @@ def judge(churn: ChurnResult, *, active: str | None, models_dir: Path,
     new_auc = round(float(churn.metrics["roc_auc"]), 3)
     try:
         old = recipe_of(registry.load_bundle(models_dir, active))
-    except (registry.UnknownVersion, KeyError, TypeError, AttributeError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a file that cannot be read back for any reason (gone, truncated,
+        # written by code that no longer exists) cannot hold the new version back
         return verdict(NO_RECIPE, True, error=str(exc) or type(exc).__name__)
     if old.same_as(candidate_recipe(churn)):
         return verdict(SAME_RECIPE, True, active=active, new=new_auc)
     try:
         old_auc = refitted_auc(old, churn)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return verdict(NO_RECIPE, True, error=str(exc) or type(exc).__name__)
     margin = NOT_WORSE_MARGIN if margin is None else margin
     ok = bool(churn.metrics["roc_auc"] >= old_auc - margin)
