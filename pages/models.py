@@ -118,7 +118,9 @@ def render_live(f: Filters) -> None:
         if trend.empty:
             st.caption(_("No churn predictions checked yet."))
         else:
-            fig = px.line(trend, x="data_end", y="value", color="which", markers=True, line_dash="club_id",
+            several = trend.club_id.nunique() > 1  # one line per club when clubs are shown
+            fig = px.line(trend, x="data_end", y="value", color="which", markers=True,
+                          line_dash="club_id" if several else None,
                           color_discrete_sequence=[GREY, PURPLE], hover_data=["version"],
                           labels={"value": _("ROC AUC"), "data_end": "", "which": "", "club_id": _("Scope")})
             plot(style_figure(fig, height=300), key="live_auc_trend")
@@ -128,8 +130,9 @@ def render_live(f: Filters) -> None:
         if revenue.empty:
             st.caption(_("No revenue forecast checked yet."))
         else:
-            fig = px.bar(revenue, x="version", y="value", color="which", barmode="group", pattern_shape="club_id",
-                         color_discrete_sequence=[LILAC, PURPLE],
+            several = revenue.club_id.nunique() > 1
+            fig = px.bar(revenue, x="version", y="value", color="which", barmode="group",
+                         pattern_shape="club_id" if several else None, color_discrete_sequence=[LILAC, PURPLE],
                          labels={"value": _("revenue, ₸"), "version": "", "which": "", "club_id": _("Scope")})
             plot(style_figure(fig, height=300), key="live_revenue_trend")
 
