@@ -140,3 +140,24 @@ def test_booked_ahead_counts_bookings_made_before_the_cutoff_for_after_it(engine
     ahead = b[(b.start_time >= cutoff) & (b.created_at < cutoff)].groupby("user_id").size()
     assert len(ahead) > 0
     assert got.sort_index().astype(int).to_dict() == ahead.sort_index().astype(int).to_dict()
+
+
+def test_the_posterior_alone_as_a_churn_model():
+    """PosteriorChurn: scikit-learn's contract, and it ranks customers exactly as the posterior does."""
+    from sklearn.base import clone
+
+    from core.customers.history import PosteriorChurn
+
+    x, tx, T, quiet = _customers(3000, seed=6)
+    model = LifetimePosterior(hazard_edges=(0.0, 60.0, 180.0)).fit(x, tx, T)
+    frame = pd.DataFrame({"posterior_no_visit": model.predict(30, x, tx, T)["no_visit"], "other": 1.0})
+    churn = PosteriorChurn(random_state=3)
+    assert not any(name.endswith("_") for name in vars(churn))
+    assert churn.fit(frame, quiet) is churn and churn.feature_names_ == ["posterior_no_visit"]
+    p = churn.predict_proba(frame)[:, 1]
+    assert roc_auc_score(quiet, p) == pytest.approx(roc_auc_score(quiet, frame.posterior_no_visit), abs=1e-12)
+    assert p.mean() == pytest.approx(quiet.mean(), abs=0.01)
+    assert churn.churn_risk(frame).between(0, 100).all()
+    np.testing.assert_allclose(clone(churn).fit(frame, quiet).predict_proba(frame)[:, 1], p)
+    with pytest.raises(ValueError, match="lacks"):
+        churn.predict_proba(frame.drop(columns="posterior_no_visit"))
