@@ -70,6 +70,7 @@ def evaluate_overview(engine: Engine, club_ids: Sequence[int], *,
     today = chain.chain_today(clubs)
     live = overview.live_by_club(overview.live_figures(engine, club_ids=ids))
     risk = overview.risk_counts_by_club(engine, club_ids=ids)
+    quality = overview.live_quality_by_club(engine, club_ids=ids)
     found: dict[str, Found] = {}
     done: set[int] = set()
     for club_id in ids:
@@ -83,7 +84,8 @@ def evaluate_overview(engine: Engine, club_ids: Sequence[int], *,
                 for language in available():
                     with use_locale(language):
                         result = overview.overview(club_live, fc, risk.get(club_id), None, names=names,
-                                                   whole_chain=False, scope=names[club_id])
+                                                   whole_chain=False, scope=names[club_id],
+                                                   quality=quality.get(club_id))
                     for alert in result.alerts:
                         _collect(found, club_id, language, alert)
             done.add(club_id)

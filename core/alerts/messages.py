@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from core.alerts.channels import Message
 from core.i18n import N_, _, use_locale
 from core.i18n.format import datetime_text, duration
-from core.overview.alerts import HIGH_VALUE, REVENUE, SILENT_CLUB, UTILIZATION
+from core.overview.alerts import HIGH_VALUE, MODEL_QUALITY, REVENUE, SILENT_CLUB, UTILIZATION
 from core.overview.kpis import CRITICAL, WARNING
 
 KIND_NAMES = {
@@ -18,6 +18,7 @@ KIND_NAMES = {
     REVENUE: N_("Revenue below the forecast"),
     UTILIZATION: N_("Utilization falling"),
     HIGH_VALUE: N_("More high-value customers at risk"),
+    MODEL_QUALITY: N_("Churn predictions worse than promised"),
 }
 LEVEL_NAMES = {WARNING: N_("Warning"), CRITICAL: N_("Critical")}
 LEVEL_ICONS = {WARNING: "🟠", CRITICAL: "🔴"}

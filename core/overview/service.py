@@ -118,6 +118,22 @@ def live_by_club(live: LiveFigures) -> dict[int, LiveFigures]:
     return out
 
 
+def live_quality(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
+    """The scopes where the newest graded version's live churn predictions fell clearly below its promise
+    (empty: none, or nothing graded yet); see `core.models.performance`."""
+    from core.models import performance
+
+    return performance.declines(performance.performance(engine, club_ids=club_ids))
+
+
+def live_quality_by_club(engine: Engine, *, club_ids: Sequence[int]) -> dict[int, pd.DataFrame]:
+    """`live_quality` of each club on its own, from one query (for alert delivery)."""
+    from core.models import performance
+
+    table = performance.performance(engine, club_ids=club_ids)
+    return {int(c): performance.declines(table[table.club_id == int(c)]) for c in club_ids}
+
+
 def chain_summary(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
     """`ai_dashboard_summary()`: the chain-wide KPIs with the active model's predictions."""
     return query_df(engine, "overview/dashboard_summary", club_ids=[int(c) for c in club_ids])
@@ -132,8 +148,9 @@ def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.Ri
 
 def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
              summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool,
-             scope: str | None = None) -> Overview:
-    """The cards and the alerts for the chosen clubs (`scope` names them in the revenue alert)."""
+             scope: str | None = None, quality: pd.DataFrame | None = None) -> Overview:
+    """The cards and the alerts for the chosen clubs; `scope` names them in the revenue alert, `quality` is
+    `live_quality` (model decline)."""
     shown = cards(live, forecast_today, risk, summary)
     club_ids = list(live.totals.clubs)
     scope = scope or (_("whole chain") if whole_chain else _("selected clubs"))
@@ -141,4 +158,6 @@ def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis
     found += rules.silent_clubs(live.rows, club_ids, names=names)
     found += rules.utilization_alerts(live.rows, club_ids, names=names)
     found += rules.high_value_alerts(risk)
+    if quality is not None:
+        found += rules.model_quality_alerts(quality, names=names)
     return Overview(cards=shown, alerts=rules.sort_alerts(found))

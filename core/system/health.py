@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
@@ -144,13 +145,19 @@ def model(engine: Engine) -> Check:
 
 
 def live_quality(engine: Engine) -> tuple[str, bool]:
-    """How the active model does against what happened since (ai_model_performance(), when the
-    predictions domain provides it); (words, whether it dropped)."""
-    with engine.connect() as conn:
-        graded = conn.execute(sa.text("select to_regprocedure('ai_model_performance()') is not null")).scalar()
-    if not graded:
+    """How the newest graded version's live churn predictions did for the whole chain against what it
+    promised at training (core.models.performance); (words, whether they fell clearly below)."""
+    from core.models import performance
+    from core.platform.clubs import all_club_ids
+
+    latest = performance.latest_check(performance.performance(engine, club_ids=all_club_ids(engine)))
+    if latest.empty:
         return _("not graded yet"), False
-    return _("graded; see the Models page"), False
+    row = latest.iloc[0]
+    dropped = bool(row.below_promise) if pd.notna(row.below_promise) else False
+    text = _("{version}'s live ROC AUC {live} against {promised} promised").format(
+        version=row.version, live=number(row.live_auc, 2), promised=number(row.promised_auc, 2))
+    return (text + _(", clearly below: retrain") if dropped else text), dropped
 
 
 def data(engine: Engine) -> Check:

@@ -22,7 +22,8 @@ def test_each_club_gets_the_alerts_the_overview_shows_for_it(engine, demo, train
         with use_locale("en"):
             page = service.overview(live, service.today_forecast(history, today),
                                     service.risk_counts(engine, club_ids=[club_id]), None, names=names,
-                                    whole_chain=False, scope=names[club_id])
+                                    whole_chain=False, scope=names[club_id],
+                                    quality=service.live_quality(engine, club_ids=[club_id]))
         expected = {(a.kind, a.level, a.title) for a in page.alerts}
         got = {(f.kind, f.level, f.texts["en"]["title"]) for f in evaluation.found if f.club_id == club_id}
         assert got == expected
