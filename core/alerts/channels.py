@@ -99,11 +99,9 @@ def _post_json(url: str, body: dict[str, Any], *, secret: str | None = None) -> 
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             raw = response.read()
     except urllib.error.HTTPError as exc:
-        detail = _error_text(exc)
-        retry = None
-        if exc.code == 429:
-            retry = _retry_after(exc, detail)
-        raise DeliveryError(_hide(f"HTTP {exc.code} from {_host(url)}: {detail}", secret), retry) from None
+        detail, retry = _error_text(exc)
+        raise DeliveryError(_hide(f"HTTP {exc.code} from {_host(url)}: {detail}", secret),
+                            retry if exc.code == 429 else None) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(_hide(f"cannot reach {_host(url)}: {reason}", secret)) from None
@@ -113,26 +111,26 @@ def _post_json(url: str, body: dict[str, Any], *, secret: str | None = None) -> 
         return None
 
 
-def _error_text(exc: urllib.error.HTTPError) -> str:
+def _error_text(exc: urllib.error.HTTPError) -> tuple[str, float | None]:
+    """The server's reason, and how long it asks us to wait (Retry-After, or Telegram's retry_after)."""
+    retry = None
+    header = exc.headers.get("Retry-After") if exc.headers else None
+    if header and header.strip().isdigit():
+        retry = float(header)
     try:
-        raw = exc.read()[:500].decode("utf-8", "replace")
+        raw = exc.read()[:2000].decode("utf-8", "replace")
     except OSError:
-        return exc.reason or ""
+        return str(exc.reason or ""), retry
     try:
         data = json.loads(raw)
-        if isinstance(data, dict):
-            return str(data.get("description") or data.get("error") or raw)
     except ValueError:
-        pass
-    return raw.strip() or str(exc.reason or "")
-
-
-def _retry_after(exc: urllib.error.HTTPError, detail: str) -> float | None:
-    header = exc.headers.get("Retry-After") if exc.headers else None
-    try:
-        return float(header) if header else None
-    except ValueError:
-        return None
+        return raw.strip()[:300] or str(exc.reason or ""), retry
+    if not isinstance(data, dict):
+        return raw.strip()[:300], retry
+    wait = (data.get("parameters") or {}).get("retry_after") if isinstance(data.get("parameters"), dict) else None
+    if isinstance(wait, int | float):
+        retry = max(retry or 0.0, float(wait))
+    return str(data.get("description") or data.get("error") or raw)[:300], retry
 
 
 def _host(url: str) -> str:

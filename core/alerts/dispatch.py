@@ -24,7 +24,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,6 @@ class PassReport:
     sent: int = 0
     failed: int = 0  # attempts that failed this pass
     postponed: int = 0  # quiet hours
-    errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.skipped:
@@ -137,7 +136,7 @@ def run_pass(engine: Engine, settings: Settings, *, now: datetime | None = None,
         except Exception as exc:
             _finish(engine, now, str(exc)[:500])
             raise
-        _finish(engine, now, "; ".join(report.errors)[:500] or None)
+        _finish(engine, now, None)
     return report
 
 

@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import os
+import re
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -42,6 +43,7 @@ FORMAT = "oyna-backup/1"
 MANIFEST, DUMP, MODELS = "manifest.json", "database.dump", "models/"
 PREFIX, SUFFIX = "oyna-", ".tar"
 CHUNK = 1 << 20
+_STAMPED = re.compile(r"^oyna-\d{8}-\d{6}\.tar$")
 Progress = Callable[[str], None]
 
 
@@ -219,8 +221,9 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` archives named oyna-YYYYmmdd-HHMMSS.tar in `folder`."""
-    archives = sorted(p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.is_file())
+    """Delete all but the newest `keep` archives named oyna-YYYYmmdd-HHMMSS.tar in `folder` (other files,
+    such as a hand-named backup, are left alone)."""
+    archives = sorted(p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.is_file() and _STAMPED.match(p.name))
     old = archives[:-keep] if keep < len(archives) else []
     for path in old:
         path.unlink()

@@ -16,10 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Recorder:
-    """What a local server received; `fail_next` answers that many requests with HTTP 500 first."""
+    """What a local server received; `fail_next` answers that many requests with `fail_status` first."""
 
     requests: list[dict] = field(default_factory=list)
     fail_next: int = 0
+    fail_status: int = 500  # 429 answers like Telegram's flood control, with retry_after
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def paths(self) -> list[str]:
@@ -47,8 +48,11 @@ def http_recorder() -> Iterator[tuple[str, Recorder]]:
                     recorder.fail_next -= 1
                 recorder.requests.append({"path": self.path, "json": json.loads(body or b"null"),
                                           "failed": failing})
-            answer = b'{"ok": false, "description": "Internal Server Error"}' if failing else b'{"ok": true}'
-            self.send_response(500 if failing else 200)
+            status = recorder.fail_status if failing else 200
+            answer = (b'{"ok": false, "description": "Too Many Requests: retry after 120", '
+                      b'"parameters": {"retry_after": 120}}' if status == 429 else
+                      b'{"ok": false, "description": "Internal Server Error"}' if failing else b'{"ok": true}')
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()

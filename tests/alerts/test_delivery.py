@@ -187,6 +187,19 @@ def test_a_failed_attempt_is_retried_with_back_off(setup, engine):
     assert dispatch.backoff(20) == dispatch.BACKOFF_MAX
 
 
+def test_telegrams_flood_control_wait_is_respected(setup, engine):
+    s, http = setup, setup["http"]
+    http.fail_next, http.fail_status = 1, 429  # "retry after 120" seconds
+    s["script"].found = [silent(s["club"])]
+    assert s["run"](T0).failed == 1
+    with engine.connect() as conn:
+        wait, error = conn.execute(sa.text("select next_attempt_at - :t0, last_error from alert_deliveries "
+                                           "where channel_id = :c"), {"t0": T0, "c": s["channels"]["telegram"]}).one()
+    assert wait == timedelta(seconds=120) and "HTTP 429" in error
+    assert s["run"](T0 + timedelta(seconds=60)).sent == 0  # the plain back-off (30 s) would have tried by now
+    assert s["run"](T0 + timedelta(seconds=121)).sent == 1
+
+
 def test_failures_are_shown_on_the_health_check(setup, engine):
     s, http = setup, setup["http"]
     http.fail_next = 10_000

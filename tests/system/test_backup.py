@@ -168,9 +168,10 @@ def test_keep_leaves_the_newest_archives(tmp_path):
     for name in names:
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "oyna-before-upgrade.tar").write_bytes(b"x")  # named by hand: kept
     removed = backup.prune(tmp_path, 2)
     assert [p.name for p in removed] == names[:3]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[3:] + ["notes.txt"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[3:] + ["notes.txt", "oyna-before-upgrade.tar"])
 
 
 def test_the_client_programs_must_match_the_servers_major_version(engine):
