@@ -9,7 +9,6 @@ import streamlit as st
 
 from core.accounts import can
 from core.i18n import N_, _, available, language_name
-from core.platform.settings import load_settings
 from core.system import service
 from pages.ui.cache import cached
 from pages.ui.guard import page_guard
@@ -29,7 +28,7 @@ def forget() -> None:
 
 
 def show_health(account) -> None:
-    checks = cached(service.health, ttl=HEALTH_TTL)(load_settings(), account=account)
+    checks = cached(service.health, ttl=HEALTH_TTL)(account=account)
     overall = service.worst(checks)
     if overall == "fail":
         st.error(_("Something needs attention now."), icon=":material/error:")
@@ -87,7 +86,7 @@ def show_channels(account) -> pd.DataFrame:
         test, remove = st.columns(2)
         if test.button(_("Send a test message"), key="channel_test", icon=":material/send:"):
             try:
-                service.send_test(engine(), load_settings(), account=account, channel_id=pick)
+                service.send_test_message(engine(), account=account, channel_id=pick)
                 st.success(_("Sent."))
             except service.DeliveryError as exc:
                 st.error(_("It did not get through: {reason}").format(reason=exc))

@@ -24,17 +24,23 @@ from core.alerts.service import (
 )
 from core.alerts.store import parse_quiet
 from core.overview.alerts import KINDS as ALERT_KINDS
-from core.platform.settings import Settings
+from core.platform.settings import Settings, load_settings
 from core.system.health import Check, run_checks, worst
 
 __all__ = [
     "ALERT_KINDS", "CHANNEL_KINDS", "KIND_NAMES", "LEVEL_NAMES", "AlertSetupError", "Check", "DeliveryError",
     "add_channel", "channels_of", "health", "kind_name", "level_name", "parse_quiet", "recent_deliveries",
-    "recent_incidents", "remove_channel", "send_test", "subscribe", "subscriptions_of", "unsubscribe", "worst",
+    "recent_incidents", "remove_channel", "send_test", "subscribe", "subscriptions_of", "send_test_message",
+    "unsubscribe", "worst",
 ]
 
 
-def health(engine: Engine, settings: Settings, *, account: Account) -> list[Check]:
+def health(engine: Engine, *, account: Account, settings: Settings | None = None) -> list[Check]:
     """Every health check, as `oyna health` prints them."""
     require(account, "view_system")
-    return run_checks(engine, settings)
+    return run_checks(engine, settings or load_settings())
+
+
+def send_test_message(engine: Engine, *, account: Account, channel_id: int) -> None:
+    """Send a test message to one of the account's channels now (DeliveryError says why it failed)."""
+    send_test(engine, load_settings(), account=account, channel_id=channel_id)

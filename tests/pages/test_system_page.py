@@ -45,14 +45,13 @@ def test_a_manager_sees_every_health_check(app_client, accounts, trained):
 
 def test_analysts_do_not_get_the_page(app_client, accounts, app_db):
     from core.accounts import PermissionDenied
-    from core.platform.settings import load_settings
     from core.system import service
 
     at = app_client(accounts["analyst"], PAGE)  # not in their navigation: the address leads elsewhere
     assert "System" not in [t.value for t in at.title]
     assert at.title[0].value == "Overview"
     with pytest.raises(PermissionDenied):  # and the service refuses them on its own
-        service.health(app_db, load_settings(), account=accounts["analyst"])
+        service.health(app_db, account=accounts["analyst"])
 
 
 def test_a_manager_adds_a_channel_tests_it_and_subscribes_it(app_client, accounts, recorder, cleanup, monkeypatch):
