@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.i18n.format import ago, datetime_text, number, percent
 from core.platform import server
 from core.platform.db import DatabaseUnavailable, database_down, query_rows, resolve_url
@@ -52,8 +52,9 @@ class Check:
         return _(LABELS.get(self.name, self.name))
 
 
-LABELS = {"database": "Database", "views": "Analytics views", "model": "Model", "data": "Latest data",
-          "alerts": "Alert delivery", "disk": "Disk space", "audit": "Audit partitions"}
+LABELS = {"database": N_("Database"), "views": N_("Analytics views"), "model": N_("Model"),
+          "data": N_("Latest data"), "alerts": N_("Alert delivery"), "disk": N_("Disk space"),
+          "audit": N_("Audit partitions")}
 
 
 def worst(checks: list[Check]) -> str:
