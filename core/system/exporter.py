@@ -88,7 +88,9 @@ class HealthCollector:
         engine, why = health.health_engine(self.settings)
         try:
             checks = health.run_checks(engine, self.settings, why_no_engine=why)
-            backlog = _backlog(engine) if checks[0].status != health.FAIL else None
+            engine_up = checks[0].status != health.FAIL
+            backlog = _backlog(engine) if engine_up else None
+            dropped = _quality_dropped(engine) if engine_up else False
         finally:
             if engine is not None:
                 engine.dispose()
@@ -112,10 +114,9 @@ class HealthCollector:
             value = by_name[check].value if check in by_name else None
             if value is not None and by_name[check].status != "skip":
                 out.append(_gauge(name, text, value))
-        model = by_name.get("model")
-        if model is not None and model.status != "skip":
-            out.append(_gauge("oyna_model_quality_dropped", "1 when the active model's live quality has dropped",
-                              float(model.status == "fail")))
+        if engine_up and by_name.get("model") is not None and by_name["model"].status != "skip":
+            out.append(_gauge("oyna_model_quality_dropped", "1 when the newest graded version's live churn "
+                              "quality fell clearly below its promise", float(dropped)))
         folder = health.data_folder(self.settings)
         usage = shutil.disk_usage(folder)
         out.append(_gauge("oyna_disk_free_ratio", "Free share of the data folder's disk", usage.free / usage.total))
@@ -149,3 +150,13 @@ def _backlog(engine):
     except Exception:  # noqa: BLE001 - a scrape reports what it can
         logger.debug("no alert backlog", exc_info=True)
         return None
+
+
+def _quality_dropped(engine) -> bool:
+    from core.system.health import live_quality
+
+    try:
+        return live_quality(engine)[1]
+    except Exception:  # noqa: BLE001 - a scrape reports what it can
+        logger.debug("no live quality", exc_info=True)
+        return False

@@ -140,7 +140,7 @@ def model(engine: Engine) -> Check:
     trained = active["trained_at"]
     age = datetime.now(timezone.utc) - trained
     quality, dropped = live_quality(engine)
-    status = FAIL if dropped else WARN if age > MODEL_WARN else OK
+    status = WARN if dropped or age > MODEL_WARN else OK
     return Check("model", status, _("{version} trained {ago}; live quality: {quality}").format(
         version=active["version"], ago=ago(trained), quality=quality), age.total_seconds())
 

@@ -65,12 +65,12 @@ def _get(url: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def served(db_url, accounts, trained, tmp_path_factory):
+def served(db_url, accounts, trained, model_settings, tmp_path_factory):
     """`oyna serve --metrics-port` against the session's database, without the live feed (which would
     write to it); yields (app URL, metrics URL)."""
     port, metrics_port = free_port(), free_port()
     env = dict(os.environ, DATABASE_URL=db_url, OYNA_HOME=str(tmp_path_factory.mktemp("serve-home")),
-               PYTHONUNBUFFERED="1")
+               OYNA_MODELS_DIR=str(model_settings.models_dir), PYTHONUNBUFFERED="1")
     env.pop("OYNA_METRICS_DIR", None)
     log = tempfile.NamedTemporaryFile(prefix="oyna-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--port", str(port), "--metrics-port",
