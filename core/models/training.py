@@ -113,7 +113,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
         conn.execute(sa.text(load_sql("models/version_insert")), {
             "version": version, "status": "candidate" if activate else "rejected", "trained_by": trained_by,
             "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
-            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(libraries),
+            "metrics": _finite_json(metrics), "library_versions": json.dumps(libraries),
             "files": json.dumps(files), "notes": reason})
         raw = conn.connection.driver_connection
         copy_frame(raw, "customer_scores", scores.assign(version=version))
@@ -123,6 +123,19 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
         registry.prune_scores(conn)
     step(1.0, "done" if activate else "done; the new version was not activated", t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
+
+
+def _finite_json(value) -> str:
+    """JSON for jsonb: a metric that is no finite number (the MASE of a series without change) is null."""
+    def finite(x):
+        if isinstance(x, dict):
+            return {k: finite(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [finite(v) for v in x]
+        if isinstance(x, (float, np.floating)):
+            return float(x) if np.isfinite(x) else None
+        return x
+    return json.dumps(finite(value), default=float, allow_nan=False)
 
 
 def _not_worse(engine, settings, churn) -> tuple[bool, str]:

@@ -49,8 +49,9 @@ def accounts(engine, demo):
 
 
 @pytest.fixture(scope="module")
-def server(db_url, accounts, trained):
-    with streamlit_server(db_url) as base:
+def server(db_url, accounts, trained, model_settings):
+    # the app saves a retrain's files where the session's models are, not in the checkout's models/
+    with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
         yield base
 
 
