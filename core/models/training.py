@@ -136,7 +136,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
         conn.execute(sa.text(load_sql("models/version_insert")), {
             "version": version, "status": status, "trained_by": trained_by,
             "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
-            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(libraries),
+            "metrics": _finite_json(metrics), "library_versions": json.dumps(libraries),
             "files": json.dumps(files), "notes": reason})
         raw = conn.connection.driver_connection
         if not backtest:  # the pages read these; a backtest's are of the past
@@ -149,6 +149,19 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
         # audit: issue 10's audit trail records the retrain (and activation) here when it lands
     step(1.0, "done" if activate else "done; the new version was not activated", t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
+
+
+def _finite_json(value) -> str:
+    """JSON for jsonb: a metric that is no finite number (the MASE of a series without change) is null."""
+    def finite(x):
+        if isinstance(x, dict):
+            return {k: finite(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [finite(v) for v in x]
+        if isinstance(x, (float, np.floating)):
+            return float(x) if np.isfinite(x) else None
+        return x
+    return json.dumps(finite(value), default=float, allow_nan=False)
 
 
 def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:

@@ -3,9 +3,9 @@
 with revenue as (
     select b.user_id, sum(p.amount) as revenue_90d
     from payments p
-    join bookings b on b.id = p.booking_id
+    join club_bookings b on b.booking_id = p.booking_id
     where p.payment_status = 'успешно'
-      and p.paid_at >= (select data_as_of()) - interval '90 days'
+      and club_instant(p.paid_at, b.timezone) >= (select data_as_of()) - interval '90 days'
     group by b.user_id
 ),
 segments as (

@@ -1,4 +1,5 @@
-"""Backups: `oyna db backup` of the session's tier-S database, restored with `oyna db restore` into a
+"""Backups: `oyna db backup` of the session's tier-S database (made by a pg_dump of its server's own major
+version: 18 from the wheel, or Debian's 15 in the second pass), restored with `oyna db restore` into a
 fresh embedded server in a temporary folder, gives the same rows in every table, the same active
 model and the same model files; a non-empty server is refused unless --replace; damage is caught.
 Then `oyna health` on the copy: zero while it runs, non-zero once its server is stopped."""
@@ -50,11 +51,14 @@ def sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def source(engine, demo, trained, oyna_home, model_settings, tmp_path_factory):
-    """A backup of the session's database made with the CLI, and the database's fingerprints."""
+def source(engine, demo, trained, oyna_home, db_url, external_server, model_settings, tmp_path_factory):
+    """A backup of the session's database (embedded, or PostgreSQL 15 in the second pass) made with the
+    CLI, and the database's fingerprints."""
     folder = tmp_path_factory.mktemp("backups")
     env = dict(os.environ, OYNA_HOME=str(oyna_home), OYNA_MODELS_DIR=str(model_settings.models_dir))
     env.pop("DATABASE_URL", None)
+    if external_server:
+        env["DATABASE_URL"] = db_url
     done = oyna(env, "db", "backup", f"{folder}/")
     assert done.returncode == 0, done.stderr
     assert "backup written" in done.stdout
