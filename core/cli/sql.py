@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 import sqlalchemy as sa
 
-from core.cli.support import connect, table
+from core.cli.support import UsageError, connect, table
+
+COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def is_empty(query: str) -> bool:
+    """Whether a statement holds nothing to run: blanks, semicolons and comments only."""
+    return not COMMENTS.sub("", query).strip().strip(";").strip()
 
 
 def add_parsers(sub: Any) -> None:
@@ -17,10 +25,12 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if is_empty(args.query):
+        raise UsageError('the statement is empty: give one SQL statement, e.g. oyna sql "select count(*) from clubs"')
     with connect().begin() as conn:
         result = conn.execute(sa.text(args.query))
         if not result.returns_rows:
-            print(f"{result.rowcount} rows affected")
+            print(f"{result.rowcount} rows affected" if result.rowcount >= 0 else "done")
             return 0
         rows = result.fetchall()
         columns = list(result.keys())

@@ -27,6 +27,13 @@ def test_sql_prints_rows(cli_env, demo):
     assert result.stdout.splitlines()[2].strip() == str(len(demo.clubs))
 
 
+def test_sql_refuses_an_empty_statement(cli_env, demo):
+    for query in ("", "   ", ";", "-- only a comment", "/* nothing */ ;"):
+        result = oyna(cli_env, "sql", query)
+        assert result.returncode == 2, (query, result.stdout)
+        assert "empty" in result.stderr and "rows affected" not in result.stdout
+
+
 def test_migrate_is_safe_twice(cli_env, demo):
     result = oyna(cli_env, "db", "migrate")
     assert result.returncode == 0 and "up to date" in result.stdout
