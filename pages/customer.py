@@ -77,8 +77,11 @@ def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
     if text.strip():
         found = cached(service.search_customers, ttl=120)(viewer=account, club_ids=club_ids, text=text.strip(),
                                                            limit=MATCHES)
-        if found.empty:
+        if found.empty:  # nobody: the previous profile goes too, or it would read as this search's answer
+            st.session_state.pop("customer_id", None)
+            st.query_params.pop("id", None)
             st.info(_("Nobody matches that name or e-mail among scored customers."))
+            st.stop()
         else:
             labels = {int(r.user_id): _("{name} · {email} · risk {risk}").format(
                 name=r.full_name, email=r.email or "", risk=number(r.churn_risk)) for r in found.itertuples()}

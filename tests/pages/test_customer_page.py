@@ -51,3 +51,20 @@ def test_searching_finds_the_customer(app_client, accounts, scored, app_db):
     ok(at.run())
     assert at.session_state["customer_id"] == user_id
     assert any(name in s.value for s in at.subheader)
+
+
+def test_a_search_that_finds_nobody_clears_the_profile(app_client, accounts, scored, app_db):
+    user_id, name, _ = top_customer(app_db)
+    at = app_client(accounts["manager"], run=False)
+    at.query_params["id"] = str(user_id)  # also when the profile came from a link
+    at.switch_page(PAGE)
+    ok(at.run())
+    at.text_input(key="customer_find").input(name).run()
+    at.selectbox(key="customer_pick").set_value(user_id)
+    ok(at.run())
+    assert any(name in s.value for s in at.subheader)
+    at.text_input(key="customer_find").input("zzzz").run()
+    ok(at)
+    assert any("Nobody matches" in i.value for i in at.info)
+    assert not any(name in s.value for s in at.subheader)
+    assert not at.metric and not charts(at) and not at.dataframe
