@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,8 +21,13 @@ from sqlalchemy.engine import Engine
 
 from core.platform.db import load_sql, query_df
 
+logger = logging.getLogger("oyna.models")
+
 RETRAIN_LOCK = 7_351_002
 KEEP_SCORED_VERSIONS = 6  # older versions keep their files, metrics, prediction log and grades, not their scores
+ORPHAN_MARGIN_SECONDS = 3600  # a model file without a row is left alone this long (a save may be under way)
+VERSION_FILE = re.compile(r"^(v\d{8}-\d{6})\.(joblib|json)$")
+TEMP_FILE = re.compile(r"^\.v\d{8}-\d{6}\.(joblib|json)\..+\.tmp$")
 
 
 class RetrainBusy(RuntimeError):
@@ -64,6 +72,51 @@ def save_bundle(models_dir: Path, version: str, bundle: dict[str, Any], metadata
     _atomic_write(model_path, lambda tmp: joblib.dump(bundle, tmp, compress=3))
     _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(metadata, indent=2, default=str)))
     return [model_path.name, meta_path.name]
+
+
+def database_identity(engine: Engine) -> str:
+    """Which database a model file belongs to (several may share one models folder): when its first
+    migration ran, which a backup and restore keep."""
+    with engine.connect() as conn:
+        return str(conn.execute(sa.text(load_sql("models/database_identity"))).scalar())
+
+
+def remove_orphans(engine: Engine, models_dir: Path, *, margin: float = ORPHAN_MARGIN_SECONDS) -> list[str]:
+    """Delete model files that a killed retrain left without a `model_versions` row; call with the retrain
+    lock held. Only files older than `margin` seconds go: a pair whose metadata names this database, a
+    `.joblib` whose `.json` was never written, a temporary file of an unfinished write. Files of any
+    registered version (the active one among them) and of other databases stay. Returns the names removed."""
+    folder = Path(models_dir)
+    if not folder.is_dir():
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select version, files from model_versions")).all()
+    keep = {version for version, _ in rows} | {Path(f).stem for _, files in rows for f in (files or [])}
+    me = database_identity(engine)
+    old = time.time() - margin
+    removed = []
+    for path in sorted(folder.iterdir()):
+        try:
+            if not path.is_file() or path.stat().st_mtime > old:
+                continue
+            if TEMP_FILE.match(path.name):
+                doomed = True
+            elif (found := VERSION_FILE.match(path.name)) and found.group(1) not in keep:
+                meta = path.with_suffix(".json")
+                if not meta.exists():
+                    doomed = path.suffix == ".joblib"
+                else:
+                    doomed = json.loads(meta.read_text()).get("database") == me
+            else:
+                doomed = False
+            if doomed:
+                path.unlink()
+                removed.append(path.name)
+        except (OSError, ValueError) as exc:  # unreadable metadata or a file gone meanwhile: leave it
+            logger.warning("left model file %s in place: %s", path, exc)
+    if removed:
+        logger.info("removed %d model files of killed retrains: %s", len(removed), ", ".join(removed))
+    return removed
 
 
 def load_bundle(models_dir: Path, version: str) -> dict[str, Any]:

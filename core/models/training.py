@@ -59,6 +59,7 @@ def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_
     """
     with registry.retrain_lock(engine):
         started = time.perf_counter()
+        registry.remove_orphans(engine, settings.models_dir)  # files of a retrain killed before its row
         try:
             result = _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
                               random_state=random_state, as_of=as_of)
@@ -124,7 +125,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
                   "evaluation_rows": int(churn.row_counts.get("evaluation", 0)),
                   "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
     metadata = {"version": version, "trained_at": datetime.now().astimezone().isoformat(),
-                "trained_by": trained_by, "data_window": {"start": str(window.data_start), "end": str(data_end)},
+                "trained_by": trained_by, "database": registry.database_identity(engine), "data_window": {"start": str(window.data_start), "end": str(data_end)},
                 "row_counts": row_counts, "metrics": metrics, "library_versions": libraries,
                 "feature_importance": churn.metrics.get("feature_importance")}
     bundle = {"churn": churn.model, "recipe": compare.candidate_recipe(churn).bundle(), **clv_models,

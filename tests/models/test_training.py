@@ -5,6 +5,9 @@ which puts the active version back and deletes the versions it made, with their 
 """
 
 import json
+import os
+import shutil
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -156,3 +159,56 @@ def test_a_weak_candidate_is_rejected(engine, settings, trained, forget_new_vers
     # the recipe is kept with the version, so the next retrain can rebuild it
     kept = compare.recipe_of(registry.load_bundle(settings.models_dir, result.version))
     assert kept.features == ("night_share", "fav_band") and not hasattr(kept.estimator, "calibrated_")
+
+
+def test_a_killed_retrains_files_are_cleaned_at_the_next(engine, settings, trained, forget_new_versions,
+                                                           monkeypatch):
+    """A retrain that dies after saving its files and before its row commits leaves an orphan pair; the next
+    retrain removes it once it is older than the safety margin, and nothing else."""
+    def registered():
+        return {v for (v,) in _rows(engine, "select version from model_versions")}
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr("core.models.training.copy_frame", killed)
+        with pytest.raises(RuntimeError, match="killed"):
+            retrain(engine, settings)
+    folder = settings.models_dir
+    orphans = [p for p in folder.glob("v*.joblib") if p.stem not in registered()]
+    assert len(orphans) == 1 and orphans[0].with_suffix(".json").exists()
+    orphan = orphans[0].stem
+    long_ago = time.time() - 3 * 3600
+
+    def age(*paths):
+        for path in paths:
+            os.utime(path, (long_ago, long_ago))
+
+    def copy_pair(name, *, database=None):
+        shutil.copy(folder / f"{orphan}.joblib", folder / f"{name}.joblib")
+        meta = json.loads((folder / f"{orphan}.json").read_text())
+        meta.update(version=name, **({} if database is None else {"database": database}))
+        (folder / f"{name}.json").write_text(json.dumps(meta))
+        return folder / f"{name}.joblib", folder / f"{name}.json"
+
+    recent = copy_pair("v20990101-000000")  # within the margin: perhaps a retrain still saving
+    foreign = copy_pair("v20000101-000000", database="another database")  # shares the folder
+    lone = folder / "v20000102-000000.joblib"  # a save killed between its two files
+    temp = folder / ".v20000103-000000.joblib.x1y2.tmp"  # a save killed mid-write
+    shutil.copy(folder / f"{orphan}.joblib", lone)
+    temp.write_bytes(b"partial")
+    active = registry.active_version(engine)
+    age(folder / f"{orphan}.joblib", folder / f"{orphan}.json", *foreign, lone, temp,
+        *(folder / f"{v}{suffix}" for v in registered() for suffix in (".joblib", ".json")))
+    try:
+        result = retrain(engine, settings, trained_by="test")
+        assert not (folder / f"{orphan}.joblib").exists() and not (folder / f"{orphan}.json").exists()
+        assert not lone.exists() and not temp.exists()
+        assert all(p.exists() for p in (*recent, *foreign))
+        assert (folder / f"{active}.joblib").exists() and (folder / f"{active}.json").exists()
+        assert all((folder / f"{v}.joblib").exists() for v in registered())
+        assert json.loads((folder / f"{result.version}.json").read_text())["database"]
+    finally:
+        for path in (*recent, *foreign, lone, temp):
+            path.unlink(missing_ok=True)
