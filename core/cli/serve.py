@@ -1,5 +1,8 @@
 """`oyna serve`: what `make run` does. The database, demo data if empty, the live feed and the app.
 
+The demo load and the first retrain run in child processes: the memory they need (about 1.2 GB for tier M)
+goes back to the system when they end, instead of staying with this long-lived process.
+
 Beside the app it keeps the analytics views fresh, delivers alerts every minute (core.alerts; one
 process at a time across every `oyna serve`), and with --metrics-port exports Prometheus metrics.
 """
@@ -17,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.cli.demo import run_demo
 from core.cli.support import connect
 from core.platform.settings import PROJECT_ROOT, load_settings
 
@@ -49,15 +51,15 @@ def run(args: argparse.Namespace) -> int:
     engine = connect(migrated=True)
     with engine.connect() as conn:
         empty = not has_data(conn)
-    if empty:
-        code = run_demo(argparse.Namespace(size=args.size, seed=args.seed, live=False, replace=False,
-                                           if_empty=True, interval=5.0))
+    if empty:  # in a child process, so that its memory is returned when it ends
+        code = _oyna("demo", "--size", args.size, "--seed", str(args.seed), "--if-empty").wait()
         if code:
             return code
     _print_demo_accounts(engine)
     stop = threading.Event()
     threading.Thread(target=_refresh_views, args=(engine, stop), name="oyna-refresh", daemon=True).start()
-    threading.Thread(target=_first_models, args=(engine,), name="oyna-first-retrain", daemon=True).start()
+    children: list[subprocess.Popen] = []
+    threading.Thread(target=_first_models, args=(engine, children), name="oyna-first-retrain", daemon=True).start()
     threading.Thread(target=_deliver_alerts, args=(engine, settings, stop), name="oyna-alerts", daemon=True).start()
     env = dict(os.environ)
     feed = None if args.no_live else subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT,
@@ -73,11 +75,18 @@ def run(args: argparse.Namespace) -> int:
         return app.wait()
     finally:
         stop.set()
-        if feed is not None:
-            feed.terminate()
-            feed.wait(10)
+        for child in [feed, *children]:
+            if child is not None and child.poll() is None:
+                child.terminate()
+                child.wait(10)
         if args.metrics_port:
             exporter.process_exited(app.pid)
+
+
+def _oyna(*args: str, **popen: Any) -> subprocess.Popen:
+    """An `oyna` command in a child process with this one's environment."""
+    return subprocess.Popen([sys.executable, "-m", "core.cli", *args], cwd=PROJECT_ROOT, env=dict(os.environ),
+                            **popen)
 
 
 def _interrupt(*_) -> None:
@@ -113,21 +122,25 @@ def _deliver_alerts(engine: Engine, settings, stop: threading.Event) -> None:
         stop.wait(ALERTS_EVERY)
 
 
-def _first_models(engine: Engine) -> None:
-    """Train the first model version in the background when none is active, so every page has numbers."""
-    from core.models.registry import RetrainBusy, active_version
-    from core.models.training import retrain
+def _first_models(engine: Engine, children: list[subprocess.Popen]) -> None:
+    """Train the first model version in the background when none is active, so every page has numbers
+    (`oyna retrain` in a child process: training needs memory this process would keep)."""
+    from core.cli.models import BUSY
+    from core.models.registry import active_version
 
     if active_version(engine) is not None:
         return
     print("training the first models in the background (about a minute) …", flush=True)
-    try:
-        result = retrain(engine, load_settings(), trained_by="first run")
-        print(f"models ready: version {result.version} ({result.seconds:.0f} s)", flush=True)
-    except RetrainBusy:
-        pass
-    except Exception as exc:  # noqa: BLE001 - the app keeps serving; the Models page can retry
-        print(f"the first retrain failed: {exc}; retrain from the Models page or `oyna retrain`", flush=True)
+    child = _oyna("retrain", "--by", "first run", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    children.append(child)
+    output, _ = child.communicate()
+    lines = [line for line in (output or "").splitlines() if line.strip()]
+    if child.returncode == 0:
+        done = next((line for line in lines if line.startswith("version ")), "a new version")
+        print(f"models ready: {done}", flush=True)
+    elif child.returncode not in (BUSY, -signal.SIGTERM):  # busy: another process is training them
+        reason = lines[-1] if lines else f"exit code {child.returncode}"
+        print(f"the first retrain failed: {reason}; retrain from the Models page or `oyna retrain`", flush=True)
 
 
 def _print_demo_accounts(engine: Engine) -> None:
