@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -11,7 +13,6 @@ import streamlit as st
 
 from core.i18n import N_, _
 from core.i18n.format import (
-    ago,
     date_text,
     duration,
     money,
@@ -22,9 +23,10 @@ from core.i18n.format import (
     time_text,
 )
 from core.overview import kpis, service
+from pages.ui.age import live_age
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, plot, style_figure
-from pages.ui.guard import page_guard
+from pages.ui.guard import is_outage, page_guard
 from pages.ui.layout import card_columns
 from pages.ui.sidebar import Filters, chain_timezone, club_names, filters, local_today
 
@@ -33,6 +35,9 @@ LIVE_TTL = 15  # ... and its figures are cached for less, so every rerun sees ne
 HISTORY_TTL = 600
 FORECAST_TTL = 3600
 RISK_TTL = 600
+LAST_SHOWN = "overview_last_shown"  # the session's last good live figures
+
+logger = logging.getLogger("oyna.pages")
 
 PREDICTED_LABEL = {
     "revenue_today": N_("Day forecast"),
@@ -121,46 +126,89 @@ def revenue_chart(trend: pd.DataFrame, today: pd.Timestamp | None, today_so_far:
     return style_figure(fig, height=340)
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the live part drew, kept in the session: during a database outage it stays on screen."""
+
+    scope: tuple
+    fetched: datetime | None
+    when: str
+    chart: go.Figure
+    result: service.Overview
+
+
 def render_live(f: Filters, whole_chain: bool) -> None:
     # Laid out top to bottom, filled in the order the data arrives: the chart needs only the live
     # figures and the (long-cached) forecast, so it is drawn before the slower chain-wide summary.
-    status, cards_area, alerts_area, chart_area = st.container(), st.container(), st.container(), st.container()
-    today = local_today()
+    status, cards_area, alerts_area, chart_area = st.empty(), st.empty(), st.empty(), st.empty()
+    scope = (tuple(f.club_ids), f.start, f.end)
+    try:
+        shown = fetch_and_draw_chart(f, whole_chain, scope, chart_area)
+    except Exception as exc:  # noqa: BLE001 - an outage keeps the last numbers; anything else goes to the guard
+        last = st.session_state.get(LAST_SHOWN)
+        if not is_outage(exc) or last is None or last.scope != scope:
+            raise
+        logger.warning("database unavailable on the overview; showing the figures of %s", last.fetched)
+        draw(last, status, cards_area, alerts_area, chart_area, stale=True)
+        return
+    st.session_state[LAST_SHOWN] = shown
+    draw(shown, status, cards_area, alerts_area, None, stale=False)
 
+
+def fetch_and_draw_chart(f: Filters, whole_chain: bool, scope: tuple, chart_area) -> Shown:
+    today = local_today()
     live = cached(service.live_figures, ttl=LIVE_TTL)(club_ids=f.club_ids)
     history = cached(service.revenue_history, ttl=HISTORY_TTL)(club_ids=f.club_ids, today=today)
     fc = cached(service.today_forecast, ttl=FORECAST_TTL, engine=False, max_entries=64)(history, today)
     first = service.cards(live, fc)
-
-    fetched = live.totals.fetched_at
-    when = time_text(fetched.astimezone(ZoneInfo(chain_timezone())), seconds=True) if fetched else "—"
-    paused = not st.session_state.get("overview_live", True)
-    status.caption(
-        _("Updated {ago} (data as of {time} club time)").format(ago=ago(fetched, datetime.now(timezone.utc)),
-                                                                time=when)
-        + " · " + (_("paused") if paused else _("refreshes every {period}").format(period=duration(LIVE_SECONDS))))
-
-    with chart_area:
-        st.subheader(_("Revenue"), anchor=False)
-        revenue = next(c for c in first if c.key == "revenue_today")
-        trend = service.revenue_trend(history, f.start, f.end)
-        plot(revenue_chart(trend, pd.Timestamp(today) if f.end >= today else None,
-                           live.totals.today("revenue_by_now"), fc, revenue.expected_by_now), key="overview_revenue")
-        st.caption(_("Revenue of each club-local day (successful payments of the day's bookings). Today's red point "
-                     "grows through the day; the hollow circle is what the same weekday had by this time, the "
-                     "diamond today's forecast with its 95% band."))
+    revenue = next(c for c in first if c.key == "revenue_today")
+    trend = service.revenue_trend(history, f.start, f.end)
+    chart = revenue_chart(trend, pd.Timestamp(today) if f.end >= today else None,
+                          live.totals.today("revenue_by_now"), fc, revenue.expected_by_now)
+    draw_chart(chart_area, chart)
 
     risk = cached(service.risk_counts, ttl=RISK_TTL)(club_ids=f.club_ids)
     summary = cached(service.chain_summary, ttl=LIVE_TTL)(club_ids=f.club_ids) if whole_chain else None
     quality = cached(service.live_quality, ttl=RISK_TTL)(club_ids=f.club_ids)
     result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
                               quality=quality)
-    with cards_area:
-        for column, card in zip(card_columns(len(result.cards), "overview"), result.cards):
+    fetched = live.totals.fetched_at
+    when = time_text(fetched.astimezone(ZoneInfo(chain_timezone())), seconds=True) if fetched else "—"
+    return Shown(scope, fetched, when, chart, result)
+
+
+def draw_chart(area, chart: go.Figure) -> None:
+    with area.container():
+        st.subheader(_("Revenue"), anchor=False)
+        plot(chart, key="overview_revenue")
+        st.caption(_("Revenue of each club-local day (successful payments of the day's bookings). Today's red point "
+                     "grows through the day; the hollow circle is what the same weekday had by this time, the "
+                     "diamond today's forecast with its 95% band."))
+
+
+def draw(shown: Shown, status, cards_area, alerts_area, chart_area, *, stale: bool) -> None:
+    """The status line, the cards and the alerts (and the chart, when it is not drawn yet); `stale`: the
+    database is down and these are the last figures that came through, under a banner, with their age."""
+    paused = not st.session_state.get("overview_live", True)
+    with status.container():
+        if stale:
+            st.warning(_("The database is not reachable. These are the last figures that came through, from {time} "
+                         "club time; they update by themselves when it is back.").format(time=shown.when),
+                       icon=":material/cloud_off:")
+            template = _("Stale: updated {ago} (data as of {time} club time)").format(ago="{ago}", time=shown.when)
+        else:
+            template = _("Updated {ago} (data as of {time} club time)").format(ago="{ago}", time=shown.when)
+        template += " · " + (_("paused") if paused else _("refreshes every {period}").format(
+            period=duration(LIVE_SECONDS)))
+        live_age(shown.fetched, template, key="overview", stale=stale)
+    with cards_area.container(key="overview_stale" if stale else None):
+        for column, card in zip(card_columns(len(shown.result.cards), "overview"), shown.result.cards):
             with column:
                 render_card(card)
-    with alerts_area:
-        render_alerts(result.alerts)
+    with alerts_area.container():
+        render_alerts(shown.result.alerts)
+    if chart_area is not None:
+        draw_chart(chart_area, shown.chart)
 
 
 st.title(_("Overview"), anchor=False)

@@ -33,6 +33,11 @@ def page_guard(where: str = "page") -> Iterator[None]:
             _explain(exc, where)
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (a page may then keep what it showed)."""
+    return database_down(exc)
+
+
 def _explain(exc: Exception, where: str) -> None:
     if database_down(exc):
         logger.warning("database unavailable on %s: %s", where, str(exc).splitlines()[0] if str(exc) else exc)

@@ -12,6 +12,8 @@ _CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 3rem; }
 /* Card values a little smaller than Streamlit's, so that five cards hold "₸551.2K" at 1280 px. */
 [class*="st-key-cards_"] [data-testid="stMetricValue"] { font-size: 2rem; }
+/* The Overview's cards while the database is down: the last figures, dimmed under the banner. */
+.st-key-overview_stale [data-testid="stMetric"] { opacity: 0.55; }
 /* Rows of cards (containers keyed cards_*): two or three to a row on a phone instead of one. */
 @media (max-width: 640px) {
   [class*="st-key-cards_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }

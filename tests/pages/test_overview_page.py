@@ -21,7 +21,7 @@ def test_overview_shows_the_cards_the_chart_and_the_update_time(app_client, acco
     assert at.sidebar.get("multiselect") and at.sidebar.get("date_input")
     assert [m.label for m in at.metric] == CARDS
     assert len([m for m in at.markdown if "-badge[" in m.value]) == 5  # st.badge is markdown
-    assert any(c.value.startswith("Updated ") for c in at.caption)
+    assert _status_line(at).count("Updated ") == 2  # the words and their template, for the browser
     assert any(s.value == "Alerts" for s in at.subheader)
 
 
@@ -51,7 +51,47 @@ def test_overview_counts_new_bookings(app_client, accounts, app_db):
 
 def test_pausing_stops_the_live_refresh(app_client, accounts):
     at = app_client(accounts["analyst"])
-    assert any("refreshes every 30 seconds" in c.value for c in at.caption)
+    assert "refreshes every 30 seconds" in _status_line(at)
     at.toggle(key="overview_live").set_value(False)
     ok(at.run())
-    assert any(c.value.endswith("paused") for c in at.caption)
+    assert "paused</div>" in _status_line(at)
+
+
+DOWN = "postgresql://nobody@127.0.0.1:9/nothing?connect_timeout=2"
+
+
+def _status_line(at):
+    return next(h.proto.body for h in at.get("html") if 'id="oyna-age-overview"' in h.proto.body)
+
+
+def test_the_update_time_counts_on_in_the_browser(app_client, accounts):
+    at = app_client(accounts["analyst"])
+    line = _status_line(at)
+    assert "Updated " in line and "setInterval" in line  # ticks in the browser, no rerun
+    assert "just now" in line and "1 minute ago" in line and "2 hours ago" in line  # the words it steps through
+
+
+def test_an_outage_keeps_the_last_figures_on_screen_marked_stale(app_client, accounts, monkeypatch):
+    from pages.ui.cache import cached
+    from pages.ui.session import engine
+
+    at = app_client(accounts["manager"])
+    before = [(m.label, m.value) for m in at.metric]
+    assert len(before) == 5 and charts(at)
+    # The database goes away; the live figures' caches expire (15 s), the club list's (5 minutes) does not.
+    monkeypatch.setenv("DATABASE_URL", DOWN)
+    engine.clear()  # the app's pool now reaches nothing
+    for fn, ttl in [(service.live_figures, 15), (service.chain_summary, 15), (service.revenue_history, 600),
+                    (service.risk_counts, 600), (service.live_quality, 600)]:
+        cached(fn, ttl=ttl).clear()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [(m.label, m.value) for m in at.metric] == before
+    assert charts(at)
+    assert any("database is not reachable" in w.value and "last figures" in w.value for w in at.warning)
+    assert "Stale: updated" in _status_line(at)
+    monkeypatch.undo()  # back: fresh figures, no banner
+    clear_caches()
+    ok(at.run())
+    assert not any("not reachable" in w.value for w in at.warning)
+    assert "Stale" not in _status_line(at)
