@@ -33,14 +33,29 @@ def forget_versions() -> None:
     cached(service.versions, ttl=VERSIONS_TTL).clear()
 
 
-@st.fragment(run_every=1.0)
 def retrain_progress() -> None:
+    """This session's retrain while it runs, redrawn every second (a fragment only then); when it ends, the
+    whole page reruns to show the result and the new version."""
     job = st.session_state.get(JOB_KEY)  # a core.models.jobs.RetrainJob
     if job is None:
         return
     if job.running:
         st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=job.message))
         return
+    st.rerun()
+
+
+def finished_retrain():
+    """This session's retrain if it has ended (taken out of the session, the versions read afresh)."""
+    job = st.session_state.get(JOB_KEY)
+    if job is None or job.running:
+        return None
+    st.session_state.pop(JOB_KEY, None)
+    forget_versions()
+    return job
+
+
+def show_result(job) -> None:
     if job.error:
         st.error(job.error)
     elif job.result is not None:
@@ -48,10 +63,6 @@ def retrain_progress() -> None:
         text = (_("Version {version} is now active ({reason}); it took {time}.") if r.activated else
                 _("Version {version} was saved but not activated ({reason}); it took {time}."))
         st.success(text.format(version=r.version, reason=r.reason, time=duration(r.seconds)))
-    st.session_state.pop(JOB_KEY, None)
-    forget_versions()
-    if st.button(_("Show the new version"), key="after_retrain"):
-        st.rerun()
 
 
 def decile_chart(table: pd.DataFrame) -> go.Figure:
@@ -153,9 +164,11 @@ def render_live(f: Filters) -> None:
             actual=percent(row.actual_churn_rate)))
 
 
-def manager_actions(table: pd.DataFrame) -> None:
+def manager_actions(table: pd.DataFrame, finished=None) -> None:
     account = current_account()
     st.subheader(_("Retrain and roll back"), anchor=False)
+    if finished is not None:
+        show_result(finished)
     if not can(account, "retrain"):
         st.info(_("Analysts can see the models; retraining and activating versions is for managers."),
                 icon=":material/lock:")
@@ -169,7 +182,8 @@ def manager_actions(table: pd.DataFrame) -> None:
             st.session_state[JOB_KEY] = service.start_retrain(engine(), account=account, force=force)
         except service.RetrainBusy as exc:
             st.warning(str(exc))
-    retrain_progress()
+    if JOB_KEY in st.session_state:  # no retrain, no timer: the page stays still
+        st.fragment(run_every=1.0)(retrain_progress)()
 
     choices = service.rollback_choices(table)
     if not choices:
@@ -185,11 +199,12 @@ def manager_actions(table: pd.DataFrame) -> None:
 st.title(_("Models"), anchor=False)
 with page_guard("models"):
     f = filters()
+    finished = finished_retrain()
     table = versions()
     active = service.active_row(table)
     if active is None:
         st.info(_("No model has been trained yet."), icon=":material/info:")
-        manager_actions(table)
+        manager_actions(table, finished)
         st.stop()
 
     st.markdown(_("**Active version:** `{version}`, trained {ago} by {who} on data up to {end}; {customers} "
@@ -249,4 +264,4 @@ with page_guard("models"):
         "churn_auc": st.column_config.NumberColumn(_("Churn AUC"), format="%.3f"),
         "recency_auc": st.column_config.NumberColumn(_("Recency AUC"), format="%.3f"),
         "forecast_mase": st.column_config.NumberColumn(_("Forecast MASE"), format="%.2f")})
-    manager_actions(table)
+    manager_actions(table, finished)

@@ -74,3 +74,49 @@ def test_manager_can_roll_back_from_the_page(app_client, accounts, scored, newer
     at.button(key="activate").click()
     ok(at.run())
     assert registry.active_version(app_db) == scored.version != newer.version
+
+
+@pytest.fixture
+def timers(monkeypatch) -> list[float]:
+    """The intervals of every fragment that asked the browser to rerun it (st.fragment(run_every=...))."""
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    seen: list[float] = []
+    enqueue = ForwardMsgQueue.enqueue
+
+    def spy(self, msg):
+        if msg.HasField("auto_rerun"):
+            seen.append(msg.auto_rerun.interval)
+        return enqueue(self, msg)
+
+    monkeypatch.setattr(ForwardMsgQueue, "enqueue", spy)
+    return seen
+
+
+def test_the_page_reruns_every_second_only_while_a_retrain_runs(app_client, accounts, scored, app_db, timers,
+                                                                 model_settings, monkeypatch):
+    monkeypatch.setenv("OYNA_MODELS_DIR", str(model_settings.models_dir))
+    at = app_client(accounts["manager"], PAGE)
+    ok(at.run())
+    assert timers == []  # a manager looking at the page: nothing reruns by itself
+    before = registry.active_version(app_db)
+    at.button(key="retrain").click()
+    ok(at.run())
+    job = at.session_state["retrain_job"]
+    try:
+        assert timers == [1.0]  # the progress, while the retrain runs
+        job.wait(120)
+        timers.clear()
+        ok(at.run())  # what the fragment's rerun does when the job has ended
+        assert any(s.value.startswith(f"Version {job.result.version} ") for s in at.success)
+        assert any(job.result.version in m.value for m in at.markdown)  # the new version is shown
+        ok(at.run())
+        assert timers == []
+    finally:
+        job.wait(120)
+        if job.result is not None:
+            registry.activate(app_db, version=before)
+            with app_db.begin() as conn:
+                conn.execute(sa.text("delete from model_versions where version = :v"), {"v": job.result.version})
+            for name in ("joblib", "json"):
+                (model_settings.models_dir / f"{job.result.version}.{name}").unlink(missing_ok=True)
