@@ -6,14 +6,14 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.accounts import can
+from core.accounts import Role, can
 from core.i18n import _
 from core.i18n.format import ago, datetime_text, duration, number
 from core.models import service
 from pages.ui.cache import cached
 from pages.ui.charts import PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
-from pages.ui.session import current_account, engine
+from pages.ui.session import current_account, engine, still_signed_in
 from pages.ui.sidebar import filters
 
 JOB_KEY = "retrain_job"
@@ -34,6 +34,7 @@ def retrain_progress() -> None:
     job = st.session_state.get(JOB_KEY)  # a core.models.jobs.RetrainJob
     if job is None:
         return
+    still_signed_in()  # a refresh checks the session without keeping it alive
     if job.running:
         st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=job.message))
         return
@@ -54,8 +55,10 @@ def manager_actions(table: pd.DataFrame) -> None:
     account = current_account()
     st.subheader(_("Retrain and roll back"), anchor=False)
     if not can(account, "retrain"):
-        st.info(_("Analysts can see the models; retraining and activating versions is for managers."),
-                icon=":material/lock:")
+        st.info(_("Analysts can see the models; retraining and activating versions is for managers.")
+                if account is None or account.role != Role.MANAGER else
+                _("Models serve the whole chain: retraining and activating versions is for managers of the "
+                  "whole chain."), icon=":material/lock:")
         return
     busy = service.retrain_running(engine()) and JOB_KEY not in st.session_state
     if busy:

@@ -44,7 +44,8 @@ def run_retrain(args: argparse.Namespace) -> int:
         print(f"[{fraction:4.0%}] {message}", flush=True)
 
     try:
-        result = retrain(connect(), load_settings(), force=args.force, trained_by=args.by, progress=progress)
+        result = retrain(connect(), load_settings(), force=args.force, trained_by=args.by, progress=progress,
+                         via="cli")
     except RetrainBusy as exc:
         print(f"oyna: {exc}", file=sys.stderr)
         return BUSY
@@ -65,7 +66,7 @@ def run_models(args: argparse.Namespace) -> int:
     if args.action == "activate":
         if not args.version:
             raise UsageError("name the version to activate: oyna models activate VERSION")
-        activate(engine, version=args.version)
+        activate(engine, version=args.version, via="cli")
         print(f"{args.version} is now active")
         return 0
     versions = list_versions(engine)

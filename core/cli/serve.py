@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,9 @@ from sqlalchemy.engine import Engine
 from core.cli.demo import run_demo
 from core.cli.support import connect
 from core.platform.settings import PROJECT_ROOT, load_settings
+
+MAINTAIN_SECONDS = 3600  # the logs' upkeep (partitions, retention) runs this often
+
 
 def add_parsers(sub: Any) -> None:
     serve = sub.add_parser("serve", help="database, demo data, live feed and the app (make run)")
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     feed = subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT, env=env)
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
-    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "pages" / "ui" / "asgi.py"),
                             "--server.port", str(args.port), "--server.headless", "true"], cwd=PROJECT_ROOT, env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the feed and the app too
     try:
@@ -62,14 +66,21 @@ def _interrupt(*_) -> None:
 
 
 def _refresh_views(engine: Engine, stop: threading.Event) -> None:
-    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did)."""
+    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), and
+    look after the logs every hour (`oyna db maintain`)."""
+    from core.cli.db import maintain
     from core.platform.refresh import refresh_if_stale
 
+    settings, last_upkeep = load_settings(), 0.0
     while not stop.is_set():
         try:
             refresh_if_stale(engine)
+            if time.monotonic() - last_upkeep > MAINTAIN_SECONDS:
+                maintain(engine, settings)
+                last_upkeep = time.monotonic()
         except sa.exc.SQLAlchemyError as exc:
-            print(f"view refresh failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}", flush=True)
+            print(f"background upkeep failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}",
+                  flush=True)
         stop.wait(60)
 
 
@@ -82,7 +93,7 @@ def _first_models(engine: Engine) -> None:
         return
     print("training the first models in the background (about a minute) …", flush=True)
     try:
-        result = retrain(engine, load_settings(), trained_by="first run")
+        result = retrain(engine, load_settings(), trained_by="first run", via="system")
         print(f"models ready: version {result.version} ({result.seconds:.0f} s)", flush=True)
     except RetrainBusy:
         pass

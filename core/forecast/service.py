@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit, scope
 from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
 from core.i18n import _, ngettext
 from core.i18n.format import percent
@@ -48,10 +49,11 @@ def revenue_by_club(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
     return frame[frame.club_id.isin(ids)].reset_index(drop=True)
 
 
-def daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date | None = None) -> pd.Series:
-    """Daily revenue of some clubs together on a gap-free daily index (days without revenue are 0),
-    from the first day with revenue to `until` (default: the last complete day)."""
-    frame = revenue_by_club(engine, club_ids=club_ids)
+def daily_revenue(engine: Engine, *, viewer: Account, club_ids: Sequence[int],
+                  until: date | None = None) -> pd.Series:
+    """Daily revenue of some of the viewer's clubs together on a gap-free daily index (days without
+    revenue are 0), from the first day with revenue to `until` (default: the last complete day)."""
+    frame = revenue_by_club(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids))
     if frame.empty:
         return pd.Series(dtype=float, name="revenue")
     series = frame.groupby(pd.to_datetime(frame.day)).revenue.sum()
@@ -138,12 +140,23 @@ def accuracy_words(scores: Backtest | None, horizon: int, history_days: int) -> 
     return text + "."
 
 
-def export_frame(result: RevenueForecast, scope: str) -> pd.DataFrame:
-    """The forecast table for a CSV: scope, day, and whole tenge."""
+def export_frame(result: RevenueForecast, label: str) -> pd.DataFrame:
+    """The forecast table for a CSV: scope (the label of the clubs), day, and whole tenge."""
     out = result.table.round(0).reset_index(names="day")
     out["day"] = out.day.dt.date
-    out.insert(0, "scope", scope)
+    out.insert(0, "scope", label)
     return out
+
+
+def forecast_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], until: date, horizon: int,
+                 label: str) -> bytes:
+    """The forecast of some of the viewer's clubs as a CSV, recorded as an export (empty without enough
+    history)."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
+    result = revenue_forecast(daily_revenue(engine, viewer=viewer, club_ids=ids, until=until), horizon)
+    frame = export_frame(result, label) if result is not None else pd.DataFrame(columns=["scope", "day"])
+    return audit.export_csv(engine, viewer, frame, what="forecast", club_ids=ids,
+                            filters={"clubs": ids, "until": until, "horizon": int(horizon), "label": label})
 
 
 # ---------------------------------------------------------------- every series (the retrain)

@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit
 from core.models import registry
 from core.customers.churn import train_churn
 from core.customers.clv import clv_table
@@ -49,14 +50,17 @@ def _quiet(fraction: float, message: str) -> None:
 
 
 def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_by: str | None = None,
-            progress: Progress = _quiet, random_state: int = 0) -> RetrainResult:
-    """Train, evaluate, save and (if not worse than the active version) activate a new version."""
+            progress: Progress = _quiet, random_state: int = 0, actor: Account | None = None,
+            via: str | None = None) -> RetrainResult:
+    """Train, evaluate, save and (if not worse than the active version) activate a new version. With an
+    `actor` (a signed-in manager) or `via` ('cli', 'system'), the retrain and an activation go to the
+    activity log."""
     with registry.retrain_lock(engine):
         return _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
-                        random_state=random_state)
+                        random_state=random_state, actor=actor, via=via)
 
 
-def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> RetrainResult:
+def _retrain(engine, settings, *, force, trained_by, progress, random_state, actor, via) -> RetrainResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -118,9 +122,17 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
         raw = conn.connection.driver_connection
         copy_frame(raw, "customer_scores", scores.assign(version=version))
         copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
+        previous = conn.execute(sa.text("select active_model_version()")).scalar()
         if activate:
             registry.make_active(conn, version)
         registry.prune_scores(conn)
+        if actor is not None or via is not None:
+            audit.record(conn, actor, "retrain", object_type="model", object_id=version, via=via or "app",
+                         details={"activated": activate, "reason": reason, "forced": force,
+                                  "customers": row_counts["customers"]})
+            if activate:
+                audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
+                             details={"previous": previous, "rollback": False})
     step(1.0, "done" if activate else "done; the new version was not activated", t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 

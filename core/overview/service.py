@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, scope
 from core.forecast import service as forecast_service
 from core.forecast.model import MIN_DAYS, forecast
 from core.i18n import _
@@ -42,17 +43,18 @@ class Overview:
         return next(c for c in self.cards if c.key == key)
 
 
-def live_figures(engine: Engine, *, club_ids: Sequence[int]) -> LiveFigures:
-    """Today so far and the same weekday 1-4 weeks ago, cut at the same local time, for some clubs."""
-    ids = [int(c) for c in club_ids]
+def live_figures(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> LiveFigures:
+    """Today so far and the same weekday 1-4 weeks ago, cut at the same local time, for some of the
+    viewer's clubs."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
     rows = query_df(engine, "overview/live_kpis", silent_hours=kpis.SILENT_HOURS, club_ids=ids)
     rows = rows[rows.club_id.isin(ids)].reset_index(drop=True)
     return LiveFigures(rows=rows, totals=kpis.totals(rows, ids))
 
 
-def revenue_history(engine: Engine, *, club_ids: Sequence[int], today: date) -> pd.Series:
-    """Daily revenue of the clubs together up to yesterday (complete days)."""
-    return forecast_service.daily_revenue(engine, club_ids=club_ids, until=today - timedelta(days=1))
+def revenue_history(engine: Engine, *, viewer: Account, club_ids: Sequence[int], today: date) -> pd.Series:
+    """Daily revenue of some of the viewer's clubs together up to yesterday (complete days)."""
+    return forecast_service.daily_revenue(engine, viewer=viewer, club_ids=club_ids, until=today - timedelta(days=1))
 
 
 def today_forecast(history: pd.Series, today: date) -> kpis.Forecast | None:
@@ -79,10 +81,10 @@ def revenue_trend(history: pd.Series, start: date, end: date) -> pd.DataFrame:
     return out
 
 
-def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts | None:
-    """Customers at risk (and high-value ones) under the active and the previous model, for some clubs;
-    None before the first model."""
-    ids = [int(c) for c in club_ids]
+def risk_counts(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> kpis.RiskCounts | None:
+    """Customers at risk (and high-value ones) under the active and the previous model, for some of the
+    viewer's clubs; None before the first model."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
     frame = query_df(engine, "overview/customers_at_risk", club_ids=ids)
     if frame.empty:
         return None
@@ -99,9 +101,10 @@ def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts |
     )
 
 
-def chain_summary(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
-    """`ai_dashboard_summary()`: the chain-wide KPIs with the active model's predictions."""
-    return query_df(engine, "overview/dashboard_summary", club_ids=[int(c) for c in club_ids])
+def chain_summary(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
+    """`ai_dashboard_summary(club_ids)`: the KPIs of some of the viewer's clubs with the active model's
+    predictions."""
+    return query_df(engine, "overview/dashboard_summary", club_ids=scope.clubs(scope.viewer(viewer), club_ids))
 
 
 def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None = None,

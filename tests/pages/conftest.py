@@ -1,5 +1,7 @@
 """One way to make an app under test: `app_client(account, page)` is an AppTest of app.py signed in as
-`account` (None: signed out) on `page`, run once, against the session's tier-S database.
+`account` (None: signed out) on `page`, run once, against the session's tier-S database. Signing in
+starts a real session row (AppTest cannot carry cookies), so every run finds the account as a served
+app does: through `core.accounts.sessions.resume`, re-read from the database.
 
 Every AppTest run goes through app.py, as in a served app after its first run: next to a pages/ folder
 Streamlit starts in its legacy multipage mode until `st.navigation` runs once, and AppTest starts every
@@ -16,17 +18,21 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core.accounts import Account, add_account, remove_account
+from core.accounts import Account, add_account, remove_account, sessions
+from pages.ui.session import SESSION_KEY
+from tests.conftest import logs_forgotten
 from tests.pages.support import APP, PASSWORD, TIMEOUT, AfterFirstRun, clear_caches, ok
 
 
 @pytest.fixture(scope="module")
 def app_db(db_url, engine, demo) -> Iterator:
-    """The app's DATABASE_URL for this module (the session's database), fresh caches before and after."""
+    """The app's DATABASE_URL for this module (the session's database), fresh caches before and after;
+    the sessions, sign-ins and activity the module writes are deleted afterwards."""
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", db_url)
     clear_caches()
-    yield engine
+    with logs_forgotten(engine):
+        yield engine
     clear_caches()
     mp.undo()
 
@@ -44,7 +50,8 @@ def accounts(app_db) -> Iterator[dict[str, Account]]:
 
 @pytest.fixture
 def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
-    """Make an AppTest of app.py, signed in as `account` on `page` and run once (see the module doc).
+    """Make an AppTest of app.py, signed in as `account` on `page` and run once (see the module doc); the
+    session's id is `at.session_state["oyna_session"]`.
 
     `fresh=True` empties Streamlit's caches first; `database_url` points the app at another server
     (the caches are emptied before and after, so no other test sees its engine).
@@ -62,7 +69,7 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
             clear_caches()
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         if account is not None:
-            at.session_state["account"] = account
+            at.session_state[SESSION_KEY] = sessions.start(app_db, account).session_id
         if page:
             at.switch_page(page)
         if run:
