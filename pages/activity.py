@@ -9,13 +9,14 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.accounts import audit
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.i18n.format import number
 from pages.ui.guard import page_guard
 from pages.ui.session import engine, require
 from pages.ui.sidebar import chain_timezone, local_today
 
 DEFAULT_DAYS = 7
+ROWS_SHOWN = 15  # the table scrolls past this many rows
 
 
 def action_label(action: str) -> str:
@@ -42,15 +43,16 @@ with page_guard("activity"):
     query = {"start": picked[0], "end": picked[1], "timezone": chain_timezone(), "actions": tuple(actions),
              "who": who.strip() or None, "text": text.strip() or None}
     frame = audit.search(engine(), viewer=account, **query)
-    st.caption(_("{count} entries, newest first").format(count=number(len(frame)))
-               + (" " + _("(the first {limit})").format(limit=number(audit.MAX_ROWS))
-                  if len(frame) == audit.MAX_ROWS else "") + ".")
+    st.caption(ngettext("{count} entry, newest first", "{count} entries, newest first", len(frame)).format(
+        count=number(len(frame))) + (" " + _("(the first {limit})").format(limit=number(audit.MAX_ROWS))
+                                     if len(frame) == audit.MAX_ROWS else "") + ".")
     shown = frame.assign(action=frame.action.map(action_label),
                          club_ids=frame.club_ids.map(lambda ids: ", ".join(str(c) for c in ids or ())),
-                         details=frame.details.map(lambda d: json.dumps(d, ensure_ascii=False)))
+                         details=frame.details.map(lambda d: json.dumps(d, ensure_ascii=False)),
+                         address=frame.address.fillna(_("this machine")))
     st.dataframe(
         shown[["at", "who", "role", "action", "object_type", "object_id", "address", "club_ids", "details"]],
-        hide_index=True, height=520, key="activity_table",
+        hide_index=True, height=min(ROWS_SHOWN + 1, len(shown) + 1) * 35 + 3, key="activity_table",
         column_config={
             "at": st.column_config.DatetimeColumn(_("When"), format="DD.MM.YYYY HH:mm:ss",
                                                   timezone=query["timezone"]),
