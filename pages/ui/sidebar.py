@@ -77,6 +77,11 @@ def filters() -> Filters:
         return drawn
 
     names = club_names()
+    if not names:
+        account_box(st.sidebar)
+        st.info(_("Your account has no clubs to show yet. Ask a manager to give it some (`oyna user scope`)."),
+                icon=":material/store:")
+        st.stop()
     today = local_today()
     default_range = (today - timedelta(days=DEFAULT_DAYS - 1), today)
 

@@ -94,3 +94,15 @@ def test_every_export_holds_only_the_clubs_rows(app_db, scoped, clubs):
     own = forecast.forecast_csv(app_db, viewer=CHAIN_VIEWER, club_ids=[mine], until=until, horizon=7, label="x")
     chain = forecast.forecast_csv(app_db, viewer=CHAIN_VIEWER, club_ids=every, until=until, horizon=7, label="x")
     assert theirs == own != chain  # asking for the chain gives the club's own numbers
+
+
+def test_an_account_without_clubs_sees_nothing_and_is_told_why(app_client, app_db, clubs):
+    name = f"no-clubs-{uuid.uuid4().hex[:8]}"
+    nobody = add_account(app_db, username=name, role="manager", password=PASSWORD, club_ids=[])
+    try:
+        at = ok(app_client(nobody, "pages/customers.py"))
+        assert "no clubs to show" in at.info[0].value
+        assert not at.dataframe and not charts(at)
+        assert customers.search_customers(app_db, viewer=nobody, club_ids=list(clubs)).empty  # fails closed
+    finally:
+        remove_account(app_db, username=name)
