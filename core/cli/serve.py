@@ -66,15 +66,18 @@ def _interrupt(*_) -> None:
 
 
 def _refresh_views(engine: Engine, stop: threading.Event) -> None:
-    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), and
-    look after the logs every hour (`oyna db maintain`)."""
+    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), grade
+    the model versions' predictions whose horizon has passed when they are refreshed, and look after the
+    logs every hour (`oyna db maintain`)."""
     from core.cli.db import maintain
+    from core.models.performance import grade
     from core.platform.refresh import refresh_if_stale
 
     settings, last_upkeep = load_settings(), 0.0
     while not stop.is_set():
         try:
-            refresh_if_stale(engine)
+            if refresh_if_stale(engine):
+                grade(engine)
             if time.monotonic() - last_upkeep > MAINTAIN_SECONDS:
                 maintain(engine, settings)
                 last_upkeep = time.monotonic()

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, audit, mask_customers, scope, sees_contacts
 from core.customers.segments import segment_transitions, transition_matrix
+from core.models.quality import churn_quality  # noqa: F401 - the Customers page shows the model's quality too
 from core.platform.db import query_df
 
 SEGMENT_MONTHS = 6  # month ends traced for the segment moves
@@ -91,6 +92,13 @@ def customer_profile(engine: Engine, *, viewer: Account, user_id: int, club_ids:
 def customer_history(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
     """A customer's visits, cancellations and spend per month at the viewer's chosen clubs."""
     return query_df(engine, "customers/monthly_history", user_id=int(user_id),
+                    club_ids=scope.clubs(scope.viewer(viewer), club_ids))
+
+
+def customer_visits(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
+    """A customer's days with a visit at the viewer's chosen clubs (day, club, visits), oldest first, for
+    the timeline."""
+    return query_df(engine, "customers/visit_days", user_id=int(user_id),
                     club_ids=scope.clubs(scope.viewer(viewer), club_ids))
 
 

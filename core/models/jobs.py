@@ -63,4 +63,4 @@ class RetrainJob:
 
 def activate_version(engine: Engine, *, account: Account, version: str) -> None:
     require(account, "manage_models")
-    registry.activate(engine, version=version, actor=account)
+    registry.activate(engine, version=version, by=account.username, actor=account)

@@ -101,6 +101,15 @@ def risk_counts(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> 
     )
 
 
+def live_quality(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
+    """The scopes (of the viewer's clubs) where the newest graded version's live churn predictions fell
+    clearly below its promise (empty: none, or nothing graded yet); see `core.models.performance`."""
+    from core.models import performance
+
+    return performance.declines(performance.performance(engine, club_ids=scope.clubs(scope.viewer(viewer),
+                                                                                      club_ids)))
+
+
 def chain_summary(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
     """`ai_dashboard_summary(club_ids)`: the KPIs of some of the viewer's clubs with the active model's
     predictions."""
@@ -115,12 +124,15 @@ def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.Ri
 
 
 def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
-             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool) -> Overview:
-    """The cards and the alerts for the chosen clubs."""
+             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool,
+             quality: pd.DataFrame | None = None) -> Overview:
+    """The cards and the alerts for the chosen clubs; `quality` is `live_quality` (model decline)."""
     shown = cards(live, forecast_today, risk, summary)
     club_ids = list(live.totals.clubs)
     found = rules.revenue_alerts(shown, _("whole chain") if whole_chain else _("selected clubs"))
     found += rules.silent_clubs(live.rows, club_ids, names=names)
     found += rules.utilization_alerts(live.rows, club_ids, names=names)
     found += rules.high_value_alerts(risk)
+    if quality is not None:
+        found += rules.model_quality_alerts(quality, names=names)
     return Overview(cards=shown, alerts=rules.sort_alerts(found))

@@ -17,6 +17,11 @@ def list_clubs(engine: Engine, *, viewer: Account) -> pd.DataFrame:
     return query_df(engine, "platform/clubs", club_ids=visible_club_ids(engine, viewer=viewer))
 
 
+def all_clubs(engine: Engine) -> pd.DataFrame:
+    """Every club, as `list_clubs` gives them: for the chain's own work (the retrain), never for a page."""
+    return query_df(engine, "platform/clubs", club_ids=all_club_ids(engine))
+
+
 def visible_club_ids(engine: Engine, *, viewer: Account) -> list[int]:
     """The ids of the clubs the viewer may see."""
     viewer = scope.viewer(viewer)

@@ -30,7 +30,8 @@ def accounts(engine, demo):
 
 
 @pytest.fixture(scope="package")
-def server(db_url, accounts, trained):
+def server(db_url, accounts, trained, graded_backtests):
+    """The app, once a model is active and earlier predictions have been graded (the pages cache them)."""
     with streamlit_server(db_url) as base:
         yield base
 
