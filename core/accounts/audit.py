@@ -53,6 +53,12 @@ ACTIONS: dict[str, str] = {
     "import": N_("imported data"),
     "campaign_save": N_("saved a campaign"),
     "campaign_delete": N_("deleted a campaign"),
+    "alert_channel_add": N_("added an alert channel"),
+    "alert_channel_remove": N_("removed an alert channel"),
+    "alert_subscribe": N_("subscribed a channel to alerts"),
+    "alert_unsubscribe": N_("removed an alert subscription"),
+    "backup": N_("backed up the database"),
+    "restore": N_("restored the database"),
 }
 VIA = ("app", "cli", "system")
 MAX_ROWS = 5000

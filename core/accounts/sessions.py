@@ -175,11 +175,17 @@ def end_session(engine: Engine, *, viewer: Account, session_id: int) -> bool:
     return ended
 
 
+def count_live(engine: Engine, *, settings: Settings | None = None) -> int:
+    """How many sessions are live now, across every app process (the `oyna_active_sessions` metric)."""
+    with engine.connect() as conn:
+        return int(_run(conn, "accounts/session_count", **_limits(settings)).scalar_one())
+
+
 def trim(engine: Engine, *, keep_days: int = ENDED_KEEP_DAYS, settings: Settings | None = None) -> int:
     """Delete sessions that ended or expired more than `keep_days` ago; returns how many."""
     with engine.begin() as conn:
         return _run(conn, "accounts/session_trim", keep_days=int(keep_days), **_limits(settings)).rowcount
 
 
-__all__ = ["END_REASONS", "GRANT_SECONDS", "PermissionDenied", "Started", "digest", "end", "end_all",
+__all__ = ["END_REASONS", "GRANT_SECONDS", "PermissionDenied", "Started", "count_live", "digest", "end", "end_all",
            "end_session", "live_sessions", "redeem", "resume", "sign_out", "sign_out_everywhere", "start", "trim"]

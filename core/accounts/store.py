@@ -111,6 +111,13 @@ def list_accounts(engine: Engine) -> list[Account]:
         return [Account.from_row(row) for row in _run(conn, "accounts/list")]
 
 
+def club_ids_of(engine: Engine, account_id: int) -> list[int]:
+    """The clubs an account may see, read from the database (for work done on its behalf without a
+    session, such as alert delivery); none for an unknown account."""
+    with engine.connect() as conn:
+        return [int(r.club_id) for r in _run(conn, "accounts/club_scope", account_id=int(account_id))]
+
+
 def club_names_of(engine: Engine) -> dict[str, list[str]]:
     """{username: the names of its clubs} for the accounts limited to some clubs."""
     with engine.connect() as conn:

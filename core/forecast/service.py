@@ -54,7 +54,12 @@ def daily_revenue(engine: Engine, *, viewer: Account, club_ids: Sequence[int],
                   until: date | None = None) -> pd.Series:
     """Daily revenue of some of the viewer's clubs together on a gap-free daily index (days without
     revenue are 0), from the first day with revenue to `until` (default: the last complete day)."""
-    frame = revenue_by_club(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids))
+    return clubs_daily_revenue(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids), until=until)
+
+
+def clubs_daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date | None = None) -> pd.Series:
+    """`daily_revenue` of some clubs, for the chain's own work (alert delivery), never for a page."""
+    frame = revenue_by_club(engine, club_ids=club_ids)
     if frame.empty:
         return pd.Series(dtype=float, name="revenue")
     series = frame.groupby(pd.to_datetime(frame.day)).revenue.sum()

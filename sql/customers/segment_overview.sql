@@ -5,7 +5,7 @@ with revenue as (
     from payments p
     join club_bookings b on b.booking_id = p.booking_id
     where p.payment_status = 'успешно'
-      and p.paid_at >= (select data_as_of()) - interval '90 days'
+      and club_instant(p.paid_at, b.timezone) >= (select data_as_of()) - interval '90 days'
       and b.club_id = any(cast(:club_ids as int[]))
     group by b.user_id
 ),

@@ -13,7 +13,7 @@ visits as (
         count(*) as frequency,
         min(start_time) as first_visit,
         max(start_time) as last_visit
-    from bookings
+    from club_bookings
     where start_time < :cutoff
       and status in ('завершено', 'активно')
     group by user_id
@@ -22,9 +22,9 @@ visits as (
 spend as (
     select b.user_id, sum(p.amount) as monetary_total
     from payments p
-    join bookings b on b.id = p.booking_id
+    join club_bookings b on b.booking_id = p.booking_id
     where p.payment_status = 'успешно'
-      and p.paid_at < :cutoff
+      and club_instant(p.paid_at, b.timezone) < :cutoff
       and b.start_time < :cutoff
     group by b.user_id
 ),

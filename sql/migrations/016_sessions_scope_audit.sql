@@ -138,13 +138,25 @@ begin
     return n;
 end $$;
 
--- The seed's function keeps its name and meaning (audit_logs, one month) on top of the general one.
-create or replace function create_monthly_partition(for_month date default (current_date + interval '1 month')::date)
-returns text language sql as $$
-    select create_month_partition('audit_logs', 'created_at', for_month)
-$$;
+-- audit_logs' months (001's function) now go through the general one, so a month created after rows of it
+-- landed in the DEFAULT partition takes them over. An adopted audit_logs that is not partitioned by month
+-- still gets none (null), and one of a chain's own gets no DEFAULT partition: it is theirs.
+create or replace function create_audit_partition(for_month date)
+returns text language plpgsql as $$
+begin
+    if not exists (select 1 from pg_partitioned_table where partrelid = to_regclass('audit_logs')) then
+        return null;
+    end if;
+    return create_month_partition('audit_logs', 'created_at', for_month);
+end $$;
 
-create table if not exists audit_logs_default partition of audit_logs default;
+do $$
+begin
+    if exists (select 1 from pg_partitioned_table where partrelid = to_regclass('audit_logs'))
+       and not exists (select 1 from adopted_tables where table_name = 'audit_logs') then
+        create table if not exists audit_logs_default partition of audit_logs default;
+    end if;
+end $$;
 
 -- ---------------------------------------------------------------- the activity log
 

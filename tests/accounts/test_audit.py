@@ -95,7 +95,7 @@ def test_no_write_fails_for_lack_of_a_partition(conn):
     assert conn.execute(sa.text(where.format("audit_logs", "created_at")), {"at": far}).scalar_one() == \
         "audit_logs_default"
     conn.execute(sa.text("select create_month_partition('activity_log', 'at', date '2099-05-01')"))
-    conn.execute(sa.text("select create_monthly_partition(date '2099-05-01')"))
+    conn.execute(sa.text("select create_audit_partition(date '2099-05-01')"))
     assert conn.execute(sa.text(where.format("activity_log", "at")), {"at": far}).scalar_one() == "activity_log_2099_05"
     assert conn.execute(sa.text(where.format("audit_logs", "created_at")), {"at": far}).scalar_one() == \
         "audit_logs_2099_05"

@@ -30,9 +30,10 @@ def accounts(engine, demo):
 
 
 @pytest.fixture(scope="package")
-def server(db_url, accounts, trained, graded_backtests):
-    """The app, once a model is active and earlier predictions have been graded (the pages cache them)."""
-    with streamlit_server(db_url) as base:
+def server(db_url, accounts, trained, graded_backtests, model_settings):
+    """The app, once a model is active and earlier predictions have been graded (the pages cache them).
+    A retrain's files go where the session's models are, not into the checkout's models/."""
+    with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
         yield base
 
 

@@ -11,11 +11,13 @@ def oyna(env, *args, stdin: str | None = None):
                           capture_output=True, text=True, input=stdin, timeout=120)
 
 
-def test_status_and_url(cli_env, demo):
+def test_status_and_url(cli_env, demo, db_url, external_server):
     status = oyna(cli_env, "db", "status")
-    assert status.returncode == 0 and "running" in status.stdout
+    assert status.returncode == 0
+    assert ("reachable" if external_server else "running") in status.stdout
     url = oyna(cli_env, "db", "url").stdout.strip()
-    assert url.startswith("postgresql+psycopg://") and "host=" in url
+    assert url.startswith("postgresql+psycopg://")
+    assert url == db_url if external_server else "host=" in url
 
 
 def test_sql_prints_rows(cli_env, demo):

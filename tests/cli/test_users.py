@@ -120,9 +120,12 @@ def test_cli_parser_rejects_a_bad_role(capsys):
     assert info.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
-def test_cli_finds_the_database_from_settings(oyna_home, db_url, capsys, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("OYNA_HOME", str(oyna_home))
+def test_cli_finds_the_database_from_settings(cli_env, capsys, monkeypatch):
+    for name in ("DATABASE_URL", "OYNA_HOME"):  # the embedded server in OYNA_HOME, or the external URL
+        if name in cli_env:
+            monkeypatch.setenv(name, cli_env[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
     assert user_command.run(parse("list")) == 0
     assert capsys.readouterr().err == ""
 

@@ -273,10 +273,12 @@ SCOPED = {
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
 # and the activity log take the viewer's scope (:whole_chain, :club_ids): tests/whatif/test_scenarios.py and
-# tests/accounts/test_audit.py; the others write the clubs an account, a scenario or an activity row has
+# tests/accounts/test_audit.py; the others write the clubs an account, a scenario or an activity row has;
+# the alerts' lists: tests/alerts/test_scope.py
 SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "whatif/list", "whatif/load",
                     "accounts/activity_search", "accounts/scope_add", "accounts/activity_insert",
-                    "accounts/activity_insert_once", "whatif/insert"}
+                    "accounts/activity_insert_once", "whatif/insert",
+                    "alerts/recent_incidents", "alerts/recent_deliveries"}
 
 
 @pytest.fixture(scope="module")
