@@ -169,3 +169,12 @@ def test_old_sessions_are_trimmed(engine, account):
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from app_sessions where id = :i"),
                             {"i": started.session_id}).scalar_one() == 0
+
+
+def test_live_sessions_are_counted_for_the_metric(engine, account):
+    before = sessions.count_live(engine)
+    first, second = sessions.start(engine, account), sessions.start(engine, account)
+    assert sessions.count_live(engine) == before + 2
+    sessions.end(engine, first.session_id, reason="sign_out")
+    age(engine, second.session_id, "last_seen_at", 13)  # idle past the 12 h default
+    assert sessions.count_live(engine) == before
