@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core.accounts import Account, add_account, remove_account, sessions
+from core.accounts import Account, add_account, list_accounts, remove_account, sessions
+from core.platform.db import make_engine
 from pages.ui.session import SESSION_KEY
 from tests.conftest import logs_forgotten
 from tests.pages.support import APP, PASSWORD, TIMEOUT, AfterFirstRun, clear_caches, ok
@@ -69,7 +71,8 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
             clear_caches()
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         if account is not None:
-            at.session_state[SESSION_KEY] = sessions.start(app_db, account).session_id
+            at.session_state[SESSION_KEY] = _session_on(database_url, account) if database_url else \
+                sessions.start(app_db, account).session_id
         if page:
             at.switch_page(page)
         if run:
@@ -77,6 +80,19 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
             if account is not None and database_url is None:
                 ok(at)
         return at
+
+    def _session_on(url: str, account: Account) -> int:
+        """A session on another database, for an account of the same name and role made there."""
+        other = make_engine(url)
+        try:
+            with other.connect() as conn:
+                known = conn.execute(sa.text("select id from app_accounts where username = :u"),
+                                     {"u": account.username}).scalar()
+            there = add_account(other, username=account.username, role=account.role, password=PASSWORD) \
+                if known is None else next(a for a in list_accounts(other) if a.id == known)
+            return sessions.start(other, there).session_id
+        finally:
+            other.dispose()
 
     def leave_legacy_mode() -> None:
         """From now on runs go through app.py (the process has run it once)."""

@@ -106,3 +106,15 @@ def test_an_account_without_clubs_sees_nothing_and_is_told_why(app_client, app_d
         assert customers.search_customers(app_db, viewer=nobody, club_ids=list(clubs)).empty  # fails closed
     finally:
         remove_account(app_db, username=name)
+
+
+def test_a_clubs_manager_has_no_system_page_and_its_services_refuse(app_client, app_db, scoped):
+    """Health, backups and the chain's alert history act on the whole chain: a club's manager gets none."""
+    from core.accounts import PermissionDenied
+    from core.system import service
+
+    at = app_client(scoped, "pages/system.py")  # not in the navigation: the address leads elsewhere
+    assert "System" not in [t.value for t in at.title]
+    for call in (service.health, service.recent_incidents, service.recent_deliveries):
+        with pytest.raises(PermissionDenied):
+            call(app_db, account=scoped)
