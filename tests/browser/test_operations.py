@@ -23,7 +23,6 @@ from tests.browser.support import (
     DESKTOP,
     PHONE,
     ROOT,
-    chromium,
     free_port,
     horizontal_overflow,
     open_page,
@@ -92,12 +91,6 @@ def served(db_url, accounts, trained, model_settings, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def samples(text: str, name: str) -> list[tuple[str, float]]:
