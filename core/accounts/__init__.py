@@ -43,6 +43,6 @@ from core.accounts.throttle import SignInThrottled
 __all__ = [
     "CHAIN_PERMISSIONS", "PERMISSIONS", "Account", "AuthError", "HashingBusy", "PermissionDenied", "Role",
     "SignInThrottled", "UnknownAccount", "add_account", "audit", "authenticate", "can", "change_password",
-    "club_ids_by_name", "club_ids_of", "ensure_demo_accounts", "list_accounts", "mask_customers", "parse_role", "remove_account",
-    "require", "scope", "sees_contacts", "sessions", "set_password", "set_role", "set_scope", "short_name",
+    "club_ids_by_name", "club_ids_of", "ensure_demo_accounts", "list_accounts", "mask_customers", "parse_role",
+    "remove_account", "require", "scope", "sees_contacts", "sessions", "set_password", "set_role", "set_scope", "short_name",
 ]

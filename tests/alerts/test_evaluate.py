@@ -21,8 +21,8 @@ def test_each_club_gets_the_alerts_the_overview_shows_for_it(engine, demo, train
         live = service.live_figures(engine, viewer=CHAIN_VIEWER, club_ids=[club_id])
         history = service.revenue_history(engine, viewer=CHAIN_VIEWER, club_ids=[club_id], today=today)
         with use_locale("en"):
-            page = service.overview(live, service.today_forecast(history, today),
-                                    service.risk_counts(engine, viewer=CHAIN_VIEWER, club_ids=[club_id]), None, names=names,
+            risk = service.risk_counts(engine, viewer=CHAIN_VIEWER, club_ids=[club_id])
+            page = service.overview(live, service.today_forecast(history, today), risk, None, names=names,
                                     whole_chain=False, scope=names[club_id],
                                     quality=service.live_quality(engine, viewer=CHAIN_VIEWER, club_ids=[club_id]))
         expected = {(a.kind, a.level, a.title) for a in page.alerts}
