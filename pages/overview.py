@@ -28,6 +28,7 @@ from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, plot, style_figure
 from pages.ui.guard import is_outage, page_guard
 from pages.ui.layout import card_columns
+from pages.ui.session import current_account, still_signed_in
 from pages.ui.sidebar import Filters, chain_timezone, club_names, filters, local_today
 
 LIVE_SECONDS = 30  # the live part reruns this often ...
@@ -143,6 +144,7 @@ def render_live(f: Filters, whole_chain: bool) -> None:
     status, cards_area, alerts_area, chart_area = st.empty(), st.empty(), st.empty(), st.empty()
     scope = (tuple(f.club_ids), f.start, f.end)
     try:
+        still_signed_in()  # a refresh checks the session without keeping it alive
         shown = fetch_and_draw_chart(f, whole_chain, scope, chart_area)
     except Exception as exc:  # noqa: BLE001 - an outage keeps the last numbers; anything else goes to the guard
         last = st.session_state.get(LAST_SHOWN)
@@ -157,8 +159,9 @@ def render_live(f: Filters, whole_chain: bool) -> None:
 
 def fetch_and_draw_chart(f: Filters, whole_chain: bool, scope: tuple, chart_area) -> Shown:
     today = local_today()
-    live = cached(service.live_figures, ttl=LIVE_TTL)(club_ids=f.club_ids)
-    history = cached(service.revenue_history, ttl=HISTORY_TTL)(club_ids=f.club_ids, today=today)
+    viewer = current_account()
+    live = cached(service.live_figures, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids)
+    history = cached(service.revenue_history, ttl=HISTORY_TTL)(viewer=viewer, club_ids=f.club_ids, today=today)
     fc = cached(service.today_forecast, ttl=FORECAST_TTL, engine=False, max_entries=64)(history, today)
     first = service.cards(live, fc)
     revenue = next(c for c in first if c.key == "revenue_today")
@@ -167,9 +170,10 @@ def fetch_and_draw_chart(f: Filters, whole_chain: bool, scope: tuple, chart_area
                           live.totals.today("revenue_by_now"), fc, revenue.expected_by_now)
     draw_chart(chart_area, chart)
 
-    risk = cached(service.risk_counts, ttl=RISK_TTL)(club_ids=f.club_ids)
-    summary = cached(service.chain_summary, ttl=LIVE_TTL)(club_ids=f.club_ids) if whole_chain else None
-    quality = cached(service.live_quality, ttl=RISK_TTL)(club_ids=f.club_ids)
+    risk = cached(service.risk_counts, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
+    summary = (cached(service.chain_summary, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids) if whole_chain
+               else None)
+    quality = cached(service.live_quality, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
     result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
                               quality=quality)
     fetched = live.totals.fetched_at
@@ -215,7 +219,7 @@ st.title(_("Overview"), anchor=False)
 with page_guard("overview"):
     f = filters()
     names = club_names()
-    whole_chain = set(f.club_ids) == set(names)
+    whole_chain = f.whole_chain
     scope = _("Whole chain") if whole_chain else ", ".join(names.get(c, str(c)) for c in f.club_ids)
     head, switch = st.columns([3, 1], vertical_alignment="center")
     head.caption(_("{scope} · {day} (club-local day)").format(scope=scope,

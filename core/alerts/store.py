@@ -16,12 +16,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import club_ids_of
 from core.alerts.channels import KINDS as CHANNEL_KINDS
 from core.alerts.channels import check_target
 from core.i18n import _, available
 from core.overview.alerts import KINDS as ALERT_KINDS
 from core.overview.kpis import CRITICAL, RANK, WARNING
-from core.platform.clubs import all_club_ids
 from core.platform.db import load_sql, query_df, query_rows
 
 LEVELS = (WARNING, CRITICAL)
@@ -34,12 +34,9 @@ class AlertSetupError(ValueError):
 
 
 def account_club_ids(engine: Engine, account_id: int) -> list[int]:
-    """The clubs an account may see: the scope its subscriptions are cut to.
-
-    Accounts do not carry a club scope of their own yet, so this is the whole chain; when they do,
-    this is the one place that reads it.
-    """
-    return all_club_ids(engine)
+    """The clubs an account may see, read afresh from its club scope (core.accounts): the scope its
+    subscriptions are cut to. None for an account that is gone, so its messages stop."""
+    return club_ids_of(engine, account_id)
 
 
 @dataclass(frozen=True)

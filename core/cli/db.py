@@ -1,4 +1,5 @@
-"""`oyna db start|stop|status|url|migrate|backup|restore`: the database server, its schema, and backups."""
+"""`oyna db start|stop|status|url|migrate|maintain|backup|restore`: the database server, its schema, its upkeep
+and backups."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from core.platform.settings import load_settings
 
 def add_parsers(sub: Any) -> None:
     db = sub.add_parser("db", help="the database server and schema")
-    db.add_argument("action", choices=["start", "stop", "status", "url", "migrate", "backup", "restore"])
+    db.add_argument("action", choices=["start", "stop", "status", "url", "migrate", "maintain", "backup", "restore"],
+                    help="maintain: create next months' log partitions, drop expired ones, trim old sign-ins and "
+                         "sessions (`oyna serve` does it every hour)")
     db.add_argument("file", nargs="?", help="backup: the archive or a folder for it (default: OYNA_HOME/backups/); "
                                             "restore: the archive")
     db.add_argument("--keep", type=int, metavar="N", help="backup: then keep only the newest N oyna-*.tar in "
@@ -36,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
         applied = migrate(connect())
         print("applied: " + ", ".join(applied) if applied else "the schema is up to date")
         return 0
+    if args.action == "maintain":
+        done = maintain(connect(migrated=True), settings)
+        print(", ".join(f"{what}: {n}" for what, n in done.items()))
+        return 0
     if args.action == "url":
         print(resolve_url(settings))
         return 0
@@ -55,6 +62,27 @@ def run(args: argparse.Namespace) -> int:
               else f"stopped; data folder {st.pgdata}")
         return 0 if st.running else 3
     return 0
+
+
+def maintain(engine, settings) -> dict[str, int]:
+    """The logs' upkeep: next months' partitions, the activity log's expired months, sign-in attempts,
+    ended sessions and forgotten throttle rows past their retention. Safe to run at any time, from cron
+    or `oyna serve`."""
+    import sqlalchemy as sa
+
+    from core.accounts import audit, sessions, throttle
+    from core.platform.db import load_sql
+    from core.platform.partitions import ensure_ahead
+
+    done = {"months with partitions": ensure_ahead(engine),
+            "activity months dropped": audit.trim(engine, retention_days=settings.activity_retention_days)}
+    with engine.begin() as conn:
+        done["sign-in attempts trimmed"] = conn.execute(sa.text(load_sql("accounts/sign_in_log_trim")),
+                                                        {"days": settings.sign_in_log_days}).rowcount
+        done["throttle rows trimmed"] = conn.execute(sa.text(load_sql("accounts/throttle_trim")),
+                                                     {"memory_seconds": throttle.THROTTLE_MEMORY_SECONDS}).rowcount
+    done["sessions trimmed"] = sessions.trim(engine, settings=settings)
+    return done
 
 
 def run_backup(args: argparse.Namespace, settings) -> int:

@@ -25,6 +25,7 @@ def add_parsers(sub: Any) -> None:
                          help="train as if the data ended then (ISO date or time, UTC unless given): a backtest, "
                               "graded once its horizon has passed, never activated")
     retrain.add_argument("--by", default="cli", help=argparse.SUPPRESS)
+    retrain.add_argument("--via", default="cli", choices=["cli", "system"], help=argparse.SUPPRESS)
     retrain.set_defaults(run=run_retrain)
 
     models = sub.add_parser("models", help="model versions: list, or activate one (rollback)")
@@ -64,7 +65,7 @@ def run_retrain(args: argparse.Namespace) -> int:
 
     try:
         result = retrain(connect(), load_settings(), force=args.force, trained_by=args.by, progress=progress,
-                         as_of=args.as_of)
+                         as_of=args.as_of, via=args.via)
     except RetrainBusy as exc:
         print(f"oyna: {exc}", file=sys.stderr)
         return BUSY
@@ -85,7 +86,7 @@ def run_models(args: argparse.Namespace) -> int:
     if args.action == "activate":
         if not args.version:
             raise UsageError("name the version to activate: oyna models activate VERSION")
-        activate(engine, version=args.version, by="cli")
+        activate(engine, version=args.version, by="cli", via="cli")
         print(f"{args.version} is now active")
         return 0
     versions = list_versions(engine)

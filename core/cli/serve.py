@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 from core.cli.support import connect
 from core.platform.settings import PROJECT_ROOT, load_settings
 
+MAINTAIN_SECONDS = 3600  # the logs' upkeep (partitions, retention) runs this often
 ALERTS_EVERY = 60.0  # seconds between alert delivery passes
 
 
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     feed = None if args.no_live else subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT,
                                                       env=env)
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
-    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "pages" / "ui" / "asgi.py"),
                             "--server.port", str(args.port), "--server.headless", "true"], cwd=PROJECT_ROOT, env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the feed and the app too
     try:
@@ -94,17 +96,24 @@ def _interrupt(*_) -> None:
 
 
 def _refresh_views(engine: Engine, stop: threading.Event) -> None:
-    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), and grade
-    the model versions' predictions whose horizon has passed when they are refreshed."""
+    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), grade
+    the model versions' predictions whose horizon has passed when they are refreshed, and look after the
+    logs every hour (`oyna db maintain`)."""
+    from core.cli.db import maintain
     from core.models.performance import grade
     from core.platform.refresh import refresh_if_stale
 
+    settings, last_upkeep = load_settings(), 0.0
     while not stop.is_set():
         try:
             if refresh_if_stale(engine):
                 grade(engine)
+            if time.monotonic() - last_upkeep > MAINTAIN_SECONDS:
+                maintain(engine, settings)
+                last_upkeep = time.monotonic()
         except sa.exc.SQLAlchemyError as exc:
-            print(f"view refresh failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}", flush=True)
+            print(f"background upkeep failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}",
+                  flush=True)
         stop.wait(60)
 
 
@@ -131,7 +140,8 @@ def _first_models(engine: Engine, children: list[subprocess.Popen]) -> None:
     if active_version(engine) is not None:
         return
     print("training the first models in the background (about a minute) …", flush=True)
-    child = _oyna("retrain", "--by", "first run", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = _oyna("retrain", "--by", "first run", "--via", "system", stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT, text=True)
     children.append(child)
     output, _ = child.communicate()
     lines = [line for line in (output or "").splitlines() if line.strip()]

@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit
 from core.customers.churn_training import train_churn
 from core.customers.clv import clv_table
 from core.customers.features import CUTOFF_SLACK, as_cutoff, model_features
@@ -50,19 +51,21 @@ def _quiet(fraction: float, message: str) -> None:
 
 
 def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_by: str | None = None,
-            progress: Progress = _quiet, random_state: int = 0, as_of: datetime | None = None) -> RetrainResult:
+            progress: Progress = _quiet, random_state: int = 0, as_of: datetime | None = None,
+            actor: Account | None = None, via: str | None = None) -> RetrainResult:
     """Train, evaluate, save and (if not worse than the active version) activate a new version.
 
     `as_of` trains as if the data ended then (a moment in the past): a backtest, whose predictions are
     logged and graded once their horizon has passed, but which is never activated and scores no
-    customer for the pages.
+    customer for the pages. With an `actor` (a signed-in manager) or `via` ('cli', 'system'), the
+    retrain and an activation go to the activity log.
     """
     with registry.retrain_lock(engine):
         started = time.perf_counter()
         registry.remove_orphans(engine, settings.models_dir)  # files of a retrain killed before its row
         try:
             result = _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
-                              random_state=random_state, as_of=as_of)
+                              random_state=random_state, as_of=as_of, actor=actor, via=via)
         except Exception:
             instrument.record_retrain(time.perf_counter() - started, "failed")
             raise
@@ -70,7 +73,7 @@ def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_
         return result
 
 
-def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_of) -> RetrainResult:
+def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_of, actor, via) -> RetrainResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -144,10 +147,17 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
             copy_frame(raw, "customer_scores", scores.assign(version=version))
         copy_frame(raw, "prediction_log", scores[LOG_COLUMNS].assign(version=version))
         copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
+        previous = conn.execute(sa.text("select active_model_version()")).scalar()
         if activate:
             registry.make_active(conn, version, by=trained_by)
         registry.prune_scores(conn)
-        # audit: issue 10's audit trail records the retrain (and activation) here when it lands
+        if actor is not None or via is not None:
+            audit.record(conn, actor, "retrain", object_type="model", object_id=version, via=via or "app",
+                         details={"activated": activate, "reason": reason, "forced": force,
+                                  "backtest": backtest, "customers": row_counts["customers"]})
+            if activate:
+                audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
+                             details={"previous": previous, "rollback": False})
     step(1.0, "done" if activate else "done; the new version was not activated", t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 

@@ -26,7 +26,6 @@ DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # name -> (type, help, labels)
 PAGE = "oyna_page_render_seconds"
 QUERY = "oyna_query_seconds"
-SESSIONS = "oyna_active_sessions"
 RETRAIN = "oyna_retrain_seconds"
 RETRAINS = "oyna_retrains"
 VIEW_REFRESH = "oyna_view_refresh_seconds"
@@ -43,7 +42,6 @@ LONG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     PAGE: ("histogram", "Time to render a page (or a live fragment of it), by page", ("page",)),
     QUERY: ("histogram", "Time to run a named SQL query, by query", ("query",)),
-    SESSIONS: ("gauge", "Browser sessions connected to the app processes", ()),
     RETRAIN: ("histogram", "Time a retrain took", ()),
     RETRAINS: ("counter", "Retrains by result (activated, kept, failed)", ("result",)),
     VIEW_REFRESH: ("histogram", "Time to refresh an analytics view, by view", ("view",)),

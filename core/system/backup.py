@@ -63,9 +63,16 @@ def _quiet(message: str) -> None:
     pass
 
 
-def record_action(action: str, **details) -> None:
-    """Where the audit trail records backups and restores (wired when the audit hook exists)."""
-    logger.info("%s %s", action, details)
+def record_action(engine: Engine, action: str, *, path: str, **details) -> None:
+    """The activity log's row for a backup or a restore (by the oyna command). A database without the
+    activity log (restored from before it existed) only gets the process log: the work is done."""
+    from core.accounts import audit
+
+    logger.info("%s %s %s", action, path, details)
+    try:
+        audit.record(engine, None, action, object_type="database", object_id=path, via="cli", details=details)
+    except sa.exc.SQLAlchemyError as exc:
+        logger.warning("could not record the %s in the activity log: %s", action, str(exc).splitlines()[0])
 
 
 def default_path(settings: Settings, now: datetime | None = None) -> Path:
@@ -177,7 +184,7 @@ def backup(engine: Engine, settings: Settings, destination: str | Path | None = 
         _write_archive(target, manifest, members)
     size = target.stat().st_size
     removed = prune(target.parent, keep) if keep else []
-    record_action("backup", path=str(target), bytes=size, active_model=active)
+    record_action(engine, "backup", path=str(target), bytes=size, active_model=active)
     return BackupResult(target, size, manifest, removed)
 
 

@@ -91,6 +91,7 @@ class HealthCollector:
             engine_up = checks[0].status != health.FAIL
             backlog = _backlog(engine) if engine_up else None
             dropped = _quality_dropped(engine) if engine_up else False
+            live = _live_sessions(engine, self.settings) if engine_up else None
         finally:
             if engine is not None:
                 engine.dispose()
@@ -117,6 +118,9 @@ class HealthCollector:
         if engine_up and by_name.get("model") is not None and by_name["model"].status != "skip":
             out.append(_gauge("oyna_model_quality_dropped", "1 when the newest graded version's live churn "
                               "quality fell clearly below its promise", float(dropped)))
+        if live is not None:
+            out.append(_gauge("oyna_active_sessions", "Signed-in sessions that are live (used within the idle "
+                              "timeout, not ended or expired), across every app process", live))
         folder = health.data_folder(self.settings)
         usage = shutil.disk_usage(folder)
         out.append(_gauge("oyna_disk_free_ratio", "Free share of the data folder's disk", usage.free / usage.total))
@@ -149,6 +153,16 @@ def _backlog(engine):
         return backlog(engine)
     except Exception:  # noqa: BLE001 - a scrape reports what it can
         logger.debug("no alert backlog", exc_info=True)
+        return None
+
+
+def _live_sessions(engine, settings: Settings) -> int | None:
+    from core.accounts import sessions
+
+    try:
+        return sessions.count_live(engine, settings=settings)
+    except Exception:  # noqa: BLE001 - a scrape reports what it can
+        logger.debug("no session count", exc_info=True)
         return None
 
 

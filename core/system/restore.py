@@ -79,7 +79,7 @@ def restore(engine: Engine, settings: Settings, archive: str | Path, *, replace:
         raise BackupError(f"the restored tables differ from the backup: {lines}")
     if active != manifest.get("active_model"):
         raise BackupError(f"the active model is {active}, the backup's was {manifest.get('active_model')}")
-    record_action("restore", path=str(archive), replaced=bool(existing), active_model=active)
+    record_action(engine, "restore", path=str(archive), replaced=bool(existing), active_model=active)
     return RestoreResult(manifest, len(counts), files, bool(existing))
 
 

@@ -10,8 +10,9 @@ import streamlit as st
 
 from core.i18n import _
 from core.platform.db import database_down
+from core.accounts import Account
 from pages.ui.metrics import page_timer
-from pages.ui.session import ensure_entrypoint
+from pages.ui.session import current_account, ensure_entrypoint
 
 logger = logging.getLogger("oyna.pages")
 
@@ -51,6 +52,23 @@ def _explain(exc: Exception, where: str) -> None:
                    "the team; try again in a moment, or with other filters."), icon=":material/error:")
         if st.button(_("Try again"), key=f"retry_{where}"):
             st.rerun()
+
+
+def signed_in_account() -> Account | None:
+    """app.py's `current_account()`: while the database is down, a message that retries by itself
+    instead of the sign-in form (nobody is signed in or out by an outage)."""
+    try:
+        return current_account()
+    except Exception as exc:  # noqa: BLE001
+        if not database_down(exc):
+            raise
+        logger.warning("database unavailable while finding the session: %s", str(exc).splitlines()[0])
+        st.error(_("The database is not reachable right now — the app will recover by itself when it is back. "
+                   "Trying again every {seconds} seconds…").format(seconds=DB_RETRY_SECONDS),
+                 icon=":material/cloud_off:")
+        _retry_soon("session")
+        st.stop()
+        raise  # not reached
 
 
 def _retry_soon(where: str) -> None:

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from core.accounts import add_account, remove_account
+from tests.conftest import logs_forgotten
 from tests.browser.support import (
     CHROMIUM,
     DESKTOP,
     PHONE,
     ROOT,
-    chromium,
     free_port,
     horizontal_overflow,
     open_page,
@@ -49,11 +49,12 @@ METRICS = [
 @pytest.fixture(scope="module")
 def accounts(engine, demo):
     suffix = uuid.uuid4().hex[:8]
-    made = {role: add_account(engine, username=f"ops-{role}-{suffix}", role=role, password=PASSWORD)
-            for role in ("manager", "analyst")}
-    yield made
-    for account in made.values():
-        remove_account(engine, username=account.username)
+    with logs_forgotten(engine):
+        made = {role: add_account(engine, username=f"ops-{role}-{suffix}", role=role, password=PASSWORD)
+                for role in ("manager", "analyst")}
+        yield made
+        for account in made.values():
+            remove_account(engine, username=account.username)
 
 
 def _get(url: str) -> str | None:
@@ -90,12 +91,6 @@ def served(db_url, accounts, trained, model_settings, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def samples(text: str, name: str) -> list[tuple[str, float]]:

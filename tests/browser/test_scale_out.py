@@ -6,45 +6,29 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from core.accounts import add_account, remove_account
 from core.models import registry
-from tests.browser.support import CHROMIUM, DESKTOP, chromium, open_page, sign_in, streamlit_server, wait_for_app
+from pages.ui.cookie import COOKIE
+from tests.browser.conftest import PASSWORD
+from tests.browser.support import CHROMIUM, DESKTOP, open_page, sign_in, streamlit_server, wait_for_app
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed ({CHROMIUM} is missing)"),
 ]
 
-PASSWORD = "amber-falcon-6620"
 NEW_VERSION = re.compile(r"Version (v\d{8}-\d{6}) (is now active|was saved)")
 
 
 @pytest.fixture(scope="module")
-def managers(engine, demo):
-    suffix = uuid.uuid4().hex[:8]
-    made = [add_account(engine, username=f"scale-{n}-{suffix}", role="manager", password=PASSWORD) for n in (1, 2)]
-    yield made
-    for account in made:
-        remove_account(engine, username=account.username)
-
-
-@pytest.fixture(scope="module")
-def two_apps(db_url, managers, trained, model_settings):
+def two_apps(db_url, accounts, trained, model_settings):
     """Two Streamlit processes, each with its own port, pool and caches, on the session's database."""
     env = {"OYNA_MODELS_DIR": str(model_settings.models_dir)}
     with streamlit_server(db_url, extra_env=env) as first, streamlit_server(db_url, extra_env=env) as second:
         yield first, second
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _versions(engine) -> set[str]:
@@ -52,7 +36,35 @@ def _versions(engine) -> set[str]:
         return set(conn.execute(sa.text("select version from model_versions")).scalars())
 
 
-def test_a_retrain_in_one_app_shows_in_the_other_and_runs_once(browser, two_apps, managers, engine,
+def test_a_session_cookie_from_one_app_is_accepted_by_the_other(browser, two_apps, accounts):
+    first, second = two_apps
+    signed = browser.new_context(viewport=DESKTOP)
+    carried = browser.new_context(viewport=DESKTOP)
+    try:
+        page = signed.new_page()
+        sign_in(page, first, accounts["analyst"].username, PASSWORD)
+        cookie = None
+        for _ in range(50):  # the cookie arrives right after signing in
+            cookie = next((c for c in signed.cookies() if c["name"] == COOKIE), None)
+            if cookie:
+                break
+            page.wait_for_timeout(100)
+        assert cookie
+        # A browser that never saw the first app, carrying only that cookie, to the second process
+        carried.add_cookies([{"name": COOKIE, "value": cookie["value"], "url": second}])
+        other = carried.new_page()
+        other.goto(f"{second}/forecast")
+        other.wait_for_selector('[data-testid="stSidebarNav"], input[aria-label="Username"]', state="attached",
+                                timeout=30_000)
+        assert other.locator('[data-testid="stSidebarNav"]').count() == 1  # signed in, no form
+        other.get_by_role("heading", name="Forecast", exact=True).wait_for(timeout=30_000)
+        other.get_by_text(accounts["analyst"].username).first.wait_for(timeout=30_000)  # the sidebar's account
+    finally:
+        signed.close()
+        carried.close()
+
+
+def test_a_retrain_in_one_app_shows_in_the_other_and_runs_once(browser, two_apps, accounts, engine,
                                                                  model_settings):
     first, second = two_apps
     before, active = _versions(engine), registry.active_version(engine)
@@ -60,8 +72,8 @@ def test_a_retrain_in_one_app_shows_in_the_other_and_runs_once(browser, two_apps
     one, other = (context.new_page() for context in contexts)
     made: set[str] = set()
     try:
-        for page, base, account in ((one, first, managers[0]), (other, second, managers[1])):
-            sign_in(page, base, account.username, PASSWORD)
+        for page, base in ((one, first), (other, second)):
+            sign_in(page, base, accounts["manager"].username, PASSWORD)
             open_page(page, "Models")
             page.get_by_role("button", name="Retrain now").wait_for(timeout=30_000)
             wait_for_app(page)
