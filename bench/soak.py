@@ -181,15 +181,21 @@ def soak(served: Served, sessions: int, minutes: float, bs) -> dict:
             page = browser.new_context(viewport=bs.DESKTOP).new_page()
             watch.attach(page, n)
             bs.sign_in(page, served.base, USERNAME, PASSWORD, timeout=120_000)
-            if n % 4 == 3:
-                bs.open_page(page, "Models", timeout=120_000)
-                page.get_by_role("heading", name="Models", exact=True).wait_for(timeout=120_000)
-            else:
-                bs.wait_for_charts(page, 1, timeout=120_000)
+            try:
+                if n % 4 == 3:
+                    bs.wait_for_app(page, timeout=120_000)
+                    bs.open_page(page, "Models", timeout=120_000)
+                    page.get_by_role("heading", name="Models", exact=True).wait_for(timeout=120_000)
+                else:
+                    bs.wait_for_charts(page, 1, timeout=120_000)
+            except Exception:
+                page.screenshot(path=f"/tmp/oyna-soak-session-{n}.png", full_page=True)
+                raise
             pages.append(page)
             print(f"  session {n + 1}/{sessions} signed in", flush=True)
         for page in pages:
             bs.wait_for_app(page, timeout=120_000)
+        pages[0].wait_for_timeout(5000)  # the sign-ins' last reruns (the session cookie's) settle
         watch.fragment.clear()
         watch.full.clear()
         watch.by_session.clear()
