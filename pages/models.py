@@ -21,6 +21,7 @@ from pages.ui.sidebar import Filters, club_names, filters
 
 JOB_KEY = "retrain_job"
 VERSIONS_TTL = 10
+OTHER_RETRAIN_CHECK = 5.0  # seconds between checks while someone else's retrain runs
 LIVE_TTL = 300
 
 
@@ -44,6 +45,15 @@ def retrain_progress() -> None:
         st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=job.message))
         return
     st.rerun()
+
+
+def other_retrain() -> None:
+    """While a retrain started elsewhere (another session or process, or cron) runs: a notice; when it has
+    ended, the whole page reruns with the versions read afresh."""
+    if not service.retrain_running(engine()):
+        forget_versions()
+        st.rerun()
+    st.warning(_("A retrain started by someone else is running; wait for it to finish."))
 
 
 def finished_retrain():
@@ -178,8 +188,8 @@ def manager_actions(table: pd.DataFrame, finished=None) -> None:
                   "whole chain."), icon=":material/lock:")
         return
     busy = service.retrain_running(engine()) and JOB_KEY not in st.session_state
-    if busy:
-        st.warning(_("A retrain started by someone else is running; wait for it to finish."))
+    if busy:  # checked every few seconds while it runs; the page shows the new version when it ends
+        st.fragment(run_every=OTHER_RETRAIN_CHECK)(other_retrain)()
     force = st.checkbox(_("Activate even if the new version scores worse"), key="retrain_force")
     if st.button(_("Retrain now"), type="primary", disabled=busy or JOB_KEY in st.session_state, key="retrain"):
         try:
