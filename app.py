@@ -19,6 +19,7 @@ PAGES = [
     ("pages/overview.py", N_("Overview"), ":material/monitoring:", "overview"),
     ("pages/customers.py", N_("Customers"), ":material/groups:", "customers"),
     ("pages/customer.py", N_("Customer"), ":material/person_search:", "customer"),
+    ("pages/campaigns.py", N_("Campaigns"), ":material/campaign:", "campaigns"),
     ("pages/forecast.py", N_("Forecast"), ":material/trending_up:", "forecast"),
     ("pages/utilization.py", N_("Utilization"), ":material/event_seat:", "utilization"),
     ("pages/whatif.py", N_("What-if"), ":material/science:", "what-if"),

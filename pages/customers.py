@@ -14,6 +14,7 @@ from pages.ui.charts import LILAC, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.session import current_account
 from pages.ui.sidebar import filters
+from pages.ui.targeting import targeting_control
 
 CLV_CAP = 300_000  # the slider's right end: no upper limit
 LIMIT = 5000
@@ -112,6 +113,8 @@ with page_guard("customers"):
         st.switch_page("pages/customer.py")
     st.download_button(_("Download CSV"), table.to_csv(index=False).encode("utf-8"), file_name="customers.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore")
+
+    targeting_control(f.club_ids, account)
 
     moves = cached(service.segment_moves, ttl=3600, spinner=_("Tracing segment moves…"))()
     if not moves.empty:

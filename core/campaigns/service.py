@@ -136,5 +136,9 @@ def treated_contacts(engine: Engine, campaign_id: int, *, viewer: Viewer, club_i
     return mask_contacts(rows, viewer)
 
 
-__all__ = ["CampaignError", "campaign_report", "default_save_rate", "ledger", "measured_save_rate", "scores",
-           "targeted_list", "targeting", "treated_contacts"]
+def segments(engine: Engine, *, club_ids: Sequence[int]) -> list[str]:
+    """The segments of the clubs' scored customers, in the order of `core.customers.segments.SEGMENTS`."""
+    from core.customers.segments import SEGMENTS
+
+    present = set(scores(engine, club_ids=club_ids).segment)
+    return [s for s in SEGMENTS if s in present]

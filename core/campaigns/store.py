@@ -134,10 +134,14 @@ def _scores(conn_or_engine, club_ids: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def preview(engine: Engine, plan: CampaignPlan, *, club_ids: Sequence[int]) -> Groups:
-    """The groups `plan` would make now (with a seed of 0 when the plan has none), for checking the sizes
-    and warnings before creating it. Reads only."""
-    return split(_scores(engine, club_ids), plan.audience, control_share=plan.control_share, seed=plan.seed or 0)
+def preview(engine: Engine, *, audience: Audience, control_share: float, club_ids: Sequence[int],
+            seed: int = 0) -> Groups:
+    """The groups a campaign on `audience` would have now, for checking their sizes and the warnings
+    before creating it (the sizes do not depend on the seed). Reads only."""
+    if not MIN_SHARE <= control_share <= MAX_SHARE:
+        raise CampaignError(_("the control group must be from {low}% to {high}% of the customers").format(
+            low=number(MIN_SHARE * 100), high=number(MAX_SHARE * 100)))
+    return split(_scores(engine, club_ids), audience, control_share=round(float(control_share), 3), seed=seed)
 
 
 def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | None,

@@ -135,6 +135,7 @@ def summarize(scores: pd.DataFrame, selected: pd.DataFrame, *, offer_cost: float
         "lowest_risk": float(p.min() * 100) if n else None,
         "expected_churners": churners,
         "churners_share": churners / all_churners if all_churners > 0 else 0.0,
+        "churners_missed": max(all_churners - churners, 0.0),
         "expected_mistakes": float(n - churners),
         "precision": churners / n if n else None,
         "value_at_stake": at_stake,

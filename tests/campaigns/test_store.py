@@ -36,7 +36,8 @@ def test_a_manager_creates_a_campaign_with_a_seeded_stratified_control(engine, t
     for band, part in stored.groupby("risk_band"):
         assert (~part.treated).sum() == round(0.15 * len(part)), band     # each risk band holds out 15%
     # the same plan and seed give the same split again (reproducible), here without writing anything
-    again = preview(engine, _plan(), club_ids=clubs).customers.set_index("user_id").treated
+    again = preview(engine, audience=Audience("top", 40), control_share=0.15, club_ids=clubs, seed=7)
+    again = again.customers.set_index("user_id").treated
     assert (again.loc[stored.user_id].to_numpy() == stored.treated.to_numpy()).all()
     verify_assignment(stored, control_share=0.15, seed=7)
     row = service.campaign_report(engine, campaign_id, club_ids=clubs)["campaign"]
@@ -103,14 +104,14 @@ def test_closing_freezes_the_result(engine, trained, manager, made):
 
 def test_fewer_than_200_control_customers_bring_a_clear_warning(engine, trained, manager, made):
     clubs = every_club(engine)
-    small = preview(engine, _plan(audience=Audience("top", 5)), club_ids=clubs)
+    small = preview(engine, audience=Audience("top", 5), control_share=0.15, club_ids=clubs)
     assert small.control < 200
     assert any("fewer than 200" in w for w in small.warnings)
     campaign_id, groups = create_campaign(engine, _plan(audience=Audience("top", 5)), account=manager,
                                           club_ids=clubs)
     made.append(campaign_id)
     assert groups.warnings == small.warnings
-    big = preview(engine, _plan(audience=Audience("top", 100), control_share=0.4), club_ids=clubs)
+    big = preview(engine, audience=Audience("top", 100), control_share=0.4, club_ids=clubs)
     assert big.control >= 200 and not big.warnings
 
 
