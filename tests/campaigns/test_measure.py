@@ -158,3 +158,17 @@ def test_measure_by_hand_on_a_small_table():
     high = next(b for b in out["bands"] if b["band"] == "high")
     assert high["treated"] == 4 and high["control"] == 0 and "visits" not in high   # no control: no measure
     assert compare_groups(outcomes.head(5), cost_per_contact=0) is None
+
+
+def test_the_pooled_save_rate_weighs_whole_window_results_by_contacted_customers():
+    from core.campaigns.measure import pooled_save_rate
+
+    def result(rate, treated, **flags):
+        return {"overall": {"save_rate": {"value": rate}, "treated": treated}, **flags}
+
+    pooled = pooled_save_rate([result(0.10, 300), result(0.02, 100), result(0.9, 50, provisional=True),
+                               result(0.9, 50, shortened=True), {}])
+    assert pooled["campaigns"] == 2 and pooled["treated"] == 400
+    assert pooled["rate"] == pytest.approx((0.10 * 300 + 0.02 * 100) / 400)
+    assert pooled_save_rate([result(-0.05, 100)])["rate"] == 0.0          # a harmful campaign keeps nobody
+    assert pooled_save_rate([result(0.9, 50, provisional=True)]) is None

@@ -79,3 +79,23 @@ def test_an_analyst_reads_but_cannot_create(app_client, accounts, new_campaigns,
     assert any("Over the whole window" in c.value for c in at.caption)
     assert not [b for b in at.button if b.key in ("new_create", "camp_close")]
     assert any("creating and closing campaigns is for managers" in i.value for i in at.info)
+
+
+def test_the_what_if_campaign_lever_starts_from_the_measured_save_rate(app_client, accounts, new_campaigns, app_db):
+    from core.campaigns import close_campaign
+    from core.whatif import measured_save_rate
+
+    clubs = all_club_ids(app_db)
+    assert measured_save_rate(app_db, club_ids=clubs) is None
+    plan = CampaignPlan(name="Measured", offer="A free hour", cost_per_contact=200, window_days=14,
+                        starts_on=date.today() - timedelta(days=20), audience=Audience("top", 100))
+    campaign_id, _ = create_campaign(app_db, plan, account=accounts["manager"], club_ids=clubs)
+    result = close_campaign(app_db, campaign_id, account=accounts["manager"], club_ids=clubs)
+    assert not result["provisional"] and not result["shortened"]
+    measured = measured_save_rate(app_db, club_ids=clubs)
+    assert measured["campaigns"] == 1 and measured["raw_rate"] == pytest.approx(result["overall"]["save_rate"]["value"])
+    at = app_client(accounts["analyst"], fresh=True)  # the first run registers the pages (What-if is /what-if)
+    at.switch_page("pages/whatif.py")
+    ok(at.run())
+    assert at.slider(key="camp_save").value == int(round(measured["rate"] * 100))
+    assert any("closed campaigns measured" in c.value for c in at.caption)
