@@ -34,6 +34,8 @@ from pages.ui.targeting import AUDIENCE_KEY
 KINDS = {"top": N_("The top share by churn risk"), "threshold": N_("Everyone from a churn risk"),
          "segment": N_("A segment")}
 FLASH_KEY = "campaign_flash"
+PICK_NEXT_KEY = "campaign_pick_next"  # show this campaign on the next run (the one just created)
+RESET_KEY = "campaign_form_reset"  # empty the form's texts on the next run (after creating a campaign)
 
 
 def ledger() -> object:
@@ -82,6 +84,9 @@ def ledger_section(table) -> None:
 def report_section(table, club_ids, account) -> None:
     st.subheader(_("One campaign"), anchor=False)
     names = dict(zip(table.id, table.name))
+    wanted = st.session_state.pop(PICK_NEXT_KEY, None)
+    if wanted in names:
+        st.session_state["camp_pick"] = wanted
     pick = st.selectbox(_("Campaign"), list(names), format_func=lambda i: f"#{i} {names[i]}", key="camp_pick")
     try:
         found = cached(service.campaign_report, ttl=30)(int(pick), club_ids=club_ids)
@@ -133,8 +138,9 @@ def report_section(table, club_ids, account) -> None:
                        contacts.to_csv(index=False).encode("utf-8"), file_name=f"campaign-{pick}-contacts.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore", key="camp_download")
     if can(account, "manage_campaigns") and c["status"] != "closed":
-        early = c["status"] in ("scheduled", "running")
-        label = _("Close early (the result so far becomes final)") if early else _("Close and record the result")
+        label = {"scheduled": _("Close before it starts"),
+                 "running": _("Close early (the result so far becomes final)")}.get(
+            c["status"], _("Close and record the result"))
         if st.button(label, key="camp_close", icon=":material/task_alt:"):
             try:
                 close_campaign(engine(), int(pick), account=account, club_ids=club_ids)
@@ -167,6 +173,8 @@ def new_campaign_section(club_ids, account) -> None:
         st.info(_("Analysts can read every campaign and its result; creating and closing campaigns is for managers."),
                 icon=":material/lock:")
         return
+    if st.session_state.pop(RESET_KEY, False):
+        st.session_state["new_name"] = st.session_state["new_offer"] = ""
     with st.container(border=True):
         audience = audience_inputs(club_ids, st.session_state.get(AUDIENCE_KEY))
         name = st.text_input(_("Name"), key="new_name", max_chars=120)
@@ -198,7 +206,8 @@ def new_campaign_section(club_ids, account) -> None:
                 return
             forget()
             st.session_state.pop(AUDIENCE_KEY, None)
-            st.session_state["camp_pick"] = campaign_id
+            st.session_state[RESET_KEY] = True
+            st.session_state[PICK_NEXT_KEY] = campaign_id
             st.session_state[FLASH_KEY] = _("Created #{id}: {groups}.").format(
                 id=campaign_id, groups=report.group_sizes_text(made.treated, made.control))
             st.rerun()

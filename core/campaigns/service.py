@@ -99,9 +99,12 @@ def ledger(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
             "shortened": bool((result or {}).get("shortened")),
             "created_by": c["created_by"],
         })
-    return pd.DataFrame(out, columns=["id", "name", "offer", "status", "starts_on", "ends_at", "window_days",
-                                      "treated", "control", "cost", "incremental_revenue", "net", "net_lo",
-                                      "net_hi", "save_rate", "provisional", "shortened", "created_by"])
+    table = pd.DataFrame(out, columns=["id", "name", "offer", "status", "starts_on", "ends_at", "window_days",
+                                       "treated", "control", "cost", "incremental_revenue", "net", "net_lo",
+                                       "net_hi", "save_rate", "provisional", "shortened", "created_by"])
+    numbers = ["cost", "incremental_revenue", "net", "net_lo", "net_hi", "save_rate"]
+    table[numbers] = table[numbers].astype(float)   # not measured yet: NaN, shown empty
+    return table
 
 
 def _get(d: dict, key: str, part: str) -> float | None:

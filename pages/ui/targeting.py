@@ -70,13 +70,13 @@ def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> Non
     cards[0].metric(_("Customers targeted"), number(out["targeted"]),
                     help=_("{share} of the {total} scored customers.").format(
                         share=percent(out["targeted_share"], 1), total=number(out["customers"])))
-    cards[1].metric(_("Churners among them"), number(out["expected_churners"]),
+    cards[1].metric(_("Expected churners"), number(out["expected_churners"]),
                     help=_("Expected: the sum of their churn probabilities. That is {share} of all the churners "
                            "expected at these clubs.").format(share=percent(out["churners_share"])))
     cards[2].metric(_("Targeted by mistake"), number(out["expected_mistakes"]),
                     help=_("Expected customers who would have stayed anyway: the sum of (1 − churn probability)."))
-    cards[3].metric(_("12-month value at stake"), money(out["value_at_stake"], compact=True),
-                    help=_("The sum of their 12-month lifetime values."))
+    cards[3].metric(_("Value at stake"), money(out["value_at_stake"], compact=True),
+                    help=_("12 months: the sum of their 12-month lifetime values."))
     cards[4].metric(_("Expected net return"), money(out["net_return"], compact=True),
                     help=_("Save rate × value at stake − offer cost × customers targeted = {kept} − {cost}.").format(
                         kept=money(out["value_kept"], compact=True), cost=money(out["cost"], compact=True)))

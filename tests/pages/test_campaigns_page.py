@@ -52,6 +52,13 @@ def test_a_manager_creates_then_closes_a_campaign(app_client, accounts, new_camp
     assert any(s.value.startswith("Closed #") for s in at.success)
     assert at.dataframe[0].value["status"].iloc[0] == "closed"
     assert not [b for b in at.button if b.key == "camp_close"]
+    assert at.text_input(key="new_name").value == ""                    # the form is empty again
+    at.text_input(key="new_name").input("Second wave").run()
+    at.text_input(key="new_offer").input("Two free hours").run()
+    next(b for b in at.button if b.key == "new_create").click().run()
+    ok(at)
+    assert list(at.dataframe[0].value["name"]) == ["Second wave", "Spring comeback"]
+    assert "Second wave" in at.selectbox(key="camp_pick").format_func(at.selectbox(key="camp_pick").value)
 
 
 def test_a_small_control_group_is_warned_about(app_client, accounts, new_campaigns):

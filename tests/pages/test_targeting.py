@@ -29,7 +29,7 @@ def test_the_targeting_control_shows_what_a_pick_holds(app_client, accounts, sco
         total = conn.execute(sa.text("select count(*) from customer_scores where version = active_model_version()")
                              ).scalar()
     assert targeted.value == f"{-(-total // 10):,}"                    # the top 10%, rounded up
-    for label in ("Churners among them", "Targeted by mistake", "12-month value at stake", "Expected net return"):
+    for label in ("Expected churners", "Targeted by mistake", "Value at stake", "Expected net return"):
         assert metric(at, label).value
     assert any("is a rank" in c.value for c in at.caption)
     assert any("assumption" in c.value or "measured" in c.value for c in at.caption)
