@@ -114,12 +114,13 @@ def levers(baseline: whatif.Baseline) -> tuple[list, dict[str, Any]]:
                                     key="camp_risk")
             raw["discount"] = st.slider(_("Discount for those who stay, %"), 0, 50, 10, key="camp_discount")
             measured = measured_save_rate(tuple(baseline.club_ids))
-            raw["save_rate"] = st.slider(_("Expected to stay, %"), 0, 100,
-                                         20 if measured is None else int(round(measured["rate"] * 100)), key="camp_save",
+            start = 20 if measured is None else int(round(measured["rate"] * 100))
+            raw["save_rate"] = st.slider(_("Expected to stay, %"), 0, 100, start, key="camp_save",
                                          help=_("The share of contacted customers the campaign keeps."))
             if measured is not None:
                 st.caption(_("Starts from the save rate {n} closed campaigns measured against their control groups: "
-                             "{rate}.").format(n=fmt.number(measured["campaigns"]), rate=fmt.percent(measured["rate"], 1)))
+                             "{rate}.").format(n=fmt.number(measured["campaigns"]),
+                                               rate=fmt.percent(measured["rate"], 1)))
             raw["cost"] = st.number_input(_("Cost per contact, ₸"), min_value=0, max_value=100_000, value=300,
                                           step=50, key="camp_cost")
             source = (_("the active churn model") if baseline.risk_source == "model"

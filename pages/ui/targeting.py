@@ -78,8 +78,8 @@ def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> Non
     cards[3].metric(_("Value at stake"), money(out["value_at_stake"], compact=True),
                     help=_("12 months: the sum of their 12-month lifetime values."))
     cards[4].metric(_("Expected net return"), money(out["net_return"], compact=True),
-                    help=_("Save rate × value at stake − offer cost × customers targeted = {kept} − {cost}.").format(
-                        kept=money(out["value_kept"], compact=True), cost=money(out["cost"], compact=True)))
+                    help=_("Save rate × value at stake − offer cost × customers targeted = {kept} − {cost}.")
+                    .format(kept=money(out["value_kept"], compact=True), cost=money(out["cost"], compact=True)))
     if mode == "top":
         st.caption(_("The top {pct}% is a rank: it starts at churn risk {risk}, so these customers have at least "
                      "a {risk}% chance of no visit in the next {days} days. {reached} of all expected churners are "

@@ -101,7 +101,8 @@ def test_a_manager_targets_and_creates_a_campaign(browser, server, accounts, cam
         page.get_by_text("Created #").wait_for(timeout=30_000)
         page.get_by_text(f"Created by {accounts['manager'].username}").wait_for(timeout=30_000)
         with engine.connect() as conn:
-            made = conn.execute(sa.text("select created_by from campaigns where name = :n"), {"n": name}).scalars().all()
+            made = conn.execute(sa.text("select created_by from campaigns where name = :n"),
+                                {"n": name}).scalars().all()
         assert made == [accounts["manager"].username]
         wait_for_app(page)
         no_exceptions(page)
