@@ -164,12 +164,12 @@ def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | No
         campaign_id = conn.execute(sa.text(load_sql("campaigns/insert")), {
             "name": plan.name, "offer": plan.offer, "cost_per_contact": plan.cost_per_contact,
             "window_days": plan.window_days, "starts_on": plan.starts_on, "timezone": today.timezone,
-            "control_share": plan.control_share, "seed": seed, "club_ids": clubs,
+            "control_share": plan.control_share, "seed": seed, "campaign_clubs": clubs,
             "audience": json.dumps(plan.audience.to_dict()), "model_version": str(scores.model_version.iloc[0]),
             "created_by": account.username}).scalar_one()
         conn.execute(sa.text(load_sql("campaigns/assign")), {
             "campaign_id": campaign_id, "user_ids": c.user_id.astype(int).tolist(),
-            "treated": c.treated.astype(bool).tolist(), "club_ids": c.club_id.fillna(0).astype(int).tolist(),
+            "treated": c.treated.astype(bool).tolist(), "home_clubs": c.club_id.fillna(0).astype(int).tolist(),
             "churn_risks": [round(float(r), 1) for r in c.churn_risk], "risk_bands": c.risk_band.astype(str).tolist(),
             "clvs": [round(float(v), 2) for v in c.clv_12m]})
         record_campaign_event(conn, account, "campaign_created", campaign_id,

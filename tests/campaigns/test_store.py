@@ -152,3 +152,28 @@ def test_bad_plans_are_refused_with_a_reason():
         _plan(control_share=0.9)
     with pytest.raises(CampaignError, match="start date"):
         _plan(starts_on="tomorrow")
+
+
+CAMPAIGN_QUERIES = {"assignments": {}, "close": {"closed_by": "test", "result": "{}"}, "closed_results": {},
+                    "contacts": {}, "list": {}, "outcomes": {"as_of": None}, "treated_contacts": {}}
+
+
+def test_every_campaign_query_fails_closed(engine, trained, manager, made):
+    """Each campaigns/* query that takes clubs: rows for the campaign's clubs, nothing for an empty list."""
+    from core.platform.db import load_sql
+
+    clubs = every_club(engine)
+    campaign_id, groups = create_campaign(engine, _plan(), account=manager, club_ids=clubs)
+    made.append(campaign_id)
+    users = groups.customers.user_id.astype(int).tolist()
+    for name, extra in CAMPAIGN_QUERIES.items():
+        params = dict(extra, campaign_id=campaign_id, user_ids=users)
+        with engine.connect() as conn:
+            if name == "closed_results":   # it reads closed campaigns: close this one inside the transaction
+                conn.execute(sa.text(load_sql("campaigns/close")), dict(params, club_ids=clubs, closed_by="t",
+                                                                            result="{}"))
+            everyone = conn.execute(sa.text(load_sql(f"campaigns/{name}")), dict(params, club_ids=clubs)).all()
+            nobody = conn.execute(sa.text(load_sql(f"campaigns/{name}")), dict(params, club_ids=[])).all()
+            conn.rollback()
+        assert everyone, f"campaigns/{name} returns rows for the whole chain (else this test proves nothing)"
+        assert nobody == [], f"campaigns/{name} sees something with an empty club list"

@@ -269,9 +269,13 @@ SCOPED = {
     "whatif/weekly_revenue": {"as_of": None, "weeks": 4},
     "whatif/elasticity_cells": {"as_of": None, "weeks": 4, "holidays": []},
     "whatif/campaign_customers": {"as_of": None},
+    "campaigns/scores": {},
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py
 SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles"}
+# a campaign's queries: checked with a real campaign in tests/campaigns/test_store.py
+SCOPED_ELSEWHERE |= {f"campaigns/{name}" for name in ("assignments", "close", "closed_results", "contacts", "list",
+                                                       "outcomes", "treated_contacts")}
 
 
 @pytest.fixture(scope="module")
