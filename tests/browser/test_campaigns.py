@@ -83,9 +83,9 @@ def test_a_manager_targets_and_creates_a_campaign(browser, server, accounts, cam
         wait_for_app(page)
         page.get_by_text("Whom to target with a retention offer").scroll_into_view_if_needed()
         page.locator('[data-testid="stMetric"]', has_text="Customers targeted").wait_for(timeout=30_000)
-        page.get_by_text("is a rank").first.wait_for(timeout=30_000)
+        page.get_by_text("The top 10% is a rank").wait_for(timeout=30_000)
         page.get_by_text("Everyone from a churn risk (a probability)").click()
-        page.get_by_text("is a probability").first.wait_for(timeout=30_000)
+        page.get_by_text("Churn risk 70 or more is a probability").wait_for(timeout=30_000)
         wait_for_app(page)
         if size == "phone":
             assert horizontal_overflow(page) <= 0, "the targeting control scrolls sideways on a phone"
