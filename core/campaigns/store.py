@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, require
+from core.accounts import Account, audit, require, scope
 from core.campaigns.measure import CampaignError, measure_campaign
 from core.campaigns.stats import split_groups
 from core.campaigns.targeting import Audience, TargetingError, risk_band, select
@@ -148,7 +148,7 @@ def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | No
                     club_ids: Sequence[int]) -> tuple[int, Groups]:
     """Create the campaign and its groups in one transaction (managers only): (campaign id, groups)."""
     require(account, "manage_campaigns")
-    clubs = sorted({int(c) for c in club_ids})
+    clubs = sorted(scope.clubs(account, club_ids))  # only clubs the account works with
     if not clubs:
         raise CampaignError(_("choose at least one club"))
     seed = plan.seed if plan.seed is not None else secrets.randbelow(2**31)
@@ -172,8 +172,8 @@ def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | No
             "treated": c.treated.astype(bool).tolist(), "home_clubs": c.club_id.fillna(0).astype(int).tolist(),
             "churn_risks": [round(float(r), 1) for r in c.churn_risk], "risk_bands": c.risk_band.astype(str).tolist(),
             "clvs": [round(float(v), 2) for v in c.clv_12m]})
-        record_campaign_event(conn, account, "campaign_created", campaign_id,
-                              {"name": plan.name, "treated": groups.treated, "control": groups.control})
+        record_campaign_event(conn, account, "campaign_create", campaign_id,
+                              {"name": plan.name, "treated": groups.treated, "control": groups.control}, clubs)
     return int(campaign_id), groups
 
 
@@ -190,6 +190,7 @@ def close_campaign(engine: Engine, campaign_id: int, *, account: Account | None,
     """Close a campaign (managers only): its measurement at this moment becomes its final result (a
     campaign closed before its window ends is measured over the shorter window). Returns the result."""
     require(account, "manage_campaigns")
+    club_ids = scope.clubs(account, club_ids)
     campaign = find_campaign(engine, campaign_id, club_ids=club_ids)
     if campaign["status"] == "closed":
         raise CampaignError(_("this campaign is already closed"))
@@ -200,15 +201,15 @@ def close_campaign(engine: Engine, campaign_id: int, *, account: Account | None,
             "result": json.dumps(result or {}), "club_ids": [int(c) for c in club_ids]}).first()
         if done is None:
             raise CampaignError(_("this campaign is already closed"))
-        record_campaign_event(conn, account, "campaign_closed", int(campaign_id), {"result": bool(result)})
+        record_campaign_event(conn, account, "campaign_close", int(campaign_id), {"result": bool(result)}, campaign["club_ids"])
     return result
 
 
 def record_campaign_event(conn: sa.Connection, account: Account, action: str, campaign_id: int,
-                          details: dict[str, Any]) -> None:
-    """AUDIT CALL SITE: campaign creation and closing are auditable actions. The audit trail (issue 10)
-    is not on main yet; when it lands, write the event here, in the same transaction as the change."""
-    return None
+                          details: dict[str, Any], club_ids: Sequence[int]) -> None:
+    """Campaign creation and closing go to the activity log, in the same transaction as the change."""
+    audit.record(conn, account, action, object_type="campaign", object_id=int(campaign_id),
+                 club_ids=[int(c) for c in club_ids], details=details)
 
 
 def default_start(today: date) -> date:

@@ -14,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.platform import metrics
 from core.platform.db import execute, load_sql, query_df
 from core.demo.campaigns import DEFAULT_UPLIFT, CampaignResponses
 from core.demo.simulate import BAND_FACTOR, METHOD_SHARE, METHODS
@@ -123,7 +124,9 @@ class LiveFeed:
             started = time.monotonic()
             try:
                 self.tick()
+                metrics.count(metrics.LIVE_FEED, "ok")
             except sa.exc.OperationalError as exc:
+                metrics.count(metrics.LIVE_FEED, "failed")
                 print(f"live feed: database unavailable, retrying ({str(exc.orig).strip()[:120]})", flush=True)
             ticks += 1
             self.ticks += 1
