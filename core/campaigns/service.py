@@ -13,13 +13,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, Role, mask_contacts
+from core.accounts import Account, mask_customers
 from core.campaigns.measure import CampaignError, measure_campaign, pooled_save_rate
 from core.campaigns.store import find_campaign
 from core.campaigns.targeting import ASSUMED_SAVE_RATE, Audience, check_scores, select, summarize
 from core.platform.db import query_df
 
-Viewer = Account | Role | str | None
+Viewer = Account | None
 
 
 def _ids(club_ids: Sequence[int]) -> list[int]:
@@ -74,7 +74,7 @@ def targeted_list(engine: Engine, *, viewer: Viewer, club_ids: Sequence[int], au
     out = chosen.merge(people, on="user_id", how="left")
     out = out[["user_id", "full_name", "email", "phone", "favourite_club", "segment", "churn_risk", "risk_rank",
                "clv_12m"]]
-    return mask_contacts(out, viewer)
+    return mask_customers(out, viewer)
 
 
 def ledger(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
@@ -136,7 +136,7 @@ def treated_contacts(engine: Engine, campaign_id: int, *, viewer: Viewer, club_i
     them."""
     find_campaign(engine, campaign_id, club_ids=club_ids)
     rows = query_df(engine, "campaigns/treated_contacts", campaign_id=int(campaign_id), club_ids=_ids(club_ids))
-    return mask_contacts(rows, viewer)
+    return mask_customers(rows, viewer)
 
 
 def segments(engine: Engine, *, club_ids: Sequence[int]) -> list[str]:

@@ -123,9 +123,8 @@ def test_the_contact_list_holds_the_treated_only_masked_for_analysts(engine, tra
     masked = service.treated_contacts(engine, campaign_id, viewer=analyst, club_ids=clubs)
     treated = set(groups.customers[groups.customers.treated].user_id)
     assert set(full.user_id) == set(masked.user_id) == treated
-    assert not full.email.str.contains("***", regex=False).any()
-    assert masked.email.dropna().str.contains("***", regex=False).all()
-    assert masked.phone.dropna().str.contains("*", regex=False).all()
+    assert full.email.notna().any() and not full.email.str.contains("***", regex=False).any()
+    assert "email" not in masked.columns and "phone" not in masked.columns   # analysts get no contacts
 
 
 def test_club_scope_fails_closed(engine, trained, manager, made):

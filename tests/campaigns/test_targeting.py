@@ -94,7 +94,6 @@ def test_the_exported_list_masks_contacts_for_analysts(engine, trained, manager,
     assert len(full) == len(masked) > 0
     assert list(full.user_id) == list(masked.user_id)
     assert list(full.risk_rank) == list(range(1, len(full) + 1))
-    assert full.email.str.contains("***", regex=False).sum() == 0
-    assert masked.email.dropna().str.contains("***", regex=False).all()
-    assert masked.phone.dropna().str.contains("*", regex=False).all()
-    assert (full.full_name == masked.full_name).all()
+    assert full.email.notna().any() and full.email.str.contains("***", regex=False).sum() == 0
+    assert "email" not in masked.columns and "phone" not in masked.columns   # analysts get no contacts
+    assert (masked.full_name.dropna().str.len() <= full.full_name.dropna().str.len()).all()
