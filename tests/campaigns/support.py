@@ -25,3 +25,5 @@ def purge_campaigns(engine: sa.Engine, ids: Iterable[int]) -> None:
         for table in ("demo_truth.campaign_responses", "demo_truth.campaign_uplift", "campaign_assignments"):
             conn.execute(sa.text(f"delete from {table} where campaign_id = any(:ids)"), {"ids": ids})
         conn.execute(sa.text("delete from campaigns where id = any(:ids)"), {"ids": ids})
+        conn.execute(sa.text("delete from activity_log where object_type = 'campaign' and object_id = any(:ids)"),
+                     {"ids": [str(i) for i in ids]})

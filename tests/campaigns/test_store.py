@@ -100,6 +100,10 @@ def test_closing_freezes_the_result(engine, trained, manager, made):
     with pytest.raises(sa.exc.DBAPIError, match="is closed"):
         with engine.begin() as conn:
             conn.execute(sa.text("update campaigns set result = '{}' where id = :c"), {"c": campaign_id})
+    with engine.connect() as conn:
+        actions = conn.execute(sa.text("select action from activity_log where object_type = 'campaign' "
+                                       "and object_id = :c order by at"), {"c": str(campaign_id)}).scalars().all()
+    assert actions == ["campaign_create", "campaign_close"]            # both go to the activity log
 
 
 def test_fewer_than_200_control_customers_bring_a_clear_warning(engine, trained, manager, made):
