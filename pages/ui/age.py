@@ -1,7 +1,7 @@
 """`live_age()`: "Updated 5 minutes ago" that keeps counting in the browser between reruns.
 
 The words come from `core.i18n.format.ago` (Babel, the session's language), worked out once per language
-for every second of the first hour and every minute of the next two days; a few lines of JavaScript pick
+at every age where they can change, up to two days; a few lines of JavaScript pick
 the one for the current age every second. Nothing reruns on the server.
 """
 
@@ -41,7 +41,10 @@ _SCRIPT = """<script>
 def ago_steps(language: str) -> tuple[tuple[int, str], ...]:
     """(seconds, words) at each age where `ago()`'s words change, up to two days."""
     start = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    ages = [*range(0, 3600), *range(3600, 2 * 86400 + 1, 60)]
+    # Babel rounds to the nearest unit, so the words can change only at a whole second below a minute, at
+    # the half minutes below an hour and at the half hours beyond: look there, and one second after.
+    ages = sorted({*range(0, 60), *(a + d for a in range(60, 3600, 30) for d in (0, 1)),
+                   *(a + d for a in range(3600, 2 * 86400 + 1, 1800) for d in (0, 1))})
     steps: list[tuple[int, str]] = []
     with use_locale(language):
         for seconds in ages:
