@@ -96,7 +96,8 @@ def start_serve(size: str, port: int, home: Path) -> Served:
     t0 = time.monotonic()
     while True:  # the demo loaded, the first models trained, the app up
         text = (home / "serve.log").read_text()
-        if ("models ready" in text or "first retrain failed" in text) and _get(f"{base}/_stcore/health") == "ok":
+        training = "training the first models" in text and not ("models ready" in text or "retrain failed" in text)
+        if not training and "Oyna Insights: http" in text and _get(f"{base}/_stcore/health") == "ok":
             break
         if proc.poll() is not None:
             raise SystemExit(f"oyna serve exited:\n{text[-3000:]}")
