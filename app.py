@@ -23,6 +23,7 @@ PAGES = [
     ("pages/utilization.py", N_("Utilization"), ":material/event_seat:", "utilization"),
     ("pages/whatif.py", N_("What-if"), ":material/science:", "what-if"),
     ("pages/models.py", N_("Models"), ":material/model_training:", "models"),
+    ("pages/data.py", N_("Data"), ":material/database:", "data"),
 ]
 PERMISSION = "view"  # managers and analysts see every page; actions are checked inside them
 

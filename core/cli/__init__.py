@@ -6,6 +6,7 @@
     serve    core/cli/serve.py    what `make run` does
     models   core/cli/models.py   `refresh`, `retrain`, `models list|activate`
     user     core/cli/users.py    sign-in accounts
+    import, data   core/cli/data.py   imports from club systems, and the data's health
 
 Each module's `add_parsers(sub)` adds its commands and sets `run` to the function that does the
 work; the function returns the exit code.
@@ -19,11 +20,11 @@ import sys
 
 import sqlalchemy as sa
 
-from core.cli import db, demo, models, serve, sql, users
+from core.cli import data, db, demo, models, serve, sql, users
 from core.cli.support import UsageError
 from core.platform.db import DatabaseUnavailable
 
-GROUPS = (db, sql, demo, serve, models, users)
+GROUPS = (db, sql, demo, serve, models, users, data)
 
 
 def build_parser() -> argparse.ArgumentParser:

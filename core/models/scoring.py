@@ -7,6 +7,7 @@ the upsell score, the expected next visit and the recommended actions.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -28,17 +29,27 @@ def fit_clv(table: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
     return BetaGeoModel().fit(table), GammaGammaModel().fit(table)
 
 
-def score_customers(engine: Engine, features: pd.DataFrame,
-                    churn_model: ChurnModel) -> tuple[pd.DataFrame, dict[str, BetaGeoModel | GammaGammaModel]]:
-    """Every customer's scores (one row per customer, user_id a column) and the lifetime models fitted."""
-    table = clv_table(features)
-    bgf, ggf = fit_clv(table)
-    risk = np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100)
-    p_alive = bgf.probability_alive(table)
-    visits30 = bgf.expected_visits(table, t=30)
-    visits90 = bgf.expected_visits(table, t=90)
-    clv6 = customer_lifetime_value(bgf, ggf, table, months=6, n_draws=10, random_state=0)
-    clv12 = customer_lifetime_value(bgf, ggf, table, months=12, random_state=0)
+def score_customers(engine: Engine, features: pd.DataFrame, churn_model: ChurnModel | None, *,
+                    lifetime: bool = True, cutoff: datetime | None = None,
+                    ) -> tuple[pd.DataFrame, dict[str, BetaGeoModel | GammaGammaModel]]:
+    """Every customer's scores (one row per customer, user_id a column) and the lifetime models fitted.
+
+    Without a churn model (the data cannot support one yet) churn risk is left empty; without
+    `lifetime`, so are P(alive), expected visits, lifetime value, the upsell score and the next visit.
+    Next visits count from `cutoff`, the data's "now" (default: today)."""
+    risk = (np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100) if churn_model is not None
+            else np.full(len(features), np.nan))
+    empty = np.full(len(features), np.nan)
+    models: dict[str, BetaGeoModel | GammaGammaModel] = {}
+    if lifetime:
+        table = clv_table(features)
+        bgf, ggf = fit_clv(table)
+        models = {"bgnbd": bgf, "gamma_gamma": ggf}
+        p_alive = bgf.probability_alive(table)
+        visits30 = bgf.expected_visits(table, t=30)
+        visits90 = bgf.expected_visits(table, t=90)
+        clv6 = customer_lifetime_value(bgf, ggf, table, months=6, n_draws=10, random_state=0)
+        clv12 = customer_lifetime_value(bgf, ggf, table, months=12, random_state=0)
     segments = segment_customers(features)
 
     out = pd.DataFrame(index=features.index)
@@ -50,18 +61,27 @@ def score_customers(engine: Engine, features: pd.DataFrame,
     for col in ("r_score", "f_score", "m_score"):
         out[col] = segments[col]
     out["churn_risk"] = risk.round(1)
-    out["probability_alive"] = np.clip(p_alive, 0, 1).round(4)
-    out["expected_visits_30d"] = visits30.round(2)
-    out["expected_visits_90d"] = visits90.round(2)
-    out["clv_6m"] = clv6["clv"].to_numpy().round(2)
-    out["clv_12m"] = clv12["clv"].to_numpy().round(2)
-    out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
-    out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
-    out["upsell_score"] = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(), risk).round(1)
-    out["next_visit_date"] = next_visit_dates(table, bgf, p_alive, risk)
+    if lifetime:
+        out["probability_alive"] = np.clip(p_alive, 0, 1).round(4)
+        out["expected_visits_30d"] = visits30.round(2)
+        out["expected_visits_90d"] = visits90.round(2)
+        out["clv_6m"] = clv6["clv"].to_numpy().round(2)
+        out["clv_12m"] = clv12["clv"].to_numpy().round(2)
+        out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
+        out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
+        upsell = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(),
+                              np.nan_to_num(risk, nan=50.0))
+        out["upsell_score"] = upsell.round(1)
+        out["next_visit_date"] = next_visit_dates(table, bgf, p_alive, np.nan_to_num(risk, nan=0.0), cutoff=cutoff)
+    else:
+        visits90 = empty
+        for col in ("probability_alive", "expected_visits_30d", "expected_visits_90d", "clv_6m", "clv_12m",
+                    "clv_12m_lo", "clv_12m_hi", "upsell_score"):
+            out[col] = empty
+        out["next_visit_date"] = None
     out["recommendations"] = _recommendations(engine, features, out, risk, visits90)
     out = out.reset_index().rename(columns={"index": "user_id"})
-    return out, {"bgnbd": bgf, "gamma_gamma": ggf}
+    return out, models
 
 
 def _recommendations(engine: Engine, features: pd.DataFrame, scores: pd.DataFrame, risk: np.ndarray,
@@ -87,14 +107,16 @@ def upsell_score(features: pd.DataFrame, visits90: np.ndarray, spend: np.ndarray
     return np.clip(score * 100, 0, 100)
 
 
-def next_visit_dates(table: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray, risk: np.ndarray) -> list:
-    """Expected next visit for customers likely still active: the posterior mean gap 1/lambda from today.
+def next_visit_dates(table: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray, risk: np.ndarray, *,
+                     cutoff: datetime | None = None) -> list:
+    """Expected next visit for customers likely still active: the posterior mean gap 1/lambda from the
+    data's "now" (`cutoff`; default: today).
 
     `table` is the lifetime models' customer table (frequency and T in days).
     """
     r, alpha = bgf.params_["r"], bgf.params_["alpha"]
     rate = (r + table["frequency"].to_numpy(float)) / (alpha + table["T"].to_numpy(float))
     gap = np.clip(np.round(1 / np.maximum(rate, 1e-6)), 1, 365)
-    cutoff = pd.Timestamp.now(tz="UTC").normalize()
+    cutoff = (pd.Timestamp(cutoff) if cutoff is not None else pd.Timestamp.now(tz="UTC")).normalize()
     likely = (p_alive >= LIKELY_ACTIVE) & (risk < NEXT_VISIT_RISK)
     return [(cutoff + pd.Timedelta(days=int(g))).date() if ok else None for g, ok in zip(gap, likely)]

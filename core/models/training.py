@@ -12,13 +12,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.data import requirements
 from core.models import registry
 from core.customers.churn import train_churn
 from core.customers.clv import clv_table
@@ -31,6 +32,9 @@ from core.platform.settings import Settings
 
 Progress = Callable[[float, str], None]
 NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
+SCORE_COLUMNS = ["user_id", "club_id", "segment", "recency_days", "frequency", "monetary_total", "r_score", "f_score",
+                 "m_score", "churn_risk", "probability_alive", "expected_visits_30d", "expected_visits_90d", "clv_6m",
+                 "clv_12m", "clv_12m_lo", "clv_12m_hi", "upsell_score", "next_visit_date", "recommendations"]
 
 
 @dataclass
@@ -76,37 +80,71 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = step(0.10, "refreshed the analytics views", t)
 
     horizon = settings.churn_horizon_days
-    churn = train_churn(engine, data_end=data_end, horizon_days=horizon, random_state=random_state)
+    ready = requirements.assess(engine, data_end=data_end, horizon_days=horizon)
+    status = {m: {"trained": False, "reason": "", "needs": ready.as_dict()[m]["needs"]} for m in requirements.MODELS}
+
+    def attempt(model: str, work: Callable[[], object], fails: tuple = (ValueError,)):
+        """Run a model's work when the data supports it; record why not otherwise (never raise for thin data)."""
+        if not ready.ready(model):
+            status[model]["reason"] = "not enough data"
+            return None
+        try:
+            result = work()
+        except fails as exc:  # odd data the counts did not foresee (one class, a degenerate fit …)
+            status[model]["reason"] = str(exc)
+            return None
+        status[model]["trained"] = True
+        return result
+
+    churn = attempt("churn", lambda: train_churn(engine, data_end=data_end, horizon_days=horizon,
+                                                 random_state=random_state))
     t = step(0.45, "trained the churn model", t)
 
-    clv_metrics = _evaluate_clv(engine, churn.evaluation_features, cutoff=churn.evaluation_cutoff,
-                                data_end=data_end)
+    clv_cutoff = churn.evaluation_cutoff if churn else data_end - timedelta(days=horizon)
+    clv_metrics = attempt("clv", lambda: _evaluate_clv(
+        engine, churn.evaluation_features if churn else None, cutoff=clv_cutoff, data_end=data_end),
+        (ValueError, FloatingPointError, np.linalg.LinAlgError)) or {}
     t = step(0.55, "evaluated lifetime value", t)
 
-    features = customer_features(engine, cutoff=data_end)
-    scores, clv_models = score_customers(engine, features, churn.model)
+    def score() -> tuple[pd.DataFrame, dict]:
+        features = customer_features(engine, cutoff=data_end)
+        lifetime = status["clv"]["trained"]
+        try:
+            return score_customers(engine, features, churn.model if churn else None, lifetime=lifetime,
+                                   cutoff=data_end)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            if not lifetime:
+                raise
+            status["clv"].update(trained=False, reason=str(exc))
+            return score_customers(engine, features, churn.model if churn else None, lifetime=False,
+                                   cutoff=data_end)
+
+    scored = attempt("segments", score)
+    scores, clv_models = scored if scored else (pd.DataFrame(columns=SCORE_COLUMNS), {})
     t = step(0.75, "scored every customer", t)
 
-    forecasts, forecast_metrics = forecast_service.forecast_every_series(engine)
+    forecasts, forecast_metrics = attempt("forecast", lambda: forecast_service.forecast_every_series(engine)) or \
+        (pd.DataFrame(columns=forecast_service.FORECAST_COLUMNS), {})
     t = step(0.88, "forecast revenue", t)
 
     version = registry.new_version()
     libraries = registry.library_versions()
-    metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
-               "churn_horizon_days": horizon}
-    gate_ok, reason = _not_worse(engine, settings, churn)
+    metrics = {"churn": churn.metrics if churn else {}, "clv": clv_metrics, "forecast": forecast_metrics,
+               "churn_horizon_days": horizon, "models": status, "data_counts": ready.counts}
+    gate_ok, reason = _not_worse(engine, settings, churn) if churn else \
+        (True, "churn risk was skipped (" + (status["churn"]["reason"] or "not enough data") + ")")
     activate = force or gate_ok
     reason = "forced" if force and not gate_ok else reason
-    row_counts = {"customers": int(len(scores)), "training_rows": int(churn.row_counts.get("train", 0)),
-                  "evaluation_rows": int(churn.row_counts.get("evaluation", 0)),
+    trained_rows = churn.row_counts if churn else {}
+    row_counts = {"customers": int(len(scores)), "training_rows": int(trained_rows.get("train", 0)),
+                  "evaluation_rows": int(trained_rows.get("evaluation", 0)),
                   "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
     metadata = {"version": version, "trained_at": datetime.now().astimezone().isoformat(),
                 "trained_by": trained_by, "data_window": {"start": str(window.data_start), "end": str(data_end)},
                 "row_counts": row_counts, "metrics": metrics, "library_versions": libraries,
-                "feature_importance": churn.metrics.get("feature_importance")}
-    files = registry.save_bundle(settings.models_dir, version,
-                                 {"churn": churn.model, **clv_models, "features": list(churn.model.feature_names_)},
-                                 metadata)
+                "feature_importance": churn.metrics.get("feature_importance") if churn else None}
+    bundle = {**clv_models, **({"churn": churn.model, "features": list(churn.model.feature_names_)} if churn else {})}
+    files = registry.save_bundle(settings.models_dir, version, bundle, metadata)
     t = step(0.93, "saved the model files", t)
 
     with engine.begin() as conn:
@@ -131,9 +169,12 @@ def _not_worse(engine, settings, churn) -> tuple[bool, str]:
     if active is None:
         return True, "first version"
     try:
-        old = registry.load_bundle(settings.models_dir, active)["churn"]
+        bundle = registry.load_bundle(settings.models_dir, active)
     except (registry.UnknownVersion, KeyError, OSError, ValueError) as exc:
         return True, f"the active version's files are unusable ({exc}); replaced"
+    if "churn" not in bundle:
+        return True, f"the active version {active} has no churn model (the data could not support one)"
+    old = bundle["churn"]
     from sklearn.metrics import roc_auc_score
 
     x, y = churn.evaluation_features, churn.evaluation_labels
@@ -147,9 +188,12 @@ def _not_worse(engine, settings, churn) -> tuple[bool, str]:
                      + ("" if verdict else ": worse, kept the active version"))
 
 
-def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:
+def _evaluate_clv(engine: Engine, features: pd.DataFrame | None, *, cutoff: datetime, data_end: datetime) -> dict:
     """BG/NBD's expected visits from a held-out cutoff to the data's end against what happened,
-    next to a baseline: each customer's own past rate."""
+    next to a baseline: each customer's own past rate. `features` are the customers' at the cutoff
+    (None: computed here)."""
+    if features is None:
+        features = customer_features(engine, cutoff=cutoff)
     days = (data_end - cutoff).total_seconds() / 86400
     table = clv_table(features)
     bgf, _ = fit_clv(table)

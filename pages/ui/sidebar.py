@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import N_, _
-from core.i18n.format import ago
+from core.i18n.format import ago, date_text, time_text
+from core.data import service as data_service
 from core.models import service as models
 from core.platform import clubs as chain
 from core.platform.refresh import oldest_refresh
@@ -99,7 +100,23 @@ def filters() -> Filters:
     freshness(side)
     account_box(side)
     st.session_state[FILTERS_KEY] = result
+    as_of_notice()
     return result
+
+
+def as_of_notice() -> None:
+    """When the data's history ends in the past, say so plainly at the top of the page."""
+    try:
+        moment = cached(data_service.data_moment, ttl=60)()
+    except Exception:  # noqa: BLE001 - informative only; the page's own queries report an outage
+        logger.debug("data moment unavailable", exc_info=True)
+        return
+    if moment["ended"]:
+        local = pd.Timestamp(moment["as_of"]).tz_convert(chain_timezone())
+        st.info(_("The data ends on {day} at {time}: every page shows the chain as of that moment, and “today” "
+                  "is the last day of data.").format(day=date_text(local.date(), "d MMMM y"),
+                                                    time=time_text(local.tz_localize(None).to_pydatetime())),
+                icon=":material/history:")
 
 
 def _date_range(picked: Any, default: tuple[date, date]) -> tuple[date, date]:
