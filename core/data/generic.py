@@ -32,6 +32,8 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
     p.add(v.line, v.customer_key.isna(), "no customer id")
     for name in ("customer_name", "email", "phone", "hall", "seat", "booking_id"):
         v[name] = as_text(column(name))
+    p.add(v.line, v.booking_id.notna() & v.booking_id.duplicated(keep="first"),
+          "the booking id appears earlier in the file")
     if mapping.get("club"):
         v["club"] = as_text(column("club"))
         if club:

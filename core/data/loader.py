@@ -165,33 +165,28 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
 
     progress(0.45, "matching visits imported before")
     raw = conn.connection.driver_connection
-    copy_frame(raw, "import_keys", pd.DataFrame({"row_no": np.arange(len(v)), "booking_key": v.booking_key}))
+    named = pd.Series(where.seat_id, index=v.index)
+    copy_frame(raw, "import_keys", pd.DataFrame({
+        "row_no": np.arange(len(v)), "booking_key": v.booking_key, "start_time": v.start_time,
+        "end_time": v.end_time, "seat_id": named.where(named > 0).astype("Int64")}))
     _analyze(conn, "import_keys")
-    matches = pd.DataFrame(_run(conn, "data/import_matches", source=source).mappings().all(),
-                           columns=["row_no", "booking_id", "seat_id", "hall_id", "start_time", "end_time"])
-    booking_id = pd.Series(pd.NA, index=v.index, dtype="Int64")
-    seat = pd.Series(where.seat_id, index=v.index)
-    old = matches.set_index("row_no").reindex(v.index)
-    matched = old.booking_id.notna()
-    booking_id[matched] = old.booking_id[matched].astype("int64")
-    same_time = matched & (pd.to_datetime(old.start_time, utc=True) == v.start_time) & \
-        (pd.to_datetime(old.end_time, utc=True) == v.end_time)
-    named = seat > 0
-    keep = same_time & (~named | (seat == old.seat_id))
-    seat[keep & ~named] = old.seat_id[keep & ~named].astype("int64")
-    needs = ~keep
+    is_new = np.zeros(len(v), dtype=bool)
+    is_new[np.asarray(_run(conn, "data/import_new_rows", source=source).scalar_one(), dtype=np.int64)] = True
+    changed = pd.DataFrame(_run(conn, "data/import_changed", source=source).all(), columns=["row_no", "booking_id"])
+    needs = pd.Series(is_new, index=v.index)
+    needs.iloc[changed.row_no.to_numpy(dtype=np.int64)] = True
+    seat = named.where(needs | (named > 0), 0).astype("int64")  # 0: keep the stored seat
 
     progress(0.50, "placing visits on seats")
-    out.seats_placed = int((needs & ~named).sum())
+    out.seats_placed = int((needs & (named <= 0)).sum())
     hall = pd.Series(where.hall_id, index=v.index)
-    requests = pd.DataFrame({"hall_id": hall[needs], "seat_id": seat[needs],
+    requests = pd.DataFrame({"hall_id": hall[needs], "seat_id": named[needs],
                              "start": _ticks(v.start_time[needs]), "end": _ticks(v.end_time[needs]),
                              "holds": v.status[needs] != CANCELLED})
     if len(requests):
-        moving = [int(b) for b in booking_id[needs & matched]]
         busy = pd.DataFrame(_run(conn, "data/import_busy", hall_ids=sorted(set(requests.hall_id.astype(int))),
                                  since=v.start_time[needs].min(), until=v.end_time[needs].max(),
-                                 moving=moving).mappings().all(),
+                                 moving=[int(b) for b in changed.booking_id]).all(),
                             columns=["hall_id", "seat_id", "start_time", "end_time"])
         busy = pd.DataFrame({"hall_id": busy.hall_id, "seat_id": busy.seat_id,
                              "start": _ticks(pd.to_datetime(busy.start_time, utc=True)),
@@ -204,7 +199,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
                          "the seat is taken at that time (by another row or a stored booking)", v.seat[rows])
             raise Rejected(problems)
         seats = pd.DataFrame(_run(conn, "data/import_seats",
-                                  hall_ids=sorted(set(requests.hall_id.astype(int)))).mappings().all(),
+                                  hall_ids=sorted(set(requests.hall_id.astype(int)))).all(),
                              columns=["seat_id", "hall_id", "label", "is_active"])
         placed = placement.place(requests, busy, seats[seats.is_active.astype(bool)])
         hall_types = dict(zip(requests.hall_id.astype(int), v.hall_type[needs]))
@@ -215,44 +210,42 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
 
     progress(0.60, "writing visits")
     frame = pd.DataFrame({
-        "row_no": np.arange(len(v)), "booking_id": booking_id, "booking_key": v.booking_key,
-        "customer_key": v.customer_key, "seat_id": seat.astype("int64"), "start_time": v.start_time,
+        "row_no": np.arange(len(v)), "is_new": is_new, "booking_key": v.booking_key,
+        "customer_key": v.customer_key, "seat_id": seat.where(seat > 0).astype("Int64"), "start_time": v.start_time,
         "end_time": v.end_time, "local_date": v.local_date, "status": v.status,
         "price": v.price.round(2), "amount": v.amount.round(2), "payment_status": v.payment_status,
         "paid_at": v.paid_at, "method": v.method.where(v.amount.notna())})
     copy_frame(raw, "import_visits", frame)
     _analyze(conn, "import_visits")
-    changing = int(needs.sum())
-    out.guard = _write_mode(conn, changing)
+    out.guard = _write_mode(conn, int(needs.sum()))
     if out.guard == GUARD_OFF:
         conn.execute(sa.text("alter table bookings disable trigger bookings_no_overlap"))
     # updates first, with every trigger on (they are audited) ...
     updated = set(_run(conn, "data/import_update_bookings", source=source).scalars())
     updated |= set(_run(conn, "data/import_update_payments", source=source).scalars())
+    updated |= set(_run(conn, "data/import_paid_later", source=source).scalars())
     # ... then the new rows; in bulk, the row-by-row checks are replaced by set-based ones below
     rebuild: list[str] = []
     if out.guard == BULK:
         conn.execute(sa.text("set local session_replication_role = replica"))
-        if int(booking_id.isna().sum()) >= _stored_bookings(conn):
+        if int(is_new.sum()) >= _stored_bookings(conn):
             rebuild = _drop_indexes(conn)  # a first import: build the indexes once, at the end
     out.rows_added = _run(conn, "data/import_insert_bookings", source=source).rowcount
     if out.rows_added >= ANALYZE_ROWS:
         _analyze(conn, "bookings")
     progress(0.80, "writing payments")
-    paid_new = set(_run(conn, "data/import_insert_payments", source=source).scalars())
+    _run(conn, "data/import_insert_payments", source=source)
     if out.guard == BULK:
         conn.execute(sa.text("set local session_replication_role = origin"))
     if rebuild:
         progress(0.85, "building the indexes")
         for statement in rebuild:
             conn.execute(sa.text(statement))
-    new_keys = set(v.booking_key[booking_id.isna()])
-    updated |= paid_new - new_keys  # a payment added to a visit imported before
     out.rows_updated = len(updated)
     out.rows_skipped = len(v) - out.rows_added - out.rows_updated
     if out.guard != GUARD_ON:
         progress(0.90, "checking that no seat is double-booked")
-        touched = sorted(set(seat[needs].astype(int)))
+        touched = sorted(set(seat[needs & (seat > 0)].astype(int)))
         found = _run(conn, "data/import_checks", seat_ids=touched).mappings().one()
         if found["overlaps"] or found["missing_seats"]:
             raise RuntimeError(f"the import would double-book {found['overlaps']} seat times or name "

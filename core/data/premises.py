@@ -70,22 +70,24 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
     halls = _rows(conn, "data/import_halls", club_ids=sorted(set(club_id.values())))
     hall_key = {(int(c), str(n).strip().lower()): int(i)
                 for c, n, i in zip(halls.get("club_id", []), halls.get("name", []), halls.get("id", []))}
-    keyed = pd.DataFrame({"club_id": row_club, "hall": v.hall.str.strip(), "hall_type": v.hall_type,
+    keyed = pd.DataFrame({"club_id": row_club, "name": v.hall.str.strip(), "hall_type": v.hall_type,
                           "per_hour": v.price / ((v.end_time - v.start_time).dt.total_seconds() / 3600)})
-    keyed["key"] = list(zip(keyed.club_id, keyed.hall.str.lower()))
-    missing = keyed[~keyed.key.isin(hall_key)]
+    keyed["lower"] = keyed.name.str.lower()
+    group = keyed.groupby(["club_id", "lower"], sort=False).ngroup().to_numpy()
+    distinct = keyed.groupby(["club_id", "lower"], sort=False).agg(
+        name=("name", "first"), hall_type=("hall_type", "first"),
+        price=("per_hour", lambda p: p[p > 0].median() if (p > 0).any() else 0.0)).reset_index()
+    distinct["key"] = list(zip(distinct.club_id.astype(int), distinct.lower))
+    missing = distinct[~distinct.key.isin(hall_key)]
     if len(missing):
-        first = missing.groupby("key", sort=True).agg(club_id=("club_id", "first"), hall=("hall", "first"),
-                                                     hall_type=("hall_type", "first"))
-        paid = missing[missing.per_hour > 0].groupby("key").per_hour.median()
-        first["price"] = paid.reindex(first.index).fillna(0).round(0)
         made = conn.execute(sa.text(load_sql("data/import_add_halls")), {
-            "club_ids": first.club_id.astype(int).tolist(), "names": first.hall.tolist(),
-            "hall_types": first.hall_type.tolist(), "prices": first.price.astype(float).tolist()}).all()
+            "club_ids": missing.club_id.astype(int).tolist(), "names": missing.name.tolist(),
+            "hall_types": missing.hall_type.tolist(),
+            "prices": missing.price.fillna(0).round(0).astype(float).tolist()}).all()
         for row in made:
             hall_key[(int(row.club_id), str(row.name).strip().lower())] = int(row.id)
         added["halls"] += len(made)
-    row_hall = keyed.key.map(hall_key).astype("int64").to_numpy()
+    row_hall = distinct.key.map(hall_key).astype("int64").to_numpy()[group]
 
     row_seat = np.zeros(len(v), dtype=np.int64)
     named = v.seat.notna().to_numpy()
@@ -95,8 +97,12 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
                     for h, lbl, i in zip(seats.get("hall_id", []), seats.get("label", []), seats.get("seat_id", []))}
         wanted = pd.DataFrame({"hall_id": row_hall[named], "label": v.seat[named].str.strip().to_numpy(),
                                "hall_type": v.hall_type[named].to_numpy()})
-        wanted["key"] = list(zip(wanted.hall_id, wanted.label.str.lower()))
-        new = wanted[~wanted.key.isin(seat_key)].drop_duplicates("key")
+        wanted["lower"] = wanted.label.str.lower()
+        group = wanted.groupby(["hall_id", "lower"], sort=False).ngroup().to_numpy()
+        distinct = wanted.groupby(["hall_id", "lower"], sort=False).agg(
+            label=("label", "first"), hall_type=("hall_type", "first")).reset_index()
+        distinct["key"] = list(zip(distinct.hall_id.astype(int), distinct.lower))
+        new = distinct[~distinct.key.isin(seat_key)]
         if len(new):
             made = conn.execute(sa.text(load_sql("data/import_add_seats")), {
                 "hall_ids": new.hall_id.astype(int).tolist(), "labels": new.label.tolist(),
@@ -104,7 +110,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
             for row in made:
                 seat_key[(int(row.hall_id), str(row.label).strip().lower())] = int(row.id)
             added["seats"] += len(made)
-        row_seat[named] = wanted.key.map(seat_key).astype("int64").to_numpy()
+        row_seat[named] = distinct.key.map(seat_key).astype("int64").to_numpy()[group]
     return Premises(hall_id=row_hall, seat_id=row_seat, added=added)
 
 

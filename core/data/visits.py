@@ -180,8 +180,6 @@ def finish(read: Read, timezones: dict[str, str], *, now: datetime) -> VisitTabl
     v["hall"] = v.hall.where(v.hall.notna(), v.hall_type.map(HALL_NAMES))
 
     given = v.booking_id.notna()
-    repeated = given & v.duplicated("booking_id", keep="first")
-    p.add(v.line, repeated, "the booking id appears earlier in the file")
     stamp = start.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
     nth = v.assign(_stamp=stamp).groupby(["customer_key", "_stamp"], sort=False).cumcount() + 1
     derived = v.customer_key.fillna("") + "|" + stamp + "|" + nth.astype(str)

@@ -5,4 +5,4 @@ select u.id, v.seat_id, v.local_date, v.start_time, v.end_time, v.status, 'hourl
        least(v.start_time, now()), :source, v.booking_key
 from import_visits v
 join users u on u.external_source = :source and u.external_id = v.customer_key
-where v.booking_id is null
+where v.is_new
