@@ -174,6 +174,7 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         check_timezone(options.timezone)
         table = read_table(raw)
         report.encoding, report.delimiter = table.encoding, table.delimiter_name
+        report.format = choose_format(table, options.format)[0].name
         read = _read(table, options)
         report.format, report.rows_read, report.counts = read.format.name, read.rows_read, dict(read.counts)
         report.source = (options.source or "").strip() or default_source(read.format, options.club)

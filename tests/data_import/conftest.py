@@ -12,15 +12,19 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core.data.imports import Options
 from core.platform.db import make_engine
 from core.platform.migrate import migrate
 
-FILES = Path(__file__).resolve().parents[1] / "data" / "imports"
+FOLDER = Path(__file__).resolve().parents[1] / "data" / "imports"
+# every hand-written file that imports, with how
+FILES = [("generic_visits.csv", Options()), ("generic_cp1251.csv", Options(club="Respawn Test")),
+         ("ggleap_activity.csv", Options(club="Arena Test")), ("smartshell_clients.csv", Options())]
 TABLES = ("clubs", "halls", "seats", "users", "bookings", "payments", "audit_logs")
 
 
 def read(name: str) -> bytes:
-    return (FILES / name).read_bytes()
+    return (FOLDER / name).read_bytes()
 
 
 def counts(engine: sa.Engine) -> dict[str, int]:
@@ -60,6 +64,19 @@ def import_db(private_database) -> sa.Engine:
     return private_database("imports")
 
 
+@pytest.fixture(scope="session")
+def loaded(import_db):
+    """Every hand-written file imported once into `import_db` (reports by file name). Tests that import
+    more leave the data as they found it."""
+    from core.data.imports import import_file
+
+    reports = {}
+    for name, options in FILES:
+        reports[name] = import_file(import_db, read(name), name, options, imported_by="test")
+        assert reports[name].result == "imported", (name, reports[name].message, reports[name].bad_rows)
+    return reports
+
+
 def cdnow_generic() -> bytes:
     """CDNOW_master.txt (in the lifetimes wheel, read as a file: lifetimes is never imported) as a
     generic file: customer id, the purchase's date and its amount, for one club."""
@@ -75,7 +92,7 @@ def cdnow_generic() -> bytes:
 def cdnow(private_database, tmp_path_factory, db_url, oyna_home):
     """CDNOW's 69,659 purchases imported into their own database and one retrain on them:
     (engine, import report, retrain result, settings)."""
-    from core.data.imports import Options, import_file
+    from core.data.imports import import_file
     from core.models.training import retrain
     from core.platform.settings import Settings
 

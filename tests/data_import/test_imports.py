@@ -11,25 +11,11 @@ import sqlalchemy as sa
 from core.accounts import Account, PermissionDenied, Role
 from core.data import service
 from core.data.imports import Options, import_file
-from tests.data_import.conftest import counts, read
-
-FILES = [("generic_visits.csv", Options()), ("generic_cp1251.csv", Options(club="Respawn Test")),
-         ("ggleap_activity.csv", Options(club="Arena Test")), ("smartshell_clients.csv", Options())]
-
+from tests.data_import.conftest import FILES, counts, read
 
 def account(role: str) -> Account:
     now = datetime.now(timezone.utc)
     return Account(id=0, username=f"test-{role}", role=Role(role), created_at=now, password_changed_at=now)
-
-
-@pytest.fixture(scope="module")
-def loaded(import_db):
-    """Every hand-written file imported once (reports by file name)."""
-    reports = {}
-    for name, options in FILES:
-        reports[name] = import_file(import_db, read(name), name, options, imported_by="test")
-        assert reports[name].result == "imported", (name, reports[name].message, reports[name].bad_rows)
-    return reports
 
 
 def rows(engine, sql: str, **params) -> list:
