@@ -96,6 +96,12 @@ with page_guard("models"):
     if active.notes:
         st.caption(active.notes)
 
+    status = service.model_status(active)
+    if not status.empty:
+        st.subheader(_("What was trained"), anchor=False)
+        st.dataframe(status, hide_index=True, column_config={
+            "model": _("Model"), "trained": st.column_config.CheckboxColumn(_("Trained")), "why": _("Why")})
+
     st.subheader(_("How good it is"), anchor=False)
     st.dataframe(service.metric_rows(active), hide_index=True, column_config={
         "metric": _("Metric"),

@@ -72,7 +72,8 @@ def check(engine: Engine, *, club_ids: Sequence[int], viewer: Account | Role | s
                              min_minutes=MIN_VISIT_MINUTES, max_hours=MAX_VISIT_HOURS)
         coverage, gaps, totals, duplicates, checks = (f.result() for f in (coverage, gaps, totals, duplicates,
                                                                            checks))
-    counts = {k: int(v) for k, v in (totals.iloc[0].to_dict() if len(totals) else {}).items() if pd.notna(v)}
+    counts = {k: 0 for k in totals.columns}  # no row when no club is in scope
+    counts.update({k: int(v) for k, v in (totals.iloc[0].to_dict() if len(totals) else {}).items() if pd.notna(v)})
     found = {k: int(v) for k, v in checks.iloc[0].to_dict().items()} if len(checks) else {}
     by_kind = {}
     for kind in ("email", "phone"):

@@ -67,7 +67,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
             conn.execute(sa.text(load_sql("data/import_club_opened")), {"club_id": found, "opened_on": day})
     row_club = v.club.str.strip().str.lower().map(club_id).astype("int64")
 
-    halls = _rows(conn, "data/import_halls", club_ids=sorted(set(club_id.values())))
+    halls = _rows(conn, "data/import_halls", clubs=sorted(set(club_id.values())))
     hall_key = {(int(c), str(n).strip().lower()): int(i)
                 for c, n, i in zip(halls.get("club_id", []), halls.get("name", []), halls.get("id", []))}
     keyed = pd.DataFrame({"club_id": row_club, "name": v.hall.str.strip(), "hall_type": v.hall_type,
@@ -81,7 +81,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
     missing = distinct[~distinct.key.isin(hall_key)]
     if len(missing):
         made = conn.execute(sa.text(load_sql("data/import_add_halls")), {
-            "club_ids": missing.club_id.astype(int).tolist(), "names": missing.name.tolist(),
+            "clubs": missing.club_id.astype(int).tolist(), "names": missing.name.tolist(),
             "hall_types": missing.hall_type.tolist(),
             "prices": missing.price.fillna(0).round(0).astype(float).tolist()}).all()
         for row in made:

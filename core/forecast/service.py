@@ -12,10 +12,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.i18n.format import percent
 from core.platform.clubs import all_club_ids
 from core.platform.db import query_df
+from core.platform.thresholds import MIN_FORECAST_DAYS
 
 LEVELS = (80, 95)
 BACKTEST_WINDOWS = 4  # at most this many back-to-back held-out windows
@@ -63,6 +64,15 @@ def daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date | None
 def observed_days(history: pd.Series) -> int:
     """Days with revenue in a history."""
     return int(history.gt(0).sum())
+
+
+def not_enough_history(history: pd.Series) -> str | None:
+    """"not enough data yet: X of Y days with revenue" below the product's minimum for a forecast
+    (core/platform/thresholds.py; docs/models.md has the evidence), else None."""
+    from core.data.requirements import Need
+
+    need = Need("forecast", "revenue_days", N_("days with revenue"), observed_days(history), MIN_FORECAST_DAYS)
+    return None if need.met else need.text()
 
 
 # ---------------------------------------------------------------- the Forecast page

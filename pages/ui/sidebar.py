@@ -104,14 +104,19 @@ def filters() -> Filters:
     return result
 
 
-def as_of_notice() -> None:
-    """When the data's history ends in the past, say so plainly at the top of the page."""
+def data_moment() -> dict | None:
+    """What "now" is for the data (`core.data.service.data_moment`; None when it cannot be read)."""
     try:
-        moment = cached(data_service.data_moment, ttl=60)()
+        return cached(data_service.data_moment, ttl=60)()
     except Exception:  # noqa: BLE001 - informative only; the page's own queries report an outage
         logger.debug("data moment unavailable", exc_info=True)
-        return
-    if moment["ended"]:
+        return None
+
+
+def as_of_notice() -> None:
+    """When the data's history ends in the past, say so plainly at the top of the page."""
+    moment = data_moment()
+    if moment is not None and moment["ended"]:
         local = pd.Timestamp(moment["as_of"]).tz_convert(chain_timezone())
         st.info(_("The data ends on {day} at {time}: every page shows the chain as of that moment, and “today” "
                   "is the last day of data.").format(day=date_text(local.date(), "d MMMM y"),

@@ -40,3 +40,4 @@ select
     l.long_visits::bigint as long_visits
 from amounts a
 cross join lengths l
+where exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))  -- no clubs: no row

@@ -1,7 +1,8 @@
 -- Data health: customers and visits at the clubs in :club_ids (an empty list returns nothing). A visit
 -- is a live or completed booking; a repeat customer visited on two days or more; a paying customer
 -- has a successful payment above zero. `customers` counts every customer when :club_ids is the whole
--- chain (customers without a visit belong to no club), else those with a booking at the clubs.
+-- chain (customers without a visit belong to no club), else those with a booking at the clubs. One row
+-- (none for an empty list).
 with scoped as (
     select cb.booking_id, cb.user_id, cb.date, cb.status in ('завершено', 'активно') as is_visit
     from club_bookings cb
@@ -21,7 +22,7 @@ paying as (
     where p.payment_status = 'успешно' and p.amount > 0
 ),
 whole_chain as (
-    select cardinality(cast(:club_ids as int[])) > 0
+    select exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))
            and not exists (select 1 from clubs c where c.id <> all(cast(:club_ids as int[]))) as yes
 )
 select case when w.yes then (select count(*) from users) else (select count(*) from per_customer) end::bigint
@@ -32,3 +33,4 @@ select case when w.yes then (select count(*) from users) else (select count(*) f
        (select count(*) from per_customer where visits >= 3)::bigint as customers_3_visits,
        (select customers from paying)::bigint as paying_customers
 from whole_chain w
+where exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))  -- no clubs: no row

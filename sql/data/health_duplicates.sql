@@ -2,7 +2,7 @@
 -- the largest groups first (at most :limit per kind). Customers are those with a booking at the clubs
 -- in :club_ids (an empty list returns nothing), and every customer when that is the whole chain.
 with whole_chain as (
-    select cardinality(cast(:club_ids as int[])) > 0
+    select exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))
            and not exists (select 1 from clubs c where c.id <> all(cast(:club_ids as int[]))) as yes
 ),
 scoped as (

@@ -44,8 +44,8 @@ def test_the_retrain_skips_what_the_data_cannot_support_and_says_why(thin):
     assert result.row_counts["customers"] == 0 and result.row_counts["forecast_rows"] == 0
     assert "churn risk was skipped" in result.reason
     notice = requirements.not_enough(result.metrics, "clv")
-    assert notice.startswith("not enough data yet: 8 of 90 days of history; ")
-    assert "not enough data yet: 2 of 200 customers who came on two days or more" in notice
-    assert requirements.not_enough(result.metrics, "segments") == "not enough data yet: 5 of 50 customers with a visit"
+    assert notice.startswith("not enough data yet: 8 of 60 days of history; ")
+    assert "not enough data yet: 2 of 100 customers who came on two days or more" in notice
+    assert requirements.not_enough(result.metrics, "segments") == "not enough data yet: 5 of 100 customers with a visit"
     assert requirements.not_enough({"models": {"churn": {"trained": True}}}, "churn") is None
     assert requirements.not_enough({}, "churn") is None  # versions from before models could be skipped

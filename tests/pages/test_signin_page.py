@@ -82,6 +82,7 @@ def test_navigation_lists_the_pages_whose_files_exist(app_client, accounts):
     expected = [title for file, title in [("pages/overview.py", "Overview"), ("pages/customers.py", "Customers"),
                                           ("pages/customer.py", "Customer"), ("pages/forecast.py", "Forecast"),
                                           ("pages/utilization.py", "Utilization"), ("pages/whatif.py", "What-if"),
-                                          ("pages/models.py", "Models")] if (root / file).is_file()]
+                                          ("pages/models.py", "Models"), ("pages/data.py", "Data")]
+                if (root / file).is_file()]
     titles = [info.get("page_name") for info in at._registered_pages.values()]  # what st.navigation registered
     assert titles == expected
