@@ -115,7 +115,7 @@ def import_section(account) -> None:
     preview = file_preview(raw, first.format.name, club or None, mapping)
     table = preview.table
     st.caption(_("{format} file{detected}: {rows} rows, {encoding}, {delimiter}-separated.").format(
-        format=_(FORMAT_NAMES[preview.format.name]), detected=_(" (detected)") if preview.detected else "",
+        format=_(FORMAT_NAMES[preview.format.name]), detected=_(" (detected)") if first.detected else "",
         rows=number(len(table.frame)), encoding=table.encoding, delimiter=table.delimiter_name))
     st.dataframe(preview.sample, hide_index=True, height=240)
     if preview.message:

@@ -91,7 +91,7 @@ def filters() -> Filters:
         _("Clubs"), options=list(names), format_func=lambda c: names.get(c, str(c)), key=_CLUBS_KEY,
         placeholder=_("All clubs"), help=_("Leave empty for the whole chain; pick several to compare a group."))
     picked = side.date_input(
-        _("Dates"), key=_DATES_KEY, max_value=today, format="DD.MM.YYYY",
+        _("Dates"), key=_DATES_KEY, min_value=today - timedelta(days=3653), max_value=today, format="DD.MM.YYYY",
         help=_("Club-local days, both ends included. Live figures are always today's."))
 
     start, end = _date_range(picked, default_range)

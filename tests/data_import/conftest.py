@@ -102,3 +102,16 @@ def cdnow(private_database, tmp_path_factory, db_url, oyna_home):
     settings = Settings(database_url=url_of(engine), home=oyna_home, models_dir=tmp_path_factory.mktemp("cdnow"))
     result = retrain(engine, settings, trained_by="test")
     return engine, report, result, settings
+
+
+@pytest.fixture(scope="session")
+def thin(private_database, tmp_path_factory, oyna_home):
+    """A database with nine days of visits, and one retrain on it: (engine, retrain result)."""
+    from core.data.imports import import_file
+    from core.models.training import retrain
+    from core.platform.settings import Settings
+
+    engine = private_database("thin")
+    assert import_file(engine, read("generic_visits.csv"), "v.csv", Options()).result == "imported"
+    settings = Settings(database_url=url_of(engine), home=oyna_home, models_dir=tmp_path_factory.mktemp("thin"))
+    return engine, retrain(engine, settings, trained_by="test")

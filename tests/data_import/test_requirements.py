@@ -5,24 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-
 from core.data import requirements
-from core.data.imports import Options, import_file
 from core.platform import thresholds
-from tests.data_import.conftest import read, url_of
-
-
-@pytest.fixture(scope="module")
-def thin(private_database, tmp_path_factory, oyna_home):
-    """A database with a week of visits, and one retrain on it."""
-    from core.models.training import retrain
-    from core.platform.settings import Settings
-
-    engine = private_database("thin")
-    assert import_file(engine, read("generic_visits.csv"), "v.csv", Options()).result == "imported"
-    settings = Settings(database_url=url_of(engine), home=oyna_home, models_dir=tmp_path_factory.mktemp("thin"))
-    return engine, retrain(engine, settings, trained_by="test")
 
 
 def test_the_counts_of_thin_data(thin):
