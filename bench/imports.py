@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 

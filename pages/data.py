@@ -11,7 +11,7 @@ from core.accounts import can
 from core.data import service
 from core.data.imports import DEFAULT_TIMEZONE, Options
 from core.data.sniff import FileProblem
-from core.i18n import _
+from core.i18n import N_, _
 from core.i18n.format import date_text, duration, number
 from pages.ui.cache import cached
 from pages.ui.guard import page_guard
@@ -26,7 +26,7 @@ TIMEZONES = ["Asia/Almaty", "Asia/Qostanay", "Asia/Aqtobe", "Asia/Aqtau", "Asia/
 FORMAT_NAMES = {DETECT: "Detect from the header", "generic": "Generic (one row per visit)",
                 "ggleap": "ggLeap Activity Tracker", "smartshell": "SmartShell clients"}
 REPORT_KEY = "data_last_report"
-LEVEL_ICON = {"problem": "🔴", "warning": "🟠", "ok": "🟢"}
+LEVELS = {"problem": N_("problem"), "warning": N_("warning"), "ok": N_("ok")}
 
 
 def file_preview(raw: bytes, fmt: str | None, club: str | None, mapping: dict | None):
@@ -177,7 +177,7 @@ def health_section(club_ids, account) -> None:
         st.success(_("No problems found."), icon=":material/check_circle:")
     else:
         st.error(_("Something in the data is wrong; see the problems below."), icon=":material/error:")
-    findings = pd.DataFrame([{"level": f"{LEVEL_ICON[f.level]} {_(f.level)}", "count": f.count, "what": f.title}
+    findings = pd.DataFrame([{"level": _(LEVELS[f.level]), "count": f.count, "what": f.title}
                              for f in health.findings])
     st.dataframe(findings, hide_index=True, column_config={
         "level": _("Level"), "count": st.column_config.NumberColumn(_("Count"), format="localized"), "what": _("What")})
