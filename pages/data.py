@@ -66,6 +66,8 @@ def show_report(report) -> None:
                      "{time}.").format(file=report.file_name, added=number(report.rows_added),
                                        updated=number(report.rows_updated), skipped=number(report.rows_skipped),
                                        time=duration(report.seconds)), icon=":material/check_circle:")
+        st.caption(_("The analytics views are up to date. Retrain the models on the Models page to score the new "
+                     "data."))
     elif report.result == "checked":
         st.success(_("Dry run of {file}: every row can be imported ({added} would be added, {updated} updated, "
                      "{skipped} unchanged). Nothing was written.").format(

@@ -9,6 +9,7 @@ each column also answers to a few names club systems and spreadsheets use (Engli
 from __future__ import annotations
 
 import re
+from core.i18n import _, ngettext
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -102,7 +103,8 @@ def get_format(name: str) -> Format:
     try:
         return FORMATS[str(name).strip().lower()]
     except KeyError:
-        raise MappingProblem(f"unknown format {name!r}; use one of {', '.join(FORMATS)}") from None
+        raise MappingProblem(_("unknown format {name!r}; use one of {formats}").format(
+            name=name, formats=", ".join(FORMATS))) from None
 
 
 def mapping(fmt: Format, header: list[str], corrections: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
@@ -128,20 +130,22 @@ def mapping(fmt: Format, header: list[str], corrections: Mapping[str, str | None
             used.add(found)
     for column, source in (corrections or {}).items():
         if column not in fmt.columns:
-            raise MappingProblem(f"the {fmt.name} format has no column {column!r}; "
-                                 f"its columns are {', '.join(fmt.columns)}")
+            raise MappingProblem(_("the {format} format has no column {column!r}; its columns are {columns}").format(
+                format=fmt.name, column=column, columns=", ".join(fmt.columns)))
         if source in (None, ""):
             out[column] = None
             continue
         match = by_key.get(key(source))
         if match is None:
-            raise MappingProblem(f"the file has no column {source!r} to use as {column}; "
-                                 f"its columns are {', '.join(header)}")
+            raise MappingProblem(_("the file has no column {source!r} to use as {column}; its columns are {columns}")
+                                 .format(source=source, column=column, columns=", ".join(header)))
         out[column] = match
     missing = [c for c in fmt.required if not out.get(c)]
     if missing:
-        raise MappingProblem(f"the file lacks the {fmt.name} column{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(missing)} (its columns are {', '.join(header)})")
+        raise MappingProblem(ngettext("the file lacks the {format} column {missing} (its columns are {columns})",
+                                      "the file lacks the {format} columns {missing} (its columns are {columns})",
+                                      len(missing)).format(format=fmt.name, missing=", ".join(missing),
+                                                           columns=", ".join(header)))
     return out
 
 

@@ -24,6 +24,7 @@ from core.data.formats import GGLEAP
 from core.data.sniff import RawTable
 from core.data.values import as_text, first_clock, parse_times
 from core.data.visits import Problems, Read
+from core.i18n import _
 
 LOGIN, LOGOUT, OTHER = "in", "out", "other"
 _LOGIN = {"loggedin", "login", "userloggedin", "signedin"}
@@ -43,7 +44,7 @@ def _kind(action: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -> Read:
     if not club:
-        raise ValueError("a ggLeap export names no club: name it (oyna import … --club NAME)")
+        raise ValueError(_("a ggLeap export names no club: name it (oyna import … --club NAME)"))
     frame, p = table.frame, Problems()
 
     def column(name: str) -> pd.Series:
@@ -59,11 +60,11 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
     ev["local"], ev["utc"] = parsed.local, parsed.instant
     sessions_events = ev.kind != OTHER
     p.add(ev.line, sessions_events & (parsed.bad | parsed.missing),
-          "Date is not a date and time", column("date"))
+          _("Date is not a date and time"), column("date"))
     ev["guest"] = guest_action | ev.user.isna() | ev.user.fillna("").str.lower().str.startswith("guest")
     ev["duration"] = first_clock(column("details"))
 
-    counts = {"events": len(ev), "other actions (ignored)": int((ev.kind == OTHER).sum())}
+    counts = {_("events"): len(ev), _("other actions (ignored)"): int((ev.kind == OTHER).sum())}
     ev = ev[sessions_events & ~(parsed.bad | parsed.missing)].copy()
     ev["order"] = ev.local.where(ev.local.notna(), ev.utc.dt.tz_convert(None))
     ev["who"] = np.where(ev.guest, "guest", ev.user.fillna(""))
@@ -77,8 +78,8 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
     outs = ev[paired]
     lone_out = (ev.kind == LOGOUT) & ~prev_in
     recovered = ev[lone_out & ev.duration.notna()]
-    counts["logins without a logout (left out)"] = int(((ev.kind == LOGIN) & ~next_out).sum())
-    counts["logouts without a login or a duration (left out)"] = int((lone_out & ev.duration.isna()).sum())
+    counts[_("logins without a logout (left out)")] = int(((ev.kind == LOGIN) & ~next_out).sum())
+    counts[_("logouts without a login or a duration (left out)")] = int((lone_out & ev.duration.isna()).sum())
 
     sessions = pd.concat([
         pd.DataFrame({"line": logins.line.to_numpy(), "user": outs.user.to_numpy(), "guest": outs.guest.to_numpy(),
@@ -91,10 +92,10 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
                       "start_utc": (recovered.utc - recovered.duration).to_numpy(),
                       "end_local": recovered.local.to_numpy(), "end_utc": recovered.utc.to_numpy()}),
     ], ignore_index=True)
-    counts["sessions from a login and a logout"] = int(len(outs))
-    counts["sessions from a logout and its duration"] = int(len(recovered))
+    counts[_("sessions from a login and a logout")] = int(len(outs))
+    counts[_("sessions from a logout and its duration")] = int(len(recovered))
     guests = sessions.guest.astype(bool)
-    counts["guest sessions (left out)"] = int(guests.sum())
+    counts[_("guest sessions (left out)")] = int(guests.sum())
     sessions = sessions[~guests].sort_values("line").reset_index(drop=True)
 
     v = pd.DataFrame({"line": sessions.line.astype("int64"), "customer_key": sessions.user,

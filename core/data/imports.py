@@ -25,6 +25,7 @@ from core.data.sniff import FileProblem, RawTable, read_table
 from core.data.values import localize
 from core.data.visits import Problems, Read, finish, tidy_customers, times
 from core.platform.db import load_sql
+from core.i18n import _, ngettext
 
 DEFAULT_TIMEZONE = "Asia/Almaty"
 READERS = {"generic": generic.read, "ggleap": ggleap.read, "smartshell": smartshell.read}
@@ -110,7 +111,8 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Almaty)") from None
+        raise ValueError(_("unknown time zone {name!r} (use an IANA name such as Asia/Almaty)").format(name=name)) \
+            from None
     return name
 
 
@@ -119,15 +121,15 @@ def choose_format(table: RawTable, wanted: str | None) -> tuple[formats.Format, 
         return formats.get_format(wanted), False
     found = formats.detect(table.header)
     if found is None:
-        raise formats.MappingProblem(
+        raise formats.MappingProblem(_(
             "the file matches no format: a generic file needs customer_id and started_at columns, a ggLeap "
-            "export Date, User Name and Action, a SmartShell clients export Nickname (columns found: "
-            + ", ".join(table.header) + ")")
+            "export Date, User Name and Action, a SmartShell clients export Nickname (columns found: {columns})"
+        ).format(columns=", ".join(table.header)))
     return found, True
 
 
 def _read(table: RawTable, options: Options) -> Read:
-    fmt, _ = choose_format(table, options.format)
+    fmt = choose_format(table, options.format)[0]
     mapping = formats.mapping(fmt, table.header, options.mapping)
     return READERS[fmt.name](table, mapping, club=(options.club or "").strip() or None)
 
@@ -184,7 +186,7 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         report.result, report.message = "rejected", str(exc)
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        report.result, report.message = "failed", f"the database refused the file: {reason}"
+        report.result, report.message = "failed", _("the database refused the file: {reason}").format(reason=reason)
     report.seconds = round(time.perf_counter() - clock, 2)
     if not options.dry_run:
         report.log_id = _log(engine, report, imported_by, started)
@@ -228,7 +230,7 @@ def _write(engine: Engine, read: Read, options: Options, report: Report, progres
             if options.dry_run:
                 tx.rollback()
                 report.result = "checked"
-                report.message = "dry run: every row can be imported; nothing was written"
+                report.message = _("dry run: every row can be imported; nothing was written")
             else:
                 tx.commit()
                 report.result = "imported"
@@ -247,7 +249,8 @@ def _check(problems: Problems, report: Report) -> None:
         report.rows_bad = problems.count
         report.bad_rows = problems.first()
         report.bad_reasons = problems.reasons()
-        raise ValueError(f"{problems.count} bad row{'s' if problems.count != 1 else ''}: nothing was imported")
+        raise ValueError(ngettext("{n} bad row: nothing was imported", "{n} bad rows: nothing was imported",
+                                  problems.count).format(n=problems.count))
 
 
 def _customer_table(read: Read, zone: str, problems: Problems) -> pd.DataFrame:

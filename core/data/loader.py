@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from core.data import placement, premises
 from core.data.visits import CANCELLED, Problems, VisitTable
 from core.platform.db import load_sql, script
+from core.i18n import _
 
 Progress = Callable[[float, str], None]
 IMPORT_LOCK = 7_351_013          # advisory lock: one import at a time
@@ -141,7 +142,7 @@ def _customers(conn: sa.Connection, customers: pd.DataFrame, source: str) -> Loa
     _analyze(conn, "import_customers")
     left_out = len(_run(conn, "data/import_clean_emails", source=source).all())
     if left_out:
-        out.warnings["e-mails another customer already has, left out"] = left_out
+        out.warnings[_("e-mails another customer already has, left out")] = left_out
     out.customers_updated = len(_run(conn, "data/import_update_customers", source=source).all())
     out.customers_added = len(_run(conn, "data/import_insert_customers", source=source).all())
     if out.customers_added >= ANALYZE_ROWS:
@@ -196,7 +197,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
             problems = Problems()
             rows = clash[clash].index
             problems.add(v.line[rows], pd.Series(True, index=rows),
-                         "the seat is taken at that time (by another row or a stored booking)", v.seat[rows])
+                         _("the seat is taken at that time (by another row or a stored booking)"), v.seat[rows])
             raise Rejected(problems)
         seats = pd.DataFrame(_run(conn, "data/import_seats",
                                   hall_ids=sorted(set(requests.hall_id.astype(int)))).all(),
@@ -248,8 +249,9 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         touched = sorted(set(seat[needs & (seat > 0)].astype(int)))
         found = _run(conn, "data/import_checks", seat_ids=touched).mappings().one()
         if found["overlaps"] or found["missing_seats"]:
-            raise RuntimeError(f"the import would double-book {found['overlaps']} seat times or name "
-                               f"{found['missing_seats']} unknown seats; nothing was imported")
+            raise RuntimeError(_("the import would double-book {overlaps} seat times or name {missing} unknown seats; "
+                                 "nothing was imported").format(overlaps=found["overlaps"],
+                                                                missing=found["missing_seats"]))
         if out.guard == GUARD_OFF:
             conn.execute(sa.text("alter table bookings enable trigger bookings_no_overlap"))
     return out

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 import pandas as pd
+from core.i18n import _
 
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -44,13 +45,13 @@ class RawTable:
 def decode(raw: bytes) -> tuple[str, str]:
     """(text, encoding): UTF-8 (a BOM is dropped), else Windows-1251; FileProblem for binary files."""
     if not raw.strip():
-        raise FileProblem("the file is empty")
+        raise FileProblem(_("the file is empty"))
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return raw.decode("utf-16"), "utf-16"
     if b"\x00" in raw[:4096]:
-        raise FileProblem("the file looks binary (an Excel workbook?); save it as CSV first")
+        raise FileProblem(_("the file looks binary (an Excel workbook?); save it as CSV first"))
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -61,7 +62,7 @@ def sniff_delimiter(text: str) -> str:
     """The delimiter that splits the header and the first lines into the same, largest number of fields."""
     lines = [line for line in text.splitlines()[:SAMPLE_LINES] if line.strip()]
     if not lines:
-        raise FileProblem("the file has no lines")
+        raise FileProblem(_("the file has no lines"))
     best, best_score = ",", (-1, -1)
     for delimiter in DELIMITERS:
         rows = list(csv.reader(lines, delimiter=delimiter))
@@ -83,14 +84,14 @@ def read_table(raw: bytes, *, delimiter: str | None = None) -> RawTable:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
                             skip_blank_lines=True, engine="c", on_bad_lines="error", quotechar='"')
     except pd.errors.ParserError as exc:
-        raise FileProblem(f"the file is not a consistent table: {exc}") from exc
+        raise FileProblem(_("the file is not a consistent table: {why}").format(why=exc)) from exc
     except pd.errors.EmptyDataError as exc:
-        raise FileProblem("the file has no header line") from exc
+        raise FileProblem(_("the file has no header line")) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
-        raise FileProblem("the file has a single column; is the delimiter one of comma, semicolon or tab?")
+        raise FileProblem(_("the file has a single column; is the delimiter one of comma, semicolon or tab?"))
     if len(set(c.lower() for c in frame.columns)) != len(frame.columns):
-        raise FileProblem("the header names a column twice (names are case-insensitive)")
+        raise FileProblem(_("the header names a column twice (names are case-insensitive)"))
     lines = _line_numbers(text, len(frame))
     return RawTable(frame=frame, lines=lines, encoding=encoding, delimiter=delimiter)
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from core.data.formats import Format
 from core.data.values import Times, localize
+from core.i18n import _
 
 MAX_VISIT = timedelta(hours=24)   # the schema's limit on one booking
 DEFAULT_VISIT = timedelta(hours=1)  # a row with neither an end nor a duration
@@ -155,17 +156,17 @@ def finish(read: Read, timezones: dict[str, str], *, now: datetime) -> VisitTabl
     zone = v.club.map(timezones).fillna("UTC")
     start = localize(times(v, "start"), zone)
     p.add(v.line, v.start_local.notna() & start.isna(),
-          "the start time does not exist in the club's time zone (a clock change)")
+          _("the start time does not exist in the club's time zone (a clock change)"))
     end = localize(times(v, "end"), zone)
-    p.add(v.line, v.end_local.notna() & end.isna(), "the end time does not exist in the club's time zone")
+    p.add(v.line, v.end_local.notna() & end.isna(), _("the end time does not exist in the club's time zone"))
     by_duration = start + v.duration
     end = end.where(end.notna(), by_duration)
     no_end = end.isna() & start.notna()
-    p.warn("visits with neither an end nor a duration, taken as 1 hour", int(no_end.sum()))
+    p.warn(_("visits with neither an end nor a duration, taken as 1 hour"), int(no_end.sum()))
     end = end.where(~no_end, start + DEFAULT_VISIT)
-    p.add(v.line, start.notna() & (end <= start), "the visit ends before it starts")
-    p.add(v.line, start.notna() & (end - start > MAX_VISIT), "the visit lasts more than 24 hours")
-    p.add(v.line, v.amount < 0, "the amount is negative")
+    p.add(v.line, start.notna() & (end <= start), _("the visit ends before it starts"))
+    p.add(v.line, start.notna() & (end - start > MAX_VISIT), _("the visit lasts more than 24 hours"))
+    p.add(v.line, v.amount < 0, _("the amount is negative"))
 
     v["start_time"], v["end_time"] = start, end
     v["local_date"] = _local_dates(start, zone)
@@ -220,7 +221,7 @@ def tidy_customers(out: pd.DataFrame, p: Problems) -> pd.DataFrame:
                                            out.customer_key)
     email = out.email.astype("string").str.strip().str.lower()
     valid = email.str.match(r"^[^@\s]+@[^@\s]+$").fillna(False).astype(bool)
-    p.warn("e-mails that are not an address, left out", int((email.notna() & ~valid).sum()))
+    p.warn(_("e-mails that are not an address, left out"), int((email.notna() & ~valid).sum()))
     out["email"] = email.where(valid, None).astype(object).where(valid, None)
     out["phone"] = out.phone.where(out.phone.notna(), None)
     return out[CUSTOMER_COLUMNS]
