@@ -13,6 +13,7 @@ from core.i18n.format import date_text, money, number
 from pages.ui.cache import cached
 from pages.ui.charts import LILAC, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
+from pages.ui.quality import render_quality
 from pages.ui.session import current_account
 from pages.ui.sidebar import filters
 
@@ -41,6 +42,17 @@ def rfm_chart(frame):
                              "segment": _("Segment"), "monetary_total": _("Spent, ₸")})
     fig.update_traces(marker={"line": {"width": 0}})
     return style_figure(fig, height=360)
+
+
+def prediction_quality(club_ids: tuple[int, ...]) -> None:
+    """How good the churn risk in this list is: the grade in a line, the rest as on the Models page."""
+    result = cached(service.churn_quality, ttl=300)(club_ids=club_ids)
+    label = _("How good the churn risk is")
+    if result is not None and result.quality is not None:
+        label = _("How good the churn risk is: {score} / 100, {band}").format(
+            score=number(result.quality.score), band=result.quality.label.lower())
+    with st.expander(label, icon=":material/verified:"):
+        render_quality(result, key="customers")
 
 
 st.title(_("Customers"), anchor=False)
@@ -80,6 +92,8 @@ with page_guard("customers"):
             "avg_churn_risk": st.column_config.NumberColumn(_("Avg churn risk"), format="%.0f"),
             "avg_clv_12m": st.column_config.NumberColumn(_("Avg CLV 12 m, ₸"), format="localized"),
         })
+
+    prediction_quality(f.club_ids)
 
     st.subheader(_("Find customers"), anchor=False)
     a, b = st.columns([3, 2])

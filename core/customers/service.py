@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, Role, mask_contacts
 from core.customers.segments import segment_transitions, transition_matrix
+from core.models.quality import churn_quality  # noqa: F401 - the Customers page shows the model's quality too
 from core.platform.db import query_df
 
 SEGMENT_MONTHS = 6  # month ends traced for the segment moves
@@ -66,6 +67,11 @@ def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: i
 def customer_history(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
     """A customer's visits, cancellations and spend per month."""
     return query_df(engine, "customers/monthly_history", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
+
+
+def customer_visits(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
+    """A customer's days with a visit at the clubs (day, club, visits), oldest first, for the timeline."""
+    return query_df(engine, "customers/visit_days", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
 
 
 def segment_moves(engine: Engine, *, months: int = SEGMENT_MONTHS) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """The retrain: train every model from the database, evaluate it on held-out data, score every
-customer (`core.models.scoring`), forecast revenue, and activate the new version if it is not worse.
+customer (`core.models.scoring`), forecast revenue, and activate the new version if it is not worse
+than the active one, compared fairly (`core.models.compare`).
 
-Nothing is visible until the last step: files get a new version name, and the
-registry row, the scores and the forecasts are written in one transaction. A
-failed or killed retrain leaves the active version and its scores untouched.
+Nothing is visible until the last step: files get a new version name, and the registry row, the
+scores, the prediction log and the forecasts are written in one transaction. A failed or killed
+retrain leaves the active version and its scores untouched.
 """
 
 from __future__ import annotations
@@ -19,22 +20,23 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.data import requirements
-from core.models import registry
-from core.customers.churn import train_churn
+from core.customers.churn_training import train_churn
 from core.customers.clv import clv_table
-from core.platform.db import copy_frame, load_sql, query_df
-from core.customers.features import customer_features
+from core.customers.features import CUTOFF_SLACK, as_cutoff, customer_features, model_features
+from core.data import requirements
 from core.forecast import service as forecast_service
-from core.models.scoring import fit_clv, score_customers
+from core.models import compare, performance, registry
+from core.models.scoring import LOG_COLUMNS, fit_clv, score_customers
+from core.platform.db import copy_frame, load_sql, query_df
 from core.platform.refresh import refresh_if_stale
 from core.platform.settings import Settings
 
 Progress = Callable[[float, str], None]
-NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
 SCORE_COLUMNS = ["user_id", "club_id", "segment", "recency_days", "frequency", "monetary_total", "r_score", "f_score",
                  "m_score", "churn_risk", "probability_alive", "expected_visits_30d", "expected_visits_90d", "clv_6m",
-                 "clv_12m", "clv_12m_lo", "clv_12m_hi", "upsell_score", "next_visit_date", "recommendations"]
+                 "clv_12m", "clv_12m_lo", "clv_12m_hi", "upsell_score", "next_visit_date", "next_visit_lo",
+                 "next_visit_hi", "recommendations"]
+FIT_FAILS = (ValueError, FloatingPointError, np.linalg.LinAlgError)  # a degenerate fit on odd data
 
 
 @dataclass
@@ -53,14 +55,19 @@ def _quiet(fraction: float, message: str) -> None:
 
 
 def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_by: str | None = None,
-            progress: Progress = _quiet, random_state: int = 0) -> RetrainResult:
-    """Train, evaluate, save and (if not worse than the active version) activate a new version."""
+            progress: Progress = _quiet, random_state: int = 0, as_of: datetime | None = None) -> RetrainResult:
+    """Train, evaluate, save and (if not worse than the active version) activate a new version.
+
+    `as_of` trains as if the data ended then (a moment in the past): a backtest, whose predictions are
+    logged and graded once their horizon has passed, but which is never activated and scores no
+    customer for the pages.
+    """
     with registry.retrain_lock(engine):
         return _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
-                        random_state=random_state)
+                        random_state=random_state, as_of=as_of)
 
 
-def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> RetrainResult:
+def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_of) -> RetrainResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -73,27 +80,32 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     t = time.perf_counter()
     progress(0.02, "refreshing the analytics views")
     refresh_if_stale(engine)
+    performance.grade(engine)  # what earlier versions predicted and is now known
     window = query_df(engine, "platform/data_span").iloc[0]
     if pd.isna(window.data_end):
         raise ValueError("there are no bookings to learn from yet")
     data_end = pd.Timestamp(window.data_end).to_pydatetime()
+    backtest = as_of is not None and as_cutoff(as_of, "as_of") < data_end - CUTOFF_SLACK
+    if backtest:
+        data_end = as_cutoff(as_of, "as_of")
     t = step(0.10, "refreshed the analytics views", t)
 
     horizon = settings.churn_horizon_days
+    # Each model trains only when the data has what it needs (core/data/requirements.py); the others are
+    # skipped and the version records why, so thin or odd data never makes the retrain fail.
     ready = requirements.assess(engine, data_end=data_end, horizon_days=horizon)
-    status = {m: {"trained": False, "reason": "", "needs": ready.as_dict()[m]["needs"]} for m in requirements.MODELS}
+    trained = {m: {"trained": False, "reason": "", "needs": ready.as_dict()[m]["needs"]} for m in requirements.MODELS}
 
     def attempt(model: str, work: Callable[[], object], fails: tuple = (ValueError,)):
-        """Run a model's work when the data supports it; record why not otherwise (never raise for thin data)."""
         if not ready.ready(model):
-            status[model]["reason"] = "not enough data"
+            trained[model]["reason"] = "not enough data"
             return None
         try:
             result = work()
         except fails as exc:  # odd data the counts did not foresee (one class, a degenerate fit …)
-            status[model]["reason"] = str(exc)
+            trained[model]["reason"] = str(exc)
             return None
-        status[model]["trained"] = True
+        trained[model]["trained"] = True
         return result
 
     churn = attempt("churn", lambda: train_churn(engine, data_end=data_end, horizon_days=horizon,
@@ -102,90 +114,73 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
 
     clv_cutoff = churn.evaluation_cutoff if churn else data_end - timedelta(days=horizon)
     clv_metrics = attempt("clv", lambda: _evaluate_clv(
-        engine, churn.evaluation_features if churn else None, cutoff=clv_cutoff, data_end=data_end),
-        (ValueError, FloatingPointError, np.linalg.LinAlgError)) or {}
+        engine, churn.evaluation_features if churn else None, cutoff=clv_cutoff, data_end=data_end), FIT_FAILS) or {}
     t = step(0.55, "evaluated lifetime value", t)
 
     def score() -> tuple[pd.DataFrame, dict]:
-        features = customer_features(engine, cutoff=data_end)
-        lifetime = status["clv"]["trained"]
+        features = model_features(engine, cutoff=data_end, horizon_days=horizon)
+        model, lifetime = (churn.model if churn else None), trained["clv"]["trained"]
         try:
-            return score_customers(engine, features, churn.model if churn else None, lifetime=lifetime,
-                                   cutoff=data_end)
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            return score_customers(engine, features, model, data_end, lifetime=lifetime)
+        except FIT_FAILS as exc:
             if not lifetime:
                 raise
-            status["clv"].update(trained=False, reason=str(exc))
-            return score_customers(engine, features, churn.model if churn else None, lifetime=False,
-                                   cutoff=data_end)
+            trained["clv"].update(trained=False, reason=str(exc))
+            return score_customers(engine, features, model, data_end, lifetime=False)
 
     scored = attempt("segments", score)
     scores, clv_models = scored if scored else (pd.DataFrame(columns=SCORE_COLUMNS), {})
     t = step(0.75, "scored every customer", t)
 
-    forecasts, forecast_metrics = attempt("forecast", lambda: forecast_service.forecast_every_series(engine)) or \
-        (pd.DataFrame(columns=forecast_service.FORECAST_COLUMNS), {})
+    forecasts, forecast_metrics = attempt("forecast", lambda: forecast_service.forecast_every_series(
+        engine, until=data_end if backtest else None)) or (pd.DataFrame(columns=forecast_service.FORECAST_COLUMNS), {})
     t = step(0.88, "forecast revenue", t)
 
     version = registry.new_version()
     libraries = registry.library_versions()
+    if backtest:
+        judged = compare.verdict(compare.BACKTEST, False, as_of=data_end.isoformat(timespec="minutes"))
+    elif churn is None:
+        judged = compare.verdict(compare.NO_CHURN, True, reason=trained["churn"]["reason"])
+    else:
+        judged = compare.judge(churn, active=registry.active_version(engine), models_dir=settings.models_dir)
+        if force and not judged.activate:
+            judged = compare.verdict(compare.FORCED, True, **judged.gate["params"])
+    activate, reason = judged.activate, judged.text
+    status = "backtest" if backtest else "candidate" if activate else "rejected"
     metrics = {"churn": churn.metrics if churn else {}, "clv": clv_metrics, "forecast": forecast_metrics,
-               "churn_horizon_days": horizon, "models": status, "data_counts": ready.counts}
-    gate_ok, reason = _not_worse(engine, settings, churn) if churn else \
-        (True, "churn risk was skipped (" + (status["churn"]["reason"] or "not enough data") + ")")
-    activate = force or gate_ok
-    reason = "forced" if force and not gate_ok else reason
-    trained_rows = churn.row_counts if churn else {}
-    row_counts = {"customers": int(len(scores)), "training_rows": int(trained_rows.get("train", 0)),
-                  "evaluation_rows": int(trained_rows.get("evaluation", 0)),
+               "churn_horizon_days": horizon, "gate": judged.gate, "models": trained, "data_counts": ready.counts}
+    churn_rows = churn.row_counts if churn else {}
+    row_counts = {"customers": int(len(scores)), "training_rows": int(churn_rows.get("train", 0)),
+                  "evaluation_rows": int(churn_rows.get("evaluation", 0)),
                   "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
     metadata = {"version": version, "trained_at": datetime.now().astimezone().isoformat(),
                 "trained_by": trained_by, "data_window": {"start": str(window.data_start), "end": str(data_end)},
                 "row_counts": row_counts, "metrics": metrics, "library_versions": libraries,
                 "feature_importance": churn.metrics.get("feature_importance") if churn else None}
-    bundle = {**clv_models, **({"churn": churn.model, "features": list(churn.model.feature_names_)} if churn else {})}
+    bundle = {**clv_models, **({"churn": churn.model, "recipe": compare.candidate_recipe(churn).bundle(),
+                                "features": list(churn.model.feature_names_)} if churn else {})}
     files = registry.save_bundle(settings.models_dir, version, bundle, metadata)
     t = step(0.93, "saved the model files", t)
 
     with engine.begin() as conn:
         conn.execute(sa.text(load_sql("models/version_insert")), {
-            "version": version, "status": "candidate" if activate else "rejected", "trained_by": trained_by,
+            "version": version, "status": status, "trained_by": trained_by,
             "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
             "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(libraries),
             "files": json.dumps(files), "notes": reason})
         raw = conn.connection.driver_connection
-        copy_frame(raw, "customer_scores", scores.assign(version=version))
+        if not backtest:  # the pages read these; a backtest's are of the past
+            copy_frame(raw, "customer_scores", scores.assign(version=version))
+        logged = scores[scores.churn_risk.notna()] if len(scores) else scores  # the log grades churn risk
+        copy_frame(raw, "prediction_log", logged[LOG_COLUMNS].assign(version=version))
         copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
         if activate:
-            registry.make_active(conn, version)
+            registry.make_active(conn, version, by=trained_by)
         registry.prune_scores(conn)
+        # audit: issue 10's audit trail records the retrain (and activation) here when it lands
     step(1.0, "done" if activate else "done; the new version was not activated", t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
-
-
-def _not_worse(engine, settings, churn) -> tuple[bool, str]:
-    """Compare with the active version's churn model on the same held-out customers."""
-    active = registry.active_version(engine)
-    if active is None:
-        return True, "first version"
-    try:
-        bundle = registry.load_bundle(settings.models_dir, active)
-    except (registry.UnknownVersion, KeyError, OSError, ValueError) as exc:
-        return True, f"the active version's files are unusable ({exc}); replaced"
-    if "churn" not in bundle:
-        return True, f"the active version {active} has no churn model (the data could not support one)"
-    old = bundle["churn"]
-    from sklearn.metrics import roc_auc_score
-
-    x, y = churn.evaluation_features, churn.evaluation_labels
-    try:
-        old_auc = roc_auc_score(y, old.predict_proba(x)[:, 1])
-    except (ValueError, KeyError) as exc:
-        return True, f"the active model cannot score today's features ({exc}); replaced"
-    new_auc = churn.metrics["roc_auc"]  # held out: the model trained before the evaluation cutoff
-    verdict = new_auc >= old_auc - NOT_WORSE_MARGIN
-    return verdict, (f"churn ROC AUC {new_auc:.3f} vs active {active} {old_auc:.3f} on the same held-out customers"
-                     + ("" if verdict else ": worse, kept the active version"))
 
 
 def _evaluate_clv(engine: Engine, features: pd.DataFrame | None, *, cutoff: datetime, data_end: datetime) -> dict:

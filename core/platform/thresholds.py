@@ -26,6 +26,15 @@ MIN_PAYING_CUSTOMERS = 100     # customers with a successful payment (Gamma-Gamm
 MIN_CUSTOMERS_3_VISITS = 50    # customers with three visits or more
 MIN_FORECAST_DAYS = 84         # days with revenue before the revenue forecast
 
+# prediction quality, 0-100 (2 x ROC AUC - 1, as Braze grades lift quality): excellent, good, fair from
+QUALITY_EXCELLENT = 60.0  # ... AUC 0.80
+QUALITY_GOOD = 40.0       # ... AUC 0.70 ("70% or more is good, 50% is a coin flip")
+QUALITY_FAIR = 20.0       # ... AUC 0.60; below it, poor
+# live churn predictions fall "clearly below" their promise when their ROC AUC is lower than the held-out
+# AUC at training by more than this much AND by more than LIVE_AUC_Z standard errors of the difference
+LIVE_AUC_TOLERANCE = 0.02
+LIVE_AUC_Z = 2.0
+
 THRESHOLDS: dict[str, float] = {
     "high_risk": HIGH_RISK,
     "medium_risk": MEDIUM_RISK,
@@ -34,4 +43,9 @@ THRESHOLDS: dict[str, float] = {
     "near_capacity": NEAR_CAPACITY,
     "churn_window_days": CHURN_WINDOW_DAYS,
     "live_gap_days": LIVE_GAP_DAYS,
+    "quality_excellent": QUALITY_EXCELLENT,
+    "quality_good": QUALITY_GOOD,
+    "quality_fair": QUALITY_FAIR,
+    "live_auc_tolerance": LIVE_AUC_TOLERANCE,
+    "live_auc_z": LIVE_AUC_Z,
 }

@@ -53,7 +53,8 @@ def accounts(engine, demo):
 
 
 @pytest.fixture(scope="module")
-def server(db_url, accounts, trained):
+def server(db_url, accounts, trained, graded_backtests):
+    """The app, once a model is active and earlier predictions have been graded (the pages cache them)."""
     with streamlit_server(db_url) as base:
         yield base
 
@@ -171,6 +172,30 @@ def test_retrain_from_the_models_page(desktop, server, accounts, engine):
     desktop.get_by_text(new.pop()).first.wait_for(timeout=30_000)
     no_exceptions(desktop)
     screenshot(desktop, "desktop-manager-models-after-retrain")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_predictions_checked_against_what_happened(browser, server, accounts, graded_backtests, size):
+    """The Models page's quality and live sections for a manager: the warning on the degraded version,
+    the table, the trend and decile charts; on a phone without sideways scrolling."""
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
+    page = context.new_page()
+    try:
+        sign_in(page, server, accounts["manager"].username, PASSWORD)
+        open_page(page, "Models")
+        page.get_by_role("heading", name="How live predictions turned out").wait_for(timeout=30_000)
+        page.get_by_text("did clearly worse than promised").first.wait_for(timeout=30_000)
+        assert page.get_by_text(graded_backtests.degraded.version).count() >= 1
+        wait_for_charts(page, 6)  # quality: calibration, risk spread; drivers; live: AUC, revenue, deciles
+        wait_for_app(page)
+        assert metric_value(page, "Prediction quality").endswith("/ 100")
+        no_exceptions(page)
+        if size == "phone":
+            assert horizontal_overflow(page) <= 0, "the Models page scrolls sideways on a phone"
+        page.get_by_text("Realized churn by risk decile").first.scroll_into_view_if_needed()
+        screenshot(page, f"{size}-manager-models-live")
+    finally:
+        context.close()
 
 
 def test_save_a_scenario_and_find_it_again(desktop, server, accounts):
