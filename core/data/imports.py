@@ -172,7 +172,7 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     report = Report(file_name=file_name, dry_run=options.dry_run, club=options.club)
     try:
-        progress(0.02, "reading the file")
+        progress(0.02, _("reading the file"))
         check_timezone(options.timezone)
         table = read_table(raw)
         report.encoding, report.delimiter = table.encoding, table.delimiter_name
@@ -180,10 +180,12 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         read = _read(table, options)
         report.format, report.rows_read, report.counts = read.format.name, read.rows_read, dict(read.counts)
         report.source = (options.source or "").strip() or default_source(read.format, options.club)
-        progress(0.20, "checking every row")
+        progress(0.20, _("checking every row"))
         _write(engine, read, options, report, progress)
     except (FileProblem, formats.MappingProblem, ValueError) as exc:
         report.result, report.message = "rejected", str(exc)
+    except loader.DoubleBooked as exc:
+        report.result, report.message = "failed", str(exc)
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         report.result, report.message = "failed", _("the database refused the file: {reason}").format(reason=reason)
@@ -192,7 +194,7 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         report.log_id = _log(engine, report, imported_by, started)
         if report.result == "imported" and refresh:
             _after(engine, report, progress)
-    progress(1.0, "done")
+    progress(1.0, _("done"))
     return report
 
 
@@ -283,9 +285,9 @@ def _after(engine: Engine, report: Report, progress: Progress) -> None:
     from core.platform.refresh import refresh
 
     if report.rows_added >= ANALYZE_ROWS:
-        progress(0.92, "updating the planner's statistics")
+        progress(0.92, _("updating the planner's statistics"))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("analyze users, bookings, payments"))
     if report.rows_added or report.rows_updated:
-        progress(0.95, "refreshing the analytics views")
+        progress(0.95, _("refreshing the analytics views"))
         refresh(engine)

@@ -71,6 +71,10 @@ def _drop_indexes(conn: sa.Connection) -> list[str]:
     return [row.definition for row in found]
 
 
+class DoubleBooked(RuntimeError):
+    """The set-based check found what the seat guard would have rejected (placement let a conflict through)."""
+
+
 class Rejected(Exception):
     """The file has rows the database cannot take (the problems say which)."""
 
@@ -157,14 +161,14 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
     v = table.visits
     _begin(conn)
     conn.execute(sa.text("lock table bookings in share row exclusive mode"))  # live writers wait, readers do not
-    progress(0.35, "clubs, halls and seats")
+    progress(0.35, _("clubs, halls and seats"))
     where = premises.resolve(conn, table, timezone)
-    progress(0.40, "customers")
+    progress(0.40, _("customers"))
     out = _customers(conn, table.customers, source)
     out.added = dict(where.added)
     out.rows_skipped = 0
 
-    progress(0.45, "matching visits imported before")
+    progress(0.45, _("matching visits imported before"))
     raw = conn.connection.driver_connection
     named = pd.Series(where.seat_id, index=v.index)
     copy_frame(raw, "import_keys", pd.DataFrame({
@@ -178,7 +182,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
     needs.iloc[changed.row_no.to_numpy(dtype=np.int64)] = True
     seat = named.where(needs | (named > 0), 0).astype("int64")  # 0: keep the stored seat
 
-    progress(0.50, "placing visits on seats")
+    progress(0.50, _("placing visits on seats"))
     out.seats_placed = int((needs & (named <= 0)).sum())
     hall = pd.Series(where.hall_id, index=v.index)
     requests = pd.DataFrame({"hall_id": hall[needs], "seat_id": named[needs],
@@ -209,7 +213,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         chosen = np.array([s if s > 0 else new_ids[-s - 1] for s in placed.seat.tolist()], dtype=np.int64)
         seat[needs] = chosen
 
-    progress(0.60, "writing visits")
+    progress(0.60, _("writing visits"))
     frame = pd.DataFrame({
         "row_no": np.arange(len(v)), "is_new": is_new, "booking_key": v.booking_key,
         "customer_key": v.customer_key, "seat_id": seat.where(seat > 0).astype("Int64"), "start_time": v.start_time,
@@ -234,22 +238,22 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
     out.rows_added = _run(conn, "data/import_insert_bookings", source=source).rowcount
     if out.rows_added >= ANALYZE_ROWS:
         _analyze(conn, "bookings")
-    progress(0.80, "writing payments")
+    progress(0.80, _("writing payments"))
     _run(conn, "data/import_insert_payments", source=source)
     if out.guard == BULK:
         conn.execute(sa.text("set local session_replication_role = origin"))
     if rebuild:
-        progress(0.85, "building the indexes")
+        progress(0.85, _("building the indexes"))
         for statement in rebuild:
             conn.execute(sa.text(statement))
     out.rows_updated = len(updated)
     out.rows_skipped = len(v) - out.rows_added - out.rows_updated
     if out.guard != GUARD_ON:
-        progress(0.90, "checking that no seat is double-booked")
+        progress(0.90, _("checking that no seat is double-booked"))
         touched = sorted(set(seat[needs & (seat > 0)].astype(int)))
         found = _run(conn, "data/import_checks", seat_ids=touched).mappings().one()
         if found["overlaps"] or found["missing_seats"]:
-            raise RuntimeError(_("the import would double-book {overlaps} seat times or name {missing} unknown seats; "
+            raise DoubleBooked(_("the import would double-book {overlaps} seat times or name {missing} unknown seats; "
                                  "nothing was imported").format(overlaps=found["overlaps"],
                                                                 missing=found["missing_seats"]))
         if out.guard == GUARD_OFF:

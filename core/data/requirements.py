@@ -9,6 +9,7 @@ instead of showing a weak score as if it were sound.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,13 +24,13 @@ from core.platform.db import load_sql
 MODELS = ("segments", "churn", "clv", "forecast")
 MODEL_NAMES = {"segments": N_("Segments"), "churn": N_("Churn risk"), "clv": N_("Lifetime value"),
                "forecast": N_("Revenue forecast")}
-# model -> (count, what it counts, the least it needs)
-NEEDS: dict[str, list[tuple[str, str, float]]] = {
+# model -> (count, what it counts, the least it needs; a function of the churn window when it depends on it)
+NEEDS: dict[str, list[tuple[str, str, float | Callable[[int], float]]]] = {
     "segments": [("customers", N_("customers with a visit"), t.MIN_SEGMENT_CUSTOMERS)],
-    "churn": [("history_days", N_("days of history"), t.MIN_CHURN_HISTORY_DAYS),
+    "churn": [("history_days", N_("days of history"), t.churn_history_days),
               ("churned_examples", N_("customers who stopped coming"), t.MIN_CHURN_EXAMPLES),
               ("stayed_examples", N_("customers who kept coming"), t.MIN_CHURN_EXAMPLES)],
-    "clv": [("history_days", N_("days of history"), t.MIN_CLV_HISTORY_DAYS),
+    "clv": [("history_days", N_("days of history"), t.clv_history_days),
             ("repeat_customers", N_("customers who came on two days or more"), t.MIN_REPEAT_CUSTOMERS),
             ("paying_customers", N_("paying customers"), t.MIN_PAYING_CUSTOMERS),
             ("customers_3_visits", N_("customers with three visits or more"), t.MIN_CUSTOMERS_3_VISITS)],
@@ -58,9 +59,11 @@ class Need:
 @dataclass(frozen=True)
 class Readiness:
     counts: dict[str, float]
+    horizon_days: int = t.CHURN_WINDOW_DAYS
 
     def needs(self, model: str) -> list[Need]:
-        return [Need(model, count, what, float(self.counts.get(count, 0)), float(need))
+        return [Need(model, count, what, float(self.counts.get(count, 0)),
+                     float(need(self.horizon_days) if callable(need) else need))
                 for count, what, need in NEEDS[model]]
 
     def missing(self, model: str) -> list[Need]:
@@ -85,7 +88,7 @@ def assess(engine: Engine | sa.Connection, *, data_end: datetime, horizon_days: 
     else:
         with engine.connect() as conn:
             row = conn.execute(query, params).mappings().one()
-    return Readiness(counts={k: float(v or 0) for k, v in row.items()})
+    return Readiness(counts={k: float(v or 0) for k, v in row.items()}, horizon_days=int(horizon_days))
 
 
 def model_status(metrics: dict | None, model: str) -> dict | None:

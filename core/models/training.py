@@ -92,12 +92,13 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
 
     horizon = settings.churn_horizon_days
     # Each model trains only when the data has what it needs (core/data/requirements.py); the others are
-    # skipped and the version records why, so thin or odd data never makes the retrain fail.
+    # skipped and the version records why, so thin or odd data never makes the retrain fail. A backtest
+    # publishes nothing to the pages and is graded against what happened, so it tries every model.
     ready = requirements.assess(engine, data_end=data_end, horizon_days=horizon)
     trained = {m: {"trained": False, "reason": "", "needs": ready.as_dict()[m]["needs"]} for m in requirements.MODELS}
 
     def attempt(model: str, work: Callable[[], object], fails: tuple = (ValueError,)):
-        if not ready.ready(model):
+        if not backtest and not ready.ready(model):
             trained[model]["reason"] = "not enough data"
             return None
         try:

@@ -18,13 +18,21 @@ LIVE_GAP_DAYS = 2         # data whose latest booking started longer ago than th
 # Minimum data before a model predicts (core/data/requirements.py; the evidence is in docs/models.md).
 # Below one of these the retrain skips the model and the pages say "not enough data yet: X of Y".
 MIN_SEGMENT_CUSTOMERS = 100    # customers with a visit, for RFM quintiles
-MIN_CHURN_HISTORY_DAYS = 2 * CHURN_WINDOW_DAYS + 14  # a held-out window, a training window, two weeks before
 MIN_CHURN_EXAMPLES = 200       # customers who stopped coming and who kept coming (each) at the held-out cutoff
-MIN_CLV_HISTORY_DAYS = 60      # days of history for the lifetime models (30 to learn, 30 held out)
 MIN_REPEAT_CUSTOMERS = 100     # customers who came on two days or more (BG/NBD learns from repeats)
 MIN_PAYING_CUSTOMERS = 100     # customers with a successful payment (Gamma-Gamma learns spend)
 MIN_CUSTOMERS_3_VISITS = 50    # customers with three visits or more
 MIN_FORECAST_DAYS = 84         # days with revenue before the revenue forecast
+
+
+def churn_history_days(window_days: int = CHURN_WINDOW_DAYS) -> int:
+    """Days of history churn risk needs: a held-out window, a training window and two weeks before (74)."""
+    return 2 * window_days + 14
+
+
+def clv_history_days(window_days: int = CHURN_WINDOW_DAYS) -> int:
+    """Days of history the lifetime models need: a window to learn from and one held out (60)."""
+    return 2 * window_days
 
 # prediction quality, 0-100 (2 x ROC AUC - 1, as Braze grades lift quality): excellent, good, fair from
 QUALITY_EXCELLENT = 60.0  # ... AUC 0.80
