@@ -14,6 +14,7 @@ from pages.ui.cache import cached
 from pages.ui.charts import INK, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
+from pages.ui.session import current_account, engine
 from pages.ui.sidebar import club_names, filters, local_today
 
 HORIZONS = (7, 90)
@@ -44,8 +45,8 @@ st.title(_("Forecast"), anchor=False)
 with page_guard("forecast"):
     f = filters()
     names = club_names()
-    whole_chain = set(f.club_ids) == set(names)
-    group = _("Whole chain") if whole_chain else _("Selected clubs together")
+    viewer = current_account()
+    group = _("Whole chain") if f.whole_chain else _("Selected clubs together")
     options = ([group] if len(f.club_ids) > 1 else []) + [names[c] for c in f.club_ids if c in names]
     left, right = st.columns([2, 3])
     scope = left.selectbox(_("Revenue of"), options, key="forecast_scope")
@@ -53,7 +54,8 @@ with page_guard("forecast"):
                                key="forecast_horizon"))
 
     ids = f.club_ids if scope == group else tuple(c for c in f.club_ids if names.get(c) == scope)
-    history = cached(service.daily_revenue, ttl=HISTORY_TTL)(club_ids=ids, until=local_today() - timedelta(days=1))
+    until = local_today() - timedelta(days=1)
+    history = cached(service.daily_revenue, ttl=HISTORY_TTL)(viewer=viewer, club_ids=ids, until=until)
     notice = service.not_enough_history(history)
     if notice:
         st.info(_("{scope}: {notice}.").format(scope=scope, notice=notice), icon=":material/hourglass_empty:")
@@ -91,7 +93,9 @@ with page_guard("forecast"):
         },
         key="forecast_table",
     )
+    export = engine()
     st.download_button(
-        _("Download CSV"), frame.to_csv(index=False).encode("utf-8"),
+        _("Download CSV"),
+        lambda: service.forecast_csv(export, viewer=viewer, club_ids=ids, until=until, horizon=horizon, label=scope),
         file_name=f"revenue-forecast-{scope.lower().replace(' ', '-')}-{first:%Y%m%d}-{horizon}d.csv",
-        mime="text/csv", icon=":material/download:", on_click="ignore")
+        mime="text/csv", icon=":material/download:", on_click="ignore", key="forecast_csv")

@@ -45,6 +45,7 @@ def _mapping(pairs: list[str]) -> dict[str, str | None]:
 
 def run_import(args: argparse.Namespace) -> int:
     from core.data.imports import DEFAULT_TIMEZONE, Options, import_file
+    from core.data.service import audit_import
 
     paths = [Path(f) for f in args.files]
     for path in paths:
@@ -63,6 +64,7 @@ def run_import(args: argparse.Namespace) -> int:
 
         report = import_file(engine, path.read_bytes(), path.name, options, imported_by=who, progress=progress)
         print_report(report)
+        audit_import(engine, None, report, via="cli", username=who)
         failed += not report.ok
     if args.retrain and not args.dry_run and not failed:
         from core.cli.models import run_retrain

@@ -24,6 +24,7 @@ from core.data import formats, generic, ggleap, loader, premises, smartshell
 from core.data.sniff import FileProblem, RawTable, read_table
 from core.data.values import localize
 from core.data.visits import Problems, Read, finish, tidy_customers, times
+from core.platform import metrics
 from core.platform.db import load_sql
 from core.i18n import _, ngettext
 
@@ -192,6 +193,7 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
     report.seconds = round(time.perf_counter() - clock, 2)
     if not options.dry_run:
         report.log_id = _log(engine, report, imported_by, started)
+        metrics.record_import("ok" if report.ok else "failed", (report.rows_added + report.rows_updated) if report.ok else 0)
         if report.result == "imported" and refresh:
             _after(engine, report, progress)
     progress(1.0, _("done"))

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, Role, require
+from core.accounts import Account, audit, require, scope
 from core.data import formats, health, imports, requirements
 from core.data.imports import Options, Preview, Report
 from core.i18n import _
@@ -47,9 +47,17 @@ def import_file(engine: Engine, *, account: Account | None, raw: bytes, file_nam
     return report
 
 
-def audit_import(engine: Engine, account: Account, report: Report) -> None:
-    """The audit trail's hook for imports (issue 10): `data_imports` already records who imported what,
-    when and how it ended; a shared audit log, when there is one, gets the same line here."""
+def audit_import(engine: Engine, account: Account | None, report: Report, *, via: str = "app",
+                 username: str | None = None) -> None:
+    """One line in the activity log for an import that was tried (not a dry run); `data_imports` keeps
+    the full report."""
+    if report.dry_run:
+        return
+    audit.record(engine, account, "import", object_type="import", object_id=report.log_id, via=via,
+                 username=username, details={"file": report.file_name, "format": report.format,
+                                             "result": report.result, "rows_read": report.rows_read,
+                                             "rows_added": report.rows_added, "rows_updated": report.rows_updated,
+                                             "rows_skipped": report.rows_skipped})
 
 
 def past_imports(engine: Engine, *, limit: int = PAST_IMPORTS) -> pd.DataFrame:
@@ -57,8 +65,9 @@ def past_imports(engine: Engine, *, limit: int = PAST_IMPORTS) -> pd.DataFrame:
     return query_df(engine, "data/imports", limit=int(limit))
 
 
-def data_health(engine: Engine, *, club_ids: Sequence[int], viewer: Account | Role | str | None) -> health.Health:
-    return health.check(engine, club_ids=club_ids, viewer=viewer)
+def data_health(engine: Engine, *, club_ids: Sequence[int], viewer: Account | None) -> health.Health:
+    """The data's health at the clubs of `club_ids` the signed-in viewer may see."""
+    return health.check(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids), viewer=viewer)
 
 
 def data_moment(engine: Engine) -> dict:

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit
 from core.platform.db import load_sql, query_df
 
 RETRAIN_LOCK = 7_351_002
@@ -82,8 +83,11 @@ def active_version(engine: Engine) -> str | None:
         return conn.execute(sa.text("select active_model_version()")).scalar()
 
 
-def activate(engine: Engine, *, version: str, by: str | None = None) -> None:
-    """Make `version` the active one, in one transaction; the old one becomes retired. `by`: who did it."""
+def activate(engine: Engine, *, version: str, by: str | None = None, actor: Account | None = None,
+             via: str | None = None) -> None:
+    """Make `version` the active one, in one transaction; the old one becomes retired. `by`: who did it.
+    With an `actor` or `via`, the activation (a rollback when the version is older than the active one)
+    goes to the activity log."""
     with engine.begin() as conn:
         status = conn.execute(sa.text("select status from model_versions where version = :v for update"),
                               {"v": version}).scalar()
@@ -96,7 +100,11 @@ def activate(engine: Engine, *, version: str, by: str | None = None) -> None:
                               {"v": version}).scalar()
         if not scored:
             raise UnknownVersion(f"version {version} has no customer scores left; retrain instead")
-        make_active(conn, version, by=by)
+        previous = conn.execute(sa.text("select active_model_version()")).scalar()
+        make_active(conn, version, by=by or (actor.username if actor is not None else None))
+        if actor is not None or via is not None:
+            audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
+                         details={"previous": previous, "rollback": previous is not None and version < previous})
 
 
 def make_active(conn: sa.Connection, version: str, *, by: str | None = None) -> None:

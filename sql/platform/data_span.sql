@@ -4,4 +4,4 @@
 select least(max(created_at), (select data_as_of())) as data_end,
        min(start_time) as data_start,
        count(*) as bookings
-from bookings
+from club_bookings

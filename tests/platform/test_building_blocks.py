@@ -270,7 +270,8 @@ SCOPED = {
     "utilization/hourly": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
     "utilization/seat_use": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
     "customers/search": {"tsquery": None, "segments": [], "min_risk": 0, "max_risk": 100, "min_clv": 0,
-                         "max_clv": None, "limit": 500},
+                         "max_clv": None, "limit": 500, "names_only": False},
+    "customers/segment_rfm": {"cutoff": datetime.now(timezone.utc)},
     "customers/segment_overview": {},
     "customers/profile": {},
     "customers/monthly_history": {},
@@ -286,9 +287,15 @@ SCOPED = {
     "data/health_customers": {},
     "data/health_checks": {"max_amount": 1_000_000, "min_minutes": 1, "max_hours": 16},
 }
-# graded versions' numbers: checked with graded backtests in tests/models/test_performance.py
+# graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
+# and the activity log take the viewer's scope (:whole_chain, :club_ids): tests/whatif/test_scenarios.py and
+# tests/accounts/test_audit.py; the others write the clubs an account, a scenario or an activity row has;
+# the alerts' lists: tests/alerts/test_scope.py
 # duplicate customers (none in the demo): with planted duplicates in tests/data_import/test_health.py
-SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "data/health_duplicates"}
+SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "data/health_duplicates", "whatif/list", "whatif/load",
+                    "accounts/activity_search", "accounts/scope_add", "accounts/activity_insert",
+                    "accounts/activity_insert_once", "whatif/insert",
+                    "alerts/recent_incidents", "alerts/recent_deliveries"}
 
 
 @pytest.fixture(scope="module")
