@@ -93,7 +93,7 @@ def show_report(report) -> None:
 def import_section(account) -> None:
     st.subheader(_("Import a file"), anchor=False)
     if not can(account, "import_data"):
-        st.info(_("Only managers can import data."), icon=":material/lock:")
+        st.info(_("Only managers of the whole chain can import data."), icon=":material/lock:")
         return
     upload = st.file_uploader(_("A club system's export (CSV: generic, ggLeap or SmartShell; docs/import.md)"),
                               type=["csv", "txt", "tsv"], key="data_upload")

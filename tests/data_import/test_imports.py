@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from core.accounts import Account, PermissionDenied, Role
 from core.data import service
 from core.data.imports import Options, import_file
+from tests.conftest import viewer_of
 from tests.data_import.conftest import FILES, counts, read
 
 def account(role: str) -> Account:
@@ -152,12 +153,19 @@ def test_only_managers_import(import_db, loaded):
     with pytest.raises(PermissionDenied):
         service.import_file(import_db, account=None, raw=read("generic_visits.csv"), file_name="x.csv",
                             options=Options())
+    with pytest.raises(PermissionDenied, match="some clubs only"):  # an import may touch or add any club
+        service.import_file(import_db, account=viewer_of([1]), raw=read("generic_visits.csv"), file_name="x.csv",
+                            options=Options())
     assert counts(import_db) == before
     r = service.import_file(import_db, account=account("manager"), raw=read("generic_visits.csv"),
                             file_name="again.csv", options=Options())
     assert r.result == "imported" and r.rows_added == 0
     past = service.past_imports(import_db)
     assert past.iloc[0].file_name == "again.csv" and past.iloc[0].imported_by == "test-manager"
+    logged = rows(import_db, "select username, via, object_id, details from activity_log where action = 'import' "
+                             "order by id desc limit 1")[0]
+    assert (logged.username, logged.via, logged.object_id) == ("test-manager", "app", str(r.log_id))
+    assert logged.details["file"] == "again.csv" and logged.details["rows_added"] == 0
 
 
 def test_changed_rows_are_updated(private_database):

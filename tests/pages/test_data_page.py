@@ -63,6 +63,6 @@ def test_a_mapping_can_be_corrected_on_the_page(app_client, accounts):
 
 def test_analysts_see_the_health_but_cannot_import(app_client, accounts):
     at = app_client(accounts["analyst"], PAGE)
-    assert any("Only managers can import data." in i.value for i in at.info)
+    assert any("Only managers of the whole chain can import data." in i.value for i in at.info)
     assert not at.get("file_uploader")
     assert any(h.value == "Data health" for h in at.subheader)
