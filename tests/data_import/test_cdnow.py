@@ -12,6 +12,7 @@ from core.customers import service as customers
 from core.data import service
 from core.overview import service as overview
 from core.platform.clubs import all_club_ids
+from tests.conftest import CHAIN_VIEWER
 
 
 def one(engine, sql: str):
@@ -52,11 +53,11 @@ def test_every_model_is_trained_as_of_1998(cdnow):
 def test_the_pages_read_it_as_of_1998(cdnow):
     engine, _, _, _ = cdnow
     ids = all_club_ids(engine)
-    segments = customers.segment_overview(engine, club_ids=ids)
+    segments = customers.segment_overview(engine, viewer=CHAIN_VIEWER, club_ids=ids)
     assert segments.customers.sum() == 23_570 and segments.revenue_90d.sum() > 0  # the 90 days before the end
-    risk = overview.risk_counts(engine, club_ids=ids)
+    risk = overview.risk_counts(engine, viewer=CHAIN_VIEWER, club_ids=ids)
     assert risk is not None and risk.at_risk_now > 0
-    live = overview.live_figures(engine, club_ids=ids)
+    live = overview.live_figures(engine, viewer=CHAIN_VIEWER, club_ids=ids)
     assert live.totals.today("bookings_full_day") > 0  # the last day of data is not empty
-    summary = overview.chain_summary(engine, club_ids=ids)
+    summary = overview.chain_summary(engine, viewer=CHAIN_VIEWER, club_ids=ids)
     assert set(summary.metric_name) >= {"revenue_today", "customers_at_risk"}
