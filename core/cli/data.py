@@ -99,10 +99,10 @@ def print_report(report) -> None:
 def run_check(args: argparse.Namespace) -> int:
     from core.accounts import Role
     from core.data.health import PROBLEM, WARNING, check
-    from core.platform.clubs import list_clubs
+    from core.platform.clubs import all_clubs
 
     engine = connect()
-    clubs = list_clubs(engine)
+    clubs = all_clubs(engine)  # the server's operator sees the whole chain
     ids = clubs.club_id.tolist()
     if args.club:
         wanted = {c.strip().lower() for c in args.club}
