@@ -17,6 +17,7 @@ from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
+from pages.ui.targeting import targeting_control
 
 CLV_CAP = 300_000  # the slider's right end: no upper limit
 LIMIT = 5000
@@ -140,6 +141,8 @@ with page_guard("customers"):
     st.download_button(_("Download CSV"), lambda: service.customers_csv(export, viewer=account, **query),
                        file_name="customers.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
                        key="customers_csv")
+
+    targeting_control(f.club_ids, account)
 
     moves = cached(service.segment_moves, ttl=3600, spinner=_("Tracing segment moves…"))(
         viewer=account, club_ids=f.club_ids)

@@ -286,6 +286,7 @@ SCOPED = {
     "data/health_gaps": {"min_days": 0, "limit": 20},
     "data/health_customers": {},
     "data/health_checks": {"max_amount": 1_000_000, "min_minutes": 1, "max_hours": 16},
+    "campaigns/scores": {},
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
 # and the activity log take the viewer's scope (:whole_chain, :club_ids): tests/whatif/test_scenarios.py and
@@ -296,6 +297,9 @@ SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "data/health_d
                     "accounts/activity_search", "accounts/scope_add", "accounts/activity_insert",
                     "accounts/activity_insert_once", "whatif/insert",
                     "alerts/recent_incidents", "alerts/recent_deliveries"}
+# a campaign's queries: checked with a real campaign in tests/campaigns/test_store.py
+SCOPED_ELSEWHERE |= {f"campaigns/{name}" for name in ("assignments", "close", "closed_results", "contacts", "list",
+                                                       "outcomes", "treated_contacts")}
 
 
 @pytest.fixture(scope="module")
