@@ -32,6 +32,11 @@ class Settings:
     telegram_api_url: str = TELEGRAM_API_URL
     smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=a@b.kz
     metrics_dir: Path | None = None  # OYNA_METRICS_DIR: where every oyna process writes its metrics
+    # Serving (`oyna serve`, docs/deploy.md): the address the app listens on, and HTTPS from a certificate
+    # and its key (PEM files) when both are given.
+    serve_address: str = "127.0.0.1"      # OYNA_ADDRESS; 0.0.0.0 listens on every interface
+    tls_cert_file: Path | None = None     # OYNA_TLS_CERT_FILE
+    tls_key_file: Path | None = None      # OYNA_TLS_KEY_FILE
 
     @property
     def pgdata(self) -> Path:
@@ -92,7 +97,17 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         trusted_proxies=int(_number(env, "OYNA_TRUSTED_PROXIES", 0, low=0, whole=True)),
         activity_retention_days=int(_number(env, "OYNA_ACTIVITY_RETENTION_DAYS", 400, low=31, whole=True)),
         sign_in_log_days=int(_number(env, "OYNA_SIGN_IN_LOG_DAYS", 90, low=1, whole=True)),
+        serve_address=(env.get("OYNA_ADDRESS") or "127.0.0.1").strip(),
+        **_tls_files(env),
     )
+
+
+def _tls_files(env: dict[str, str]) -> dict[str, Path | None]:
+    """The HTTPS certificate and key: both or neither."""
+    cert, key = env.get("OYNA_TLS_CERT_FILE") or None, env.get("OYNA_TLS_KEY_FILE") or None
+    if bool(cert) != bool(key):
+        raise SystemExit("HTTPS needs both OYNA_TLS_CERT_FILE (the certificate) and OYNA_TLS_KEY_FILE (its key)")
+    return {"tls_cert_file": Path(cert) if cert else None, "tls_key_file": Path(key) if key else None}
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, whole: bool = False) -> float:
