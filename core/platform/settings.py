@@ -37,6 +37,12 @@ class Settings:
     serve_address: str = "127.0.0.1"      # OYNA_ADDRESS; 0.0.0.0 listens on every interface
     tls_cert_file: Path | None = None     # OYNA_TLS_CERT_FILE
     tls_key_file: Path | None = None      # OYNA_TLS_KEY_FILE
+    # Timeouts, in seconds (core.platform.db): a page's query, and a job's (retrain, import, demo load,
+    # the CLI); each waits at most its lock timeout for a lock.
+    statement_timeout: float = 15.0       # OYNA_STATEMENT_TIMEOUT
+    lock_timeout: float = 5.0             # OYNA_LOCK_TIMEOUT
+    job_statement_timeout: float = 3600.0  # OYNA_JOB_STATEMENT_TIMEOUT
+    job_lock_timeout: float = 60.0        # OYNA_JOB_LOCK_TIMEOUT
 
     @property
     def pgdata(self) -> Path:
@@ -98,6 +104,10 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         activity_retention_days=int(_number(env, "OYNA_ACTIVITY_RETENTION_DAYS", 400, low=31, whole=True)),
         sign_in_log_days=int(_number(env, "OYNA_SIGN_IN_LOG_DAYS", 90, low=1, whole=True)),
         serve_address=(env.get("OYNA_ADDRESS") or "127.0.0.1").strip(),
+        statement_timeout=_number(env, "OYNA_STATEMENT_TIMEOUT", 15.0, low=0.1),
+        lock_timeout=_number(env, "OYNA_LOCK_TIMEOUT", 5.0, low=0.1),
+        job_statement_timeout=_number(env, "OYNA_JOB_STATEMENT_TIMEOUT", 3600.0, low=1),
+        job_lock_timeout=_number(env, "OYNA_JOB_LOCK_TIMEOUT", 60.0, low=0.1),
         **_tls_files(env),
     )
 
