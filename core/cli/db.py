@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import Any
 
+import sqlalchemy as sa
+
 from core.cli.support import UsageError, connect
 from core.platform import server
 from core.platform.db import check, get_engine, resolve_url
@@ -49,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.database_url and args.action in ("start", "stop"):
         raise UsageError("DATABASE_URL is set, so there is no embedded server to start or stop")
     if args.action == "start":
-        print(f"embedded PostgreSQL running; url: {server.start(settings.pgdata)}")
+        url = sa.make_url(server.start(settings.pgdata)).render_as_string(hide_password=True)
+        print(f"embedded PostgreSQL running; url: {url} (`oyna db url` prints it with the password)")
     elif args.action == "stop":
         print("stopped" if server.stop(settings.pgdata) else "the embedded server was not running")
     elif args.action == "status":

@@ -91,7 +91,7 @@ def copy(source, tmp_path_factory):
     env.pop("DATABASE_URL", None)
     done = oyna(env, "db", "restore", str(source["archive"]))
     assert done.returncode == 0, done.stderr
-    engine = make_engine(server.url_for(server.status(home / "pgdata").socket_dir))
+    engine = make_engine(server.role_url(home / "pgdata"))
     yield {"env": env, "home": home, "engine": engine,
            "settings": Settings(database_url=None, home=home, models_dir=home / "models")}
     engine.dispose()
