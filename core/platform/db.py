@@ -35,12 +35,27 @@ def database_down(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and bool(getattr(exc, "connection_invalidated", False))
 
 
-def resolve_url(settings: Settings) -> str:
-    """The server's SQLAlchemy URL, starting the embedded server when no URL is set."""
+ROLES = ("owner", "app", "readonly")
+
+
+def resolve_url(settings: Settings, role: str = "owner") -> str:
+    """The SQLAlchemy URL of one of the database's roles, starting the embedded server when no URL is set.
+
+    owner: migrations and the CLI (OYNA_OWNER_DATABASE_URL, else DATABASE_URL); app: the pages
+    (DATABASE_URL); readonly: BI tools (OYNA_READONLY_DATABASE_URL). The embedded server has all three.
+    """
+    if role not in ROLES:
+        raise ValueError(f"the role must be one of {', '.join(ROLES)}, got {role!r}")
     if settings.database_url:
-        return _normalise(settings.database_url)
+        url = {"owner": settings.owner_database_url or settings.database_url, "app": settings.database_url,
+               "readonly": settings.readonly_database_url}[role]
+        if url is None:
+            raise DatabaseUnavailable("no URL for the read-only role: set OYNA_READONLY_DATABASE_URL "
+                                      "(docs/deploy.md shows how to create the role)")
+        return _normalise(url)
     try:
-        return server.start(settings.pgdata)
+        owner = server.start(settings.pgdata)
+        return owner if role == "owner" else server.role_url(settings.pgdata, server.EMBEDDED_ROLES[role])
     except server.ServerError as exc:
         raise DatabaseUnavailable(str(exc)) from exc
 
@@ -82,10 +97,12 @@ def make_engine(url: str, *, statement_timeout: float | None = None, lock_timeou
 
 
 def get_engine(settings: Settings | None = None, purpose: str = "job") -> Engine:
-    """The engine of the settings' database with the timeouts of `purpose` ("page" or "job")."""
+    """The engine of the settings' database: for a "page", as the app role with the page timeouts; for a
+    "job" (the CLI), as the owner with the job timeouts."""
     settings = settings or load_settings()
     statement, lock = timeouts(settings, purpose)
-    return make_engine(resolve_url(settings), statement_timeout=statement, lock_timeout=lock)
+    url = resolve_url(settings, "app" if purpose == "page" else "owner")
+    return make_engine(url, statement_timeout=statement, lock_timeout=lock)
 
 
 _JOB_ENGINES: dict[str, Engine] = {}

@@ -32,6 +32,7 @@ SUPERUSER = "postgres"  # the owner of everything in the embedded server
 APP_ROLE = "oyna_app"  # what the pages connect as (core.platform.roles)
 READONLY_ROLE = "oyna_readonly"  # for BI tools
 ROLES = (SUPERUSER, APP_ROLE, READONLY_ROLE)
+EMBEDDED_ROLES = {"owner": SUPERUSER, "app": APP_ROLE, "readonly": READONLY_ROLE}
 PASSWORDS_FILE = "database-passwords.json"
 SERVER_USER = "pgserver"  # the OS user the server runs as when we are root
 SOCKET_NAME = ".s.PGSQL.5432"

@@ -17,7 +17,7 @@ TELEGRAM_API_URL = "https://api.telegram.org"
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None
+    database_url: str | None              # DATABASE_URL: what the app's pages connect as (the app role)
     home: Path
     models_dir: Path
     churn_horizon_days: int = CHURN_WINDOW_DAYS
@@ -31,6 +31,10 @@ class Settings:
     telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = TELEGRAM_API_URL
     smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=a@b.kz
+    # A DATABASE_URL server's other roles (docs/deploy.md): the owner, for migrations and admin commands
+    # (without it they use DATABASE_URL too), and the read-only role for BI tools.
+    owner_database_url: str | None = field(default=None, repr=False)     # OYNA_OWNER_DATABASE_URL
+    readonly_database_url: str | None = field(default=None, repr=False)  # OYNA_READONLY_DATABASE_URL
     metrics_dir: Path | None = None  # OYNA_METRICS_DIR: where every oyna process writes its metrics
     # Serving (`oyna serve`, docs/deploy.md): the address the app listens on, and HTTPS from a certificate
     # and its key (PEM files) when both are given.
@@ -98,6 +102,8 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         telegram_api_url=(env.get("OYNA_TELEGRAM_API_URL") or TELEGRAM_API_URL).rstrip("/"),
         smtp_url=env.get("OYNA_SMTP_URL") or None,
         metrics_dir=Path(metrics_dir) if metrics_dir else None,
+        owner_database_url=env.get("OYNA_OWNER_DATABASE_URL") or None,
+        readonly_database_url=env.get("OYNA_READONLY_DATABASE_URL") or None,
         session_idle_hours=_number(env, "OYNA_SESSION_IDLE_HOURS", 12.0, low=0.01),
         session_max_days=_number(env, "OYNA_SESSION_MAX_DAYS", 7.0, low=0.01),
         trusted_proxies=int(_number(env, "OYNA_TRUSTED_PROXIES", 0, low=0, whole=True)),
