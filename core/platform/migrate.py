@@ -81,6 +81,12 @@ def migrate(engine: Engine) -> list[str]:
     return done
 
 
+def grant_roles(engine: Engine) -> None:
+    """`_grant_roles` in its own transaction (after a restore, whose dump carries no privileges)."""
+    with engine.begin() as conn:
+        _grant_roles(conn)
+
+
 def _grant_roles(conn: sa.Connection) -> None:
     """Grant the app's and the read-only role what they may use of every table there is now (migration
     017's `oyna_grant_roles()`, which skips a role that does not exist)."""
