@@ -120,6 +120,9 @@ def database_roles(server_url: str, oyna_home: Path) -> dict[str, str] | None:
             for role in (server.APP_ROLE, server.READONLY_ROLE):
                 if not conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": role}).first():
                     conn.execute(sa.text(f"create role {role} login password '{TEST_ROLE_PASSWORD}'"))
+                    # membership lets the session's role end the role's connections when it drops a test
+                    # database (PostgreSQL 15 gives a role's creator no such right by itself)
+                    conn.execute(sa.text(f"grant {role} to current_user"))
     except sa.exc.ProgrammingError:  # no CREATEROLE: the app runs as the session's role
         return None
     finally:
