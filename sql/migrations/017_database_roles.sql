@@ -5,8 +5,11 @@
 -- server (core/platform/server.py) or by the DBA (docs/deploy.md); grants go only to roles that exist,
 -- here and again at the end of every migrate() (oyna_grant_roles()), so later tables are covered.
 
--- Refreshing a materialized view needs its owner; a retrain started from a page refreshes them first.
+-- Refreshing a materialized view needs its owner (a retrain or an import started from a page refreshes
+-- them), and so does creating a month of audit_logs (an import makes sure this month's exists): both run
+-- with their owner's rights, on fixed objects only.
 alter function refresh_analytics(boolean) security definer set search_path = public, pg_temp;
+alter function ensure_audit_partitions(date, date) security definer set search_path = public, pg_temp;
 
 create or replace function oyna_grant_roles() returns void
 language plpgsql
