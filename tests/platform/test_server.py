@@ -117,3 +117,25 @@ def test_nobody_got_in_before(tmp_path):
     finally:
         os.chmod(pgdata, 0o700)
         server.stop(pgdata)
+
+
+def test_a_running_server_the_wheel_started_is_moved_and_locked(tmp_path, server_url):
+    """What an earlier version left running: the wheel's own server, trust authentication, and (for a long
+    path) its socket in a folder under /tmp that everyone may enter."""
+    pg = server._pgserver()
+    home = tmp_path / ("an-old-data-home-with-a-long-name-" * 3)
+    pgdata = home / "pgdata"
+    home.mkdir(parents=True)
+    old = pg.get_server(pgdata, cleanup_mode=None)
+    old_socket = Path(old.get_postmaster_info().socket_dir)
+    try:
+        assert old_socket != pgdata and "trust" in (pgdata / "pg_hba.conf").read_text()
+        if os.geteuid() == 0:
+            assert _connects_as_nobody(old_socket)  # the hole this closes
+        server.start(pgdata)
+        socket_dir = _locked_down(pgdata)
+        assert socket_dir != old_socket and not (old_socket / ".s.PGSQL.5432").exists()
+        if os.geteuid() == 0:
+            assert not _connects_as_nobody(socket_dir)
+    finally:
+        server.stop(pgdata)
