@@ -40,7 +40,21 @@ def _connects_as_nobody(socket_dir: Path) -> bool:
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     assert code in (0, 1), f"the probe as nobody failed to run ({code})"
-    return code == 0
+    return code == 0 or _psql_as_nobody(socket_dir)
+
+
+def _psql_as_nobody(socket_dir: Path) -> bool:
+    """The issue's check: `runuser -u nobody -- psql -h <socket folder> -U postgres` gets a session."""
+    import shutil
+    import subprocess
+
+    if shutil.which("runuser") is None:
+        return False
+    psql = server._bin(Path("/nonexistent")) / "psql"
+    done = subprocess.run(["runuser", "-u", "nobody", "--", str(psql), "-h", str(socket_dir), "-U", "postgres",
+                           "-d", "postgres", "-w", "-At", "-c", "select 1"], capture_output=True, text=True,
+                          timeout=30, cwd="/")
+    return done.returncode == 0 and done.stdout.strip() == "1"
 
 
 def _refused_without_password(socket_dir: Path) -> bool:
@@ -113,7 +127,7 @@ def test_nobody_got_in_before(tmp_path):
             if _connects_as_nobody(pgdata):
                 break
             time.sleep(0.1)
-        assert _connects_as_nobody(pgdata)
+        assert _connects_as_nobody(pgdata) and _psql_as_nobody(pgdata)
     finally:
         os.chmod(pgdata, 0o700)
         server.stop(pgdata)
@@ -131,7 +145,7 @@ def test_a_running_server_the_wheel_started_is_moved_and_locked(tmp_path, server
     try:
         assert old_socket != pgdata and "trust" in (pgdata / "pg_hba.conf").read_text()
         if os.geteuid() == 0:
-            assert _connects_as_nobody(old_socket)  # the hole this closes
+            assert _psql_as_nobody(old_socket)  # the hole this closes
         server.start(pgdata)
         socket_dir = _locked_down(pgdata)
         assert socket_dir != old_socket and not (old_socket / ".s.PGSQL.5432").exists()
