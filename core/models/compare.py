@@ -35,6 +35,7 @@ NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much held-out ROC AU
 FIRST_VERSION = "first version"
 FORCED = "forced"
 BACKTEST = "trained as of {as_of}, a backtest: never activated"
+NO_CHURN = "churn risk was skipped ({reason}); activated with the models the data supports"
 SAME_RECIPE = "the same recipe as the active version {active}: a tie (held-out churn ROC AUC {new})"
 NO_RECIPE = "the active version's recipe cannot be rebuilt ({error}); replaced"
 NOT_WORSE = ("churn ROC AUC {new} vs {old} for the active version {active}'s recipe, both trained before and "

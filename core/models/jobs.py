@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from core.models import registry
 from core.accounts import Account, require
 from core.models.training import RetrainResult, retrain
+from core.platform.db import job_engine
 from core.platform.settings import Settings
 
 
@@ -45,7 +46,7 @@ class RetrainJob:
 
     def _run(self) -> None:
         try:
-            self.result = retrain(self.engine, self.settings, force=self.force, trained_by=self.account.username,
+            self.result = retrain(job_engine(self.engine, self.settings), self.settings, force=self.force, trained_by=self.account.username,
                                   progress=self._progress, actor=self.account)
         except registry.RetrainBusy as exc:
             self.error = str(exc)
