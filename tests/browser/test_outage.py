@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed ({CHROMIUM} is missing)"),
 ]
 
-REFRESH_WITHIN = 45_000  # ms: the Overview's live part reruns every 30 s
+REFRESH_WITHIN = 75_000  # ms: the Overview's live part reruns every 30 s (two chances on a busy machine)
 
 
 class Relay:
