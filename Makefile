@@ -6,7 +6,7 @@ PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 
-.PHONY: install run test lock bench
+.PHONY: install run test lock bench messages
 
 install: $(STAMP)
 
@@ -23,6 +23,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
+# (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.
+messages: install
+	$(BIN)/python -m core.i18n.tools update
 
 lock:
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements.lock

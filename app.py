@@ -10,7 +10,7 @@ from core.accounts import can  # noqa: E402 - set_page_config comes first
 from core.i18n import N_, _  # noqa: E402
 from pages.ui import sidebar  # noqa: E402
 from pages.ui.layout import apply_style  # noqa: E402
-from pages.ui.session import current_account  # noqa: E402
+from pages.ui.session import current_account, resolve_language  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 
@@ -27,6 +27,7 @@ PAGES = [
 PERMISSION = "view"  # managers and analysts see every page; actions are checked inside them
 
 sidebar.new_run()  # the sidebar filters and the account box are drawn once per run
+resolve_language()  # the account's, the session's or the browser's language, before anything is drawn
 apply_style()
 existing = [p for p in PAGES if (ROOT / p[0]).is_file()]
 account = current_account()

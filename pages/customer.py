@@ -12,7 +12,7 @@ from core.i18n import _
 from core.i18n.format import date_text, money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 from pages.ui.cache import cached
-from pages.ui.charts import LILAC, PURPLE, plot, style_figure
+from pages.ui.charts import LILAC, PURPLE, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.session import current_account
 from pages.ui.sidebar import filters
@@ -23,7 +23,7 @@ MATCHES = 20
 def history_chart(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(x=frame.month, y=frame.spend, name=_("Spend, ₸"), marker_color=LILAC, yaxis="y2",
-                         hovertemplate="%{y:,.0f} ₸<extra>" + _("spend") + "</extra>"))
+                         hovertemplate=money_hover() + "<extra>" + _("spend") + "</extra>"))
     fig.add_trace(go.Scatter(x=frame.month, y=frame.visits, name=_("Visits"), mode="lines+markers",
                              line={"color": PURPLE, "width": 2}))
     fig.update_layout(yaxis={"title": _("visits"), "rangemode": "tozero"},
@@ -58,7 +58,7 @@ def render_scores(p: dict) -> None:
     a.metric(_("Churn risk"), f"{number(p['churn_risk'])} / 100",
              help=_("Chance of no visit in the next {days} days.").format(days=CHURN_WINDOW_DAYS))
     b.metric(_("Still active"), percent(p["probability_alive"]), help=_("BG/NBD's P(alive)."))
-    c.metric(_("Segment"), p["segment"], help=f"R{p['r_score']} F{p['f_score']} M{p['m_score']}")
+    c.metric(_("Segment"), p["segment_label"], help=f"R{p['r_score']} F{p['f_score']} M{p['m_score']}")
     d, e, g = st.columns(3)
     clv_range = _("80% range {low} – {high}").format(low=money(p["clv_12m_lo"]), high=money(p["clv_12m_hi"]))
     d.metric(_("Lifetime value, 12 months"), money(p["clv_12m"], compact=True),
@@ -73,19 +73,14 @@ def render_scores(p: dict) -> None:
         low=money(p["clv_12m_lo"]), high=money(p["clv_12m_hi"])) + " " + upsell)
 
 
-def render_actions(actions: list[dict]) -> None:
+def render_actions(actions: pd.DataFrame) -> None:
     st.subheader(_("Recommended actions"), anchor=False)
-    if not actions:
+    if actions.empty:
         st.write(_("No action needed: this customer is neither at risk nor an upsell candidate."))
         return
-    russian = st.toggle("По-русски", key="actions_ru")
-    st.dataframe(pd.DataFrame([{
-        "action": a["label_ru"] if russian else a["label_en"],
-        "why": a["reason"],
-        "expected value, ₸": a.get("expected_value"),
-    } for a in actions]), hide_index=True, column_config={
-        "action": _("Action"), "why": _("Why"),
-        "expected value, ₸": st.column_config.NumberColumn(_("Expected value, ₸"), format="localized")})
+    st.dataframe(actions, hide_index=True, column_config={
+        "action": _("Action"), "why": st.column_config.TextColumn(_("Why"), width="large"),
+        "expected_value": st.column_config.NumberColumn(_("Expected value, ₸"), format="localized")})
 
 
 st.title(_("Customer"), anchor=False)
@@ -117,4 +112,4 @@ with page_guard("customer"):
         st.subheader(_("Visits and spend by month"), anchor=False)
         plot(history_chart(frame), key="customer_history")
 
-    render_actions(p.get("recommendations") or [])
+    render_actions(p["actions"])

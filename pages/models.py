@@ -35,7 +35,7 @@ def retrain_progress() -> None:
     if job is None:
         return
     if job.running:
-        st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=job.message))
+        st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=_(job.message)))
         return
     if job.error:
         st.error(job.error)
@@ -43,7 +43,7 @@ def retrain_progress() -> None:
         r = job.result
         text = (_("Version {version} is now active ({reason}); it took {time}.") if r.activated else
                 _("Version {version} was saved but not activated ({reason}); it took {time}."))
-        st.success(text.format(version=r.version, reason=r.reason, time=duration(r.seconds)))
+        st.success(text.format(version=r.version, reason=r.reason_text, time=duration(r.seconds)))
     st.session_state.pop(JOB_KEY, None)
     forget_versions()
     if st.button(_("Show the new version"), key="after_retrain"):
@@ -123,7 +123,10 @@ with page_guard("models"):
     calibration = service.calibration(active)
     if not calibration.empty:
         with st.expander(_("Calibration: predicted against observed churn")):
-            st.dataframe(calibration, hide_index=True)
+            st.dataframe(calibration, hide_index=True, column_config={
+                "decile": _("Decile"), "customers": _("Customers"),
+                "mean_predicted": st.column_config.NumberColumn(_("Predicted churn"), format="percent"),
+                "observed_rate": st.column_config.NumberColumn(_("Observed churn"), format="percent")})
 
     st.subheader(_("All versions"), anchor=False)
     st.dataframe(table[["version", "status", "trained_at", "churn_auc", "recency_auc", "forecast_mase",

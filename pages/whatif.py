@@ -7,7 +7,6 @@ scenarios, this page draws them.
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +18,9 @@ from core import whatif
 from core.i18n import N_, _, ngettext
 from core.i18n import format as fmt
 from core.platform.thresholds import HIGH_RISK
-from pages.ui.charts import plot, style_figure
+from pages.ui.charts import money_axis, plot, style_figure
 from pages.ui.guard import page_guard
+from pages.ui.layout import delta_style
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
 
@@ -57,11 +57,6 @@ def band(b: str) -> str:
 def pct(x: float | None) -> str:
     """A change in percent for a metric's delta ('+1.2%'; st.metric reads a leading '-' as down)."""
     return fmt.signed_percent(None if x is None else x / 100, 1)
-
-
-def delta_color(change: float | None) -> str:
-    """Grey for no change (an arrow up would suggest a rise), else up green and down red."""
-    return "off" if change is None or math.isnan(change) or round(change, 1) == 0 else "normal"
 
 
 def sentence(text: str) -> str:
@@ -186,7 +181,8 @@ def bars(clubs: pd.DataFrame, *, base: str, scen: str, lo: str, hi: str,
     if percent:
         fig.update_xaxes(ticksuffix="%", rangemode="tozero")
     else:
-        fig.update_xaxes(tickformat="~s", ticksuffix=" ₸", rangemode="tozero")
+        fig.update_xaxes(rangemode="tozero")
+        money_axis(fig.update_xaxes)
     return style_figure(fig, height=140 + 46 * len(rows))
 
 
@@ -202,7 +198,8 @@ def compare_chart(table: pd.DataFrame) -> go.Figure:
                          hovertemplate="%{y:+.1f}%<extra>" + _("revenue") + "</extra>"))
     fig.add_trace(go.Bar(x=table["name"], y=table["utilization_change_pp"], name=_("Utilization, pp"),
                          marker_color="#F29D38", error_y=whiskers("utilization_change_pp"),
-                         hovertemplate="%{y:+.1f} pp<extra>" + _("utilization") + "</extra>"))
+                         hovertemplate=_("{value} pp").format(value="%{y:+.1f}") + "<extra>" + _("utilization")
+                         + "</extra>"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(zeroline=True, zerolinewidth=1.5, zerolinecolor="#5F6368", title_text=_("change"))
     return style_figure(fig, height=340)
@@ -215,13 +212,13 @@ def show_result(result: whatif.ScenarioResult) -> None:
     t = result.total
     st.info(result.summary, icon=":material/lightbulb:")
     a, b = st.columns(2)
-    a.metric(_("Revenue per 30 days"), fmt.money(t["revenue"], compact=True), pct(t["revenue_change_pct"]),
-             delta_color=delta_color(t["revenue_change_pct"]),
+    revenue_delta, util_delta = pct(t["revenue_change_pct"]), whatif.pp(t["utilization_change_pp"])
+    a.metric(_("Revenue per 30 days"), fmt.money(t["revenue"], compact=True), revenue_delta,
+             **delta_style(revenue_delta),
              help=_("Baseline {base}; range {lo} – {hi} (10th–90th percentile).").format(
                  base=fmt.money(t["revenue_base"], compact=True), lo=fmt.money(t["revenue_lo"], compact=True),
                  hi=fmt.money(t["revenue_hi"], compact=True)))
-    b.metric(_("Utilization"), fmt.percent(t["utilization"], 1), whatif.pp(t["utilization_change_pp"]),
-             delta_color=delta_color(t["utilization_change_pp"]),
+    b.metric(_("Utilization"), fmt.percent(t["utilization"], 1), util_delta, **delta_style(util_delta),
              help=_("Baseline {base}: booked seat-hours over open seat-hours.").format(
                  base=fmt.percent(t["utilization_base"], 1)))
     if result.campaign:

@@ -20,17 +20,20 @@ from core.accounts.roles import (
     require,
 )
 from core.accounts.store import (
+    account_language,
     add_account,
     authenticate,
     ensure_demo_accounts,
     list_accounts,
     remove_account,
+    set_language,
     set_password,
 )
 from core.accounts.throttle import SignInThrottled
 
 __all__ = [
     "PERMISSIONS", "Account", "AuthError", "PermissionDenied", "Role", "SignInThrottled", "UnknownAccount",
-    "add_account", "authenticate", "can", "ensure_demo_accounts", "list_accounts", "mask_contacts", "mask_email",
-    "mask_phone", "parse_role", "remove_account", "require", "set_password",
+    "account_language", "add_account", "authenticate", "can", "ensure_demo_accounts", "list_accounts",
+    "mask_contacts", "mask_email", "mask_phone", "parse_role", "remove_account", "require", "set_language",
+    "set_password",
 ]

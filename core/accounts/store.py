@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.i18n import _
 from core.accounts import throttle
 from core.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -40,10 +41,10 @@ def _run(conn: sa.Connection, name: str, **params: Any) -> sa.CursorResult:
 def normalize_username(username: Any) -> str:
     """The stored form of a username (trimmed, lower case); AuthError when it breaks the rule."""
     if not isinstance(username, str):
-        raise AuthError("the username must be text")
+        raise AuthError(_("the username must be text"))
     name = username.strip().lower()
     if not _USERNAME_RE.fullmatch(name):
-        raise AuthError("a username is 3 to 32 characters: letters a-z, digits, '.', '_' or '-'")
+        raise AuthError(_("a username is 3 to 32 characters: letters a-z, digits, '.', '_' or '-'"))
     return name
 
 
@@ -58,7 +59,7 @@ def add_account(engine: Engine, *, username: str, role: Role | str, password: st
         row = _run(conn, "accounts/insert", username=name, role=parsed_role.value,
                    password_hash=password_hash).first()
     if row is None:
-        raise AuthError(f"an account named '{name}' already exists")
+        raise AuthError(_("an account named '{name}' already exists").format(name=name))
     logger.info("added %s account %s", parsed_role.value, name)
     return Account.from_row(row)
 
@@ -89,7 +90,7 @@ def set_password(engine: Engine, *, username: str, password: str) -> None:
     with engine.begin() as conn:
         changed = _run(conn, "accounts/set_password", username=name, password_hash=password_hash).rowcount
     if not changed:
-        raise UnknownAccount(f"no account named '{name}'")
+        raise UnknownAccount(_("no account named '{name}'").format(name=name))
     logger.info("password changed for account %s", name)
 
 
@@ -126,6 +127,20 @@ def authenticate(engine: Engine, *, username: str, password: str) -> Account | N
     if wait is not None:
         raise throttle.SignInThrottled(wait)
     return account
+
+
+def account_language(engine: Engine, account: Account) -> str | None:
+    """The interface language the account chose (None: it follows the browser)."""
+    with engine.connect() as conn:
+        return _run(conn, "accounts/language", id=account.id).scalar()
+
+
+def set_language(engine: Engine, account: Account, language: str | None) -> None:
+    """Keep the account's interface language (a code such as 'ru'; None: follow the browser)."""
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", str(language)):
+        raise AuthError(_("unknown language code {code!r}").format(code=language))
+    with engine.begin() as conn:
+        _run(conn, "accounts/set_language", id=account.id, language=language)
 
 
 def ensure_demo_accounts(engine: Engine) -> dict[str, str]:

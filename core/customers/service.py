@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, Role, mask_contacts
-from core.customers.segments import segment_transitions, transition_matrix
+from core.customers.recommend import action_label, reason_text
+from core.customers.segments import SEGMENTS, segment_label, segment_transitions, transition_matrix
 from core.platform.db import query_df
 
 SEGMENT_MONTHS = 6  # month ends traced for the segment moves
@@ -31,7 +32,8 @@ def search_customers(engine: Engine, *, viewer: Account | Role | str, club_ids: 
                      min_risk: float = 0, max_risk: float = 100, min_clv: float = 0, max_clv: float | None = None,
                      limit: int = 500) -> pd.DataFrame:
     """Scored customers of the active model at some clubs; `text` searches names and e-mails (prefixes of
-    words). Contacts are masked unless `viewer` may see them."""
+    words). Contacts are masked unless `viewer` may see them. Segments and the top action are in the
+    current language (`segment_code` keeps the stored code)."""
     if not 0 <= min_risk <= max_risk <= 100:
         raise ValueError("churn risk bounds must satisfy 0 <= min <= max <= 100")
     if min_clv < 0 or (max_clv is not None and max_clv < min_clv):
@@ -41,13 +43,26 @@ def search_customers(engine: Engine, *, viewer: Account | Role | str, club_ids: 
     rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=[int(c) for c in club_ids],
                     segments=list(segments), min_risk=min_risk, max_risk=max_risk, min_clv=min_clv,
                     max_clv=max_clv, limit=limit)
+    rows["segment_code"] = rows["segment"]
+    rows["segment"] = rows["segment"].map(segment_label)
+    rows["top_action"] = [None if code is None else action_label(code, label)
+                          for code, label in zip(rows.pop("top_action_code"), rows["top_action"])]
     return mask_contacts(rows, viewer)
 
 
 def segment_overview(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
     """Each segment of the active model among the clubs' customers: customers, their 90-day revenue,
-    shares, average churn risk and lifetime value (empty before the first model)."""
-    return query_df(engine, "customers/segment_overview", club_ids=[int(c) for c in club_ids])
+    shares, average churn risk and lifetime value (empty before the first model). `segment` is the stored
+    code, `label` its name in the current language."""
+    frame = query_df(engine, "customers/segment_overview", club_ids=[int(c) for c in club_ids])
+    frame.insert(1, "label", frame["segment"].map(segment_label))
+    return frame
+
+
+def segment_choices(overview: pd.DataFrame) -> list[str]:
+    """The segments present, in the product's order (codes; show them with `segment_label`)."""
+    present = set(overview.segment)
+    return [s for s in SEGMENTS if s in present]
 
 
 def segments_revenue(overview: pd.DataFrame) -> float:
@@ -60,7 +75,19 @@ def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: i
     """One customer with the active model's scores (None: no such customer)."""
     rows = mask_contacts(query_df(engine, "customers/profile", user_id=int(user_id),
                                   club_ids=[int(c) for c in club_ids]), viewer)
-    return None if rows.empty else rows.iloc[0].to_dict()
+    if rows.empty:
+        return None
+    profile = rows.iloc[0].to_dict()
+    profile["segment_label"] = None if pd.isna(profile.get("segment")) else segment_label(profile["segment"])
+    profile["actions"] = action_rows(profile.get("recommendations") or [])
+    return profile
+
+
+def action_rows(recommendations: list[dict]) -> pd.DataFrame:
+    """Stored recommendations as a table in the current language: action, why, expected_value."""
+    return pd.DataFrame([{"action": action_label(a.get("code"), a.get("label_en")), "why": reason_text(a),
+                          "expected_value": a.get("expected_value")} for a in recommendations],
+                        columns=["action", "why", "expected_value"])
 
 
 def customer_history(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
@@ -83,5 +110,7 @@ def move_months(moves: pd.DataFrame) -> list:
 
 
 def moves_in_month(moves: pd.DataFrame, month) -> pd.DataFrame:
-    """Segment a month before (rows) x segment at the month end (columns), in customers."""
-    return transition_matrix(moves[moves.to_cutoff == month])
+    """Segment a month before (rows) x segment at the month end (columns), in customers, named in the
+    current language."""
+    matrix = transition_matrix(moves[moves.to_cutoff == month])
+    return matrix.rename(index=segment_label, columns=segment_label)

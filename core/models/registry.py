@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.i18n import _
 from core.platform.db import load_sql, query_df
 
 RETRAIN_LOCK = 7_351_002
@@ -114,7 +115,7 @@ def retrain_lock(engine: Engine) -> Iterator[None]:
         got = conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": RETRAIN_LOCK}).scalar()
         conn.commit()
         if not got:
-            raise RetrainBusy("another retrain is already running; try again when it has finished")
+            raise RetrainBusy(_("another retrain is already running; try again when it has finished"))
         try:
             yield
         finally:

@@ -10,18 +10,35 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import registry
+from core.models.gate import gate_text
 from core.platform.db import query_df
 from core.platform.settings import Settings, load_settings
 
 RetrainBusy = registry.RetrainBusy
 TOP_DRIVERS = 12
 
+# The churn model's features in words (core.customers.features), for the "what drives churn" chart.
+FEATURE_NAMES = {
+    "recency_days": N_("days since the last visit"), "frequency": N_("visits"), "tenure_days": N_("days as a customer"),
+    "monetary_total": N_("total spend"), "monetary_avg": N_("spend per visit"), "monetary_90d": N_("spend, 90 days"),
+    "avg_session_hours": N_("hours per session"), "visits_per_week": N_("visits per week"),
+    "overdue_visits": N_("overdue visits"), "visits_30d": N_("visits, 30 days"), "visits_90d": N_("visits, 90 days"),
+    "trend": N_("visit trend"), "night_share": N_("share of night visits"), "cancel_share": N_("share cancelled"),
+    "no_show_share": N_("share of no-shows"), "failed_payment_share": N_("share of failed payments"),
+    "days_since_signup": N_("days since sign-up"), "fav_club_id": N_("favourite club"),
+    "fav_hall_type": N_("favourite hall type"), "fav_band": N_("favourite time of day"),
+}
+
 
 def versions(engine: Engine) -> pd.DataFrame:
-    """Every model version, newest first, with its headline metrics (`models/versions`)."""
-    return registry.list_versions(engine)
+    """Every model version, newest first, with its headline metrics (`models/versions`); `notes` in the
+    current language when the version kept its verdict (older versions keep their English notes)."""
+    table = registry.list_versions(engine)
+    if len(table):
+        table["notes"] = [gate_text((m or {}).get("gate")) or n for m, n in zip(table.metrics, table.notes)]
+    return table
 
 
 def active_row(table: pd.DataFrame) -> pd.Series | None:
@@ -70,9 +87,10 @@ def auc_history(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def churn_drivers(active: pd.Series, top: int = TOP_DRIVERS) -> pd.Series:
-    """The churn model's `top` most important features, the most important last (for a bar chart)."""
+    """The churn model's `top` most important features in words, the most important last (for a bar chart)."""
     importance = (active.metrics or {}).get("churn", {}).get("feature_importance") or {}
-    return pd.Series(importance, dtype=float).sort_values().tail(top)
+    drivers = pd.Series(importance, dtype=float).sort_values().tail(top)
+    return drivers.rename(index=lambda f: _(FEATURE_NAMES[f]) if f in FEATURE_NAMES else f)
 
 
 def calibration(active: pd.Series) -> pd.DataFrame:

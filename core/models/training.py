@@ -19,7 +19,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.i18n import N_, use_locale
 from core.models import registry
+from core.models.gate import CANNOT_SCORE, FILES_UNUSABLE, FIRST_VERSION, FORCED, NOT_WORSE, WORSE, gate_text
 from core.customers.churn import train_churn
 from core.customers.clv import clv_table
 from core.platform.db import copy_frame, load_sql, query_df
@@ -29,7 +31,7 @@ from core.models.scoring import fit_clv, score_customers
 from core.platform.refresh import refresh_if_stale
 from core.platform.settings import Settings
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], None]  # (fraction done, an English step marked with N_: show it as _(step))
 NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and still go live
 
 
@@ -37,11 +39,17 @@ NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much ROC AUC and sti
 class RetrainResult:
     version: str
     activated: bool
-    reason: str
+    reason: str  # English, as stored in model_versions.notes; gate_text(metrics["gate"]) in any language
     metrics: dict
     row_counts: dict
     seconds: float
     timings: dict = field(default_factory=dict)
+
+    @property
+    def reason_text(self) -> str:
+        """Why the version was (not) activated, in the current language."""
+        return gate_text(self.metrics.get("gate")) or self.reason
+
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -67,36 +75,38 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
         return now
 
     t = time.perf_counter()
-    progress(0.02, "refreshing the analytics views")
+    progress(0.02, N_("refreshing the analytics views"))
     refresh_if_stale(engine)
     window = query_df(engine, "platform/data_span").iloc[0]
     if pd.isna(window.data_end):
-        raise ValueError("there are no bookings to learn from yet")
+        raise ValueError(_("there are no bookings to learn from yet"))
     data_end = pd.Timestamp(window.data_end).to_pydatetime()
-    t = step(0.10, "refreshed the analytics views", t)
+    t = step(0.10, N_("refreshed the analytics views"), t)
 
     horizon = settings.churn_horizon_days
     churn = train_churn(engine, data_end=data_end, horizon_days=horizon, random_state=random_state)
-    t = step(0.45, "trained the churn model", t)
+    t = step(0.45, N_("trained the churn model"), t)
 
     clv_metrics = _evaluate_clv(engine, churn.evaluation_features, cutoff=churn.evaluation_cutoff,
                                 data_end=data_end)
-    t = step(0.55, "evaluated lifetime value", t)
+    t = step(0.55, N_("evaluated lifetime value"), t)
 
     features = customer_features(engine, cutoff=data_end)
     scores, clv_models = score_customers(engine, features, churn.model)
-    t = step(0.75, "scored every customer", t)
+    t = step(0.75, N_("scored every customer"), t)
 
     forecasts, forecast_metrics = forecast_service.forecast_every_series(engine)
-    t = step(0.88, "forecast revenue", t)
+    t = step(0.88, N_("forecast revenue"), t)
 
     version = registry.new_version()
     libraries = registry.library_versions()
-    metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
-               "churn_horizon_days": horizon}
-    gate_ok, reason = _not_worse(engine, settings, churn)
+    gate_ok, gate = _not_worse(engine, settings, churn)
     activate = force or gate_ok
-    reason = "forced" if force and not gate_ok else reason
+    gate = {"message": FORCED, "params": {}} if force and not gate_ok else gate
+    with use_locale("en"):
+        reason = gate_text(gate)
+    metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
+               "churn_horizon_days": horizon, "gate": gate}
     row_counts = {"customers": int(len(scores)), "training_rows": int(churn.row_counts.get("train", 0)),
                   "evaluation_rows": int(churn.row_counts.get("evaluation", 0)),
                   "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
@@ -107,7 +117,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
     files = registry.save_bundle(settings.models_dir, version,
                                  {"churn": churn.model, **clv_models, "features": list(churn.model.feature_names_)},
                                  metadata)
-    t = step(0.93, "saved the model files", t)
+    t = step(0.93, N_("saved the model files"), t)
 
     with engine.begin() as conn:
         conn.execute(sa.text(load_sql("models/version_insert")), {
@@ -121,30 +131,30 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state) -> 
         if activate:
             registry.make_active(conn, version)
         registry.prune_scores(conn)
-    step(1.0, "done" if activate else "done; the new version was not activated", t)
+    step(1.0, N_("done") if activate else N_("done; the new version was not activated"), t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 
 
-def _not_worse(engine, settings, churn) -> tuple[bool, str]:
-    """Compare with the active version's churn model on the same held-out customers."""
+def _not_worse(engine, settings, churn) -> tuple[bool, dict]:
+    """Compare with the active version's churn model on the same held-out customers: (not worse, the gate)."""
     active = registry.active_version(engine)
     if active is None:
-        return True, "first version"
+        return True, {"message": FIRST_VERSION, "params": {}}
     try:
         old = registry.load_bundle(settings.models_dir, active)["churn"]
     except (registry.UnknownVersion, KeyError, OSError, ValueError) as exc:
-        return True, f"the active version's files are unusable ({exc}); replaced"
+        return True, {"message": FILES_UNUSABLE, "params": {"error": str(exc)}}
     from sklearn.metrics import roc_auc_score
 
     x, y = churn.evaluation_features, churn.evaluation_labels
     try:
         old_auc = roc_auc_score(y, old.predict_proba(x)[:, 1])
     except (ValueError, KeyError) as exc:
-        return True, f"the active model cannot score today's features ({exc}); replaced"
+        return True, {"message": CANNOT_SCORE, "params": {"error": str(exc)}}
     new_auc = churn.metrics["roc_auc"]  # held out: the model trained before the evaluation cutoff
     verdict = new_auc >= old_auc - NOT_WORSE_MARGIN
-    return verdict, (f"churn ROC AUC {new_auc:.3f} vs active {active} {old_auc:.3f} on the same held-out customers"
-                     + ("" if verdict else ": worse, kept the active version"))
+    params = {"new": round(float(new_auc), 3), "active": active, "old": round(float(old_auc), 3)}
+    return verdict, {"message": NOT_WORSE if verdict else WORSE, "params": params}
 
 
 def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:

@@ -20,6 +20,8 @@ _CSS = """
   }
   [class*="st-key-cards_"] [data-testid="stMetricValue"] { font-size: 1.6rem; }
   h1 { font-size: 2rem !important; }
+  /* Plotly's mode bar covered column headers and legends on a phone; pinch to zoom instead. */
+  .stPlotlyChart .modebar-container { display: none !important; }
 }
 </style>
 """
@@ -28,6 +30,14 @@ _CSS = """
 def apply_style() -> None:
     """The app's CSS (app.py calls this once per run)."""
     st.html(_CSS)
+
+
+def delta_style(delta: str | None, *, inverse: bool = False) -> dict[str, str]:
+    """st.metric's colour and arrow for a delta text: a change that rounds to zero (no sign) is grey and has
+    no arrow; otherwise up is good (green), or bad with `inverse`. Deltas must start with their sign."""
+    if delta is None or delta.lstrip().startswith(("+", "-")):
+        return {"delta_color": "inverse" if inverse else "normal"}
+    return {"delta_color": "off", "delta_arrow": "off"}
 
 
 def card_columns(count: int, key: str) -> list[Any]:

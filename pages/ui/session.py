@@ -1,7 +1,14 @@
 """The browser session: the app's engine, the signed-in account, sign-out, the interface language,
-and the check that app.py (sign-in, navigation) runs before any page."""
+and the check that app.py (sign-in, navigation) runs before any page.
+
+The language of a run (`resolve_language`, once per run from app.py): the signed-in account's choice
+(kept in app_accounts.language), else the one picked with the switch in this session, else the browser's
+Accept-Language, else English.
+"""
 
 from __future__ import annotations
+
+import logging
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -9,17 +16,20 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import accounts
 from core.accounts import Account
-from core.i18n import _, set_resolver
+from core.i18n import SOURCE, _, negotiate, normalize, set_resolver
 from core.platform.db import get_engine
 from core.platform.settings import load_settings
 
+logger = logging.getLogger("oyna.pages")
+
 ACCOUNT_KEY = "account"
-LANGUAGE_KEY = "language"
+LANGUAGE_KEY = "language"  # the language of this run (resolve_language)
+CHOSEN_KEY = "language_chosen"  # picked with the switch in this session
 SIGN_OUT_KEY = "sign_out"
 
 
 def _session_language() -> str | None:
-    """The language chosen in this browser session (None: the default, English for now)."""
+    """The language of this browser session's run (None: the default, English)."""
     if get_script_run_ctx(suppress_warning=True) is None:  # a background thread or the CLI
         return None
     return st.session_state.get(LANGUAGE_KEY)
@@ -57,7 +67,52 @@ def current_account() -> Account | None:
 
 
 def sign_in(account: Account) -> None:
+    """Remember the account; a language picked before signing in becomes the account's choice."""
     st.session_state[ACCOUNT_KEY] = account
+    chosen = normalize(st.session_state.get(CHOSEN_KEY))
+    if chosen:
+        _keep_language(account, chosen)
+
+
+def browser_language() -> str:
+    """The best available language for the browser (its Accept-Language header, else its locale)."""
+    try:
+        header = st.context.headers.get("Accept-Language")
+        return negotiate(header) if header else negotiate(st.context.locale)
+    except Exception:  # noqa: BLE001 - no browser (a test harness): the default
+        return SOURCE
+
+
+def resolve_language() -> str:
+    """The language of this run (app.py calls this once per run, before anything is drawn)."""
+    account = current_account()
+    stored = None
+    if account is not None:
+        try:
+            stored = accounts.account_language(engine(), account)
+        except Exception:  # noqa: BLE001 - the database is down or behind: the page says so itself
+            logger.debug("could not read the account's language", exc_info=True)
+    code = normalize(stored) or normalize(st.session_state.get(CHOSEN_KEY)) or browser_language()
+    st.session_state[LANGUAGE_KEY] = code
+    return code
+
+
+def choose_language(code: str | None) -> None:
+    """The switch's choice: this session speaks it from now on, and the signed-in account keeps it."""
+    code = normalize(code)
+    if not code:
+        return
+    st.session_state[CHOSEN_KEY] = st.session_state[LANGUAGE_KEY] = code
+    account = current_account()
+    if account is not None:
+        _keep_language(account, code)
+
+
+def _keep_language(account: Account, code: str) -> None:
+    try:
+        accounts.set_language(engine(), account, code)
+    except Exception:  # noqa: BLE001 - the session keeps the choice; the account gets it next time
+        logger.warning("could not keep the language of account %s", account.username, exc_info=True)
 
 
 def require(permission: str) -> Account:
