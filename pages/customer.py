@@ -12,7 +12,7 @@ from core.i18n import _
 from core.i18n.format import date_text, money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 from pages.ui.cache import cached
-from pages.ui.charts import LILAC, PURPLE, money_hover, plot, style_figure
+from pages.ui.charts import LILAC, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.session import current_account
 from pages.ui.sidebar import filters
@@ -27,8 +27,8 @@ def history_chart(frame: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=frame.month, y=frame.visits, name=_("Visits"), mode="lines+markers",
                              line={"color": PURPLE, "width": 2}))
     fig.update_layout(yaxis={"title": _("visits"), "rangemode": "tozero"},
-                      yaxis2={"overlaying": "y", "side": "right", "tickformat": "~s", "showgrid": False,
-                              "rangemode": "tozero"})
+                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"})
+    money_axis(lambda **kw: fig.update_layout(yaxis2=kw))
     return style_figure(fig, height=320)
 
 
@@ -74,13 +74,17 @@ def render_scores(p: dict) -> None:
 
 
 def render_actions(actions: pd.DataFrame) -> None:
+    """The actions as a list: a reason is a sentence, which a table's cell would cut on a phone."""
     st.subheader(_("Recommended actions"), anchor=False)
     if actions.empty:
         st.write(_("No action needed: this customer is neither at risk nor an upsell candidate."))
         return
-    st.dataframe(actions, hide_index=True, column_config={
-        "action": _("Action"), "why": st.column_config.TextColumn(_("Why"), width="large"),
-        "expected_value": st.column_config.NumberColumn(_("Expected value, ₸"), format="localized")})
+    lines = []
+    for a in actions.itertuples():
+        value = "" if pd.isna(a.expected_value) else " · " + _("expected value {value}").format(
+            value=money(a.expected_value))
+        lines.append(f"1. **{a.action}**{value}  \n{a.why[:1].upper() + a.why[1:]}.")
+    st.markdown("\n".join(lines))
 
 
 st.title(_("Customer"), anchor=False)

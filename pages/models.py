@@ -99,13 +99,11 @@ with page_guard("models"):
     st.subheader(_("How good it is"), anchor=False)
     st.dataframe(service.metric_rows(active), hide_index=True, column_config={
         "metric": _("Metric"),
-        "model": st.column_config.NumberColumn(_("Model"), format="%.3f"),
-        "simple rule": st.column_config.NumberColumn(
-            _("Simple rule"), format="%.3f", help=_("Churn: days since the last visit (Brier: the base rate). "
-                                                    "Forecast: same day last week. Visits: the customer's own "
-                                                    "past rate.")),
-        "BG/NBD alone": st.column_config.NumberColumn(_("BG/NBD alone"), format="%.3f",
-                                                      help=_("1 − P(alive) as a churn score."))})
+        "model": _("Model"),
+        "simple rule": st.column_config.TextColumn(
+            _("Simple rule"), help=_("Churn: days since the last visit (Brier: the base rate). Forecast: same day "
+                                     "last week. Visits: the customer's own past rate.")),
+        "BG/NBD alone": st.column_config.TextColumn(_("BG/NBD alone"), help=_("1 − P(alive) as a churn score."))})
 
     history = service.auc_history(table)
     if not history.empty:
@@ -129,11 +127,10 @@ with page_guard("models"):
                 "observed_rate": st.column_config.NumberColumn(_("Observed churn"), format="percent")})
 
     st.subheader(_("All versions"), anchor=False)
-    st.dataframe(table[["version", "status", "trained_at", "churn_auc", "recency_auc", "forecast_mase",
+    st.dataframe(table[["version", "status_label", "trained_at", "churn_auc", "recency_auc", "forecast_mase",
                         "customers", "notes"]], hide_index=True, column_config={
-        "version": _("Version"), "status": _("Status"), "customers": _("Customers"), "notes": _("Notes"),
+        "version": _("Version"), "status_label": _("Status"), "customers": _("Customers"), "notes": _("Notes"),
         "trained_at": st.column_config.DatetimeColumn(_("Trained"), format="DD.MM.YYYY HH:mm"),
-        "churn_auc": st.column_config.NumberColumn(_("Churn AUC"), format="%.3f"),
-        "recency_auc": st.column_config.NumberColumn(_("Recency AUC"), format="%.3f"),
-        "forecast_mase": st.column_config.NumberColumn(_("Forecast MASE"), format="%.2f")})
+        **{c: st.column_config.NumberColumn(label, format="localized") for c, label in (
+            ("churn_auc", _("Churn AUC")), ("recency_auc", _("Recency AUC")), ("forecast_mase", _("Forecast MASE")))}})
     manager_actions(table)

@@ -25,7 +25,7 @@ from core.overview import kpis, service
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
-from pages.ui.layout import card_columns, delta_style
+from pages.ui.layout import card_columns, delta_style, metric_card
 from pages.ui.sidebar import Filters, chain_timezone, club_names, filters, local_today
 
 LIVE_SECONDS = 30  # the live part reruns this often ...
@@ -69,9 +69,10 @@ def render_card(card: kpis.Kpi) -> None:
     help_text = card.note
     if card.expected_by_now is not None and card.key != "customers_at_risk":
         help_text += ". " + _("Usual by this time: {value}.").format(value=value_text(card, card.expected_by_now))
-    with st.container(border=True, height="stretch"):
+    value = value_text(card, card.current)
+    with metric_card(value, card.key):
         delta = delta_text(card)
-        st.metric(card.label, value_text(card, card.current), delta,
+        st.metric(card.label, value, delta,
                   **delta_style(delta, inverse=card.key == "customers_at_risk"))
         confidence = "" if card.confidence is None else "  \n" + _("{share} confidence").format(
             share=percent(card.confidence / 100))

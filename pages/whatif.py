@@ -246,14 +246,15 @@ def show_result(result: whatif.ScenarioResult) -> None:
 
     rows = pd.concat([result.clubs, pd.DataFrame([t])], ignore_index=True)
     st.dataframe(
-        rows[["club_name", "revenue_change_pct", "revenue", "revenue_base", "utilization", "utilization_base",
-              "turned_away_seat_hours_base"]],
+        rows.assign(revenue_change_pct=rows["revenue_change_pct"].map(pct))[
+            ["club_name", "revenue_change_pct", "revenue", "revenue_base", "utilization", "utilization_base",
+             "turned_away_seat_hours_base"]],
         hide_index=True, key="whatif_clubs_table",
         column_config={
             "club_name": st.column_config.TextColumn(_("Club")),
             "revenue_base": st.column_config.NumberColumn(_("Baseline ₸/30 d"), format="compact"),
             "revenue": st.column_config.NumberColumn(_("Scenario ₸/30 d"), format="compact"),
-            "revenue_change_pct": st.column_config.NumberColumn(_("Change"), format="%+.1f%%"),
+            "revenue_change_pct": st.column_config.TextColumn(_("Change")),
             "utilization_base": st.column_config.NumberColumn(_("Util. before"), format="percent"),
             "utilization": st.column_config.NumberColumn(_("Util. after"), format="percent"),
             "turned_away_seat_hours_base": st.column_config.NumberColumn(
@@ -315,15 +316,17 @@ def compare_section(author: str) -> None:
         return
     table = whatif.compare_scenarios(engine(), picked)
     st.dataframe(
-        table[["name", "revenue_change_pct", "utilization_change_pp", "revenue", "revenue_base", "utilization",
-               "utilization_base", "net_change_30d", "levers", "author", "clubs"]],
+        table.assign(revenue_change_pct=table["revenue_change_pct"].map(pct),
+                     utilization_change_pp=table["utilization_change_pp"].map(whatif.pp))[
+            ["name", "revenue_change_pct", "utilization_change_pp", "revenue", "revenue_base", "utilization",
+             "utilization_base", "net_change_30d", "levers", "author", "clubs"]],
         hide_index=True, key="compare_table",
         column_config={
             "name": _("Scenario"), "author": _("By"),
             "revenue_base": st.column_config.NumberColumn(_("Baseline ₸/30 d"), format="compact"),
             "revenue": st.column_config.NumberColumn(_("Scenario ₸/30 d"), format="compact"),
-            "revenue_change_pct": st.column_config.NumberColumn(_("Revenue"), format="%+.1f%%"),
-            "utilization_change_pp": st.column_config.NumberColumn(_("Util."), format="%+.1f pp"),
+            "revenue_change_pct": st.column_config.TextColumn(_("Revenue")),
+            "utilization_change_pp": st.column_config.TextColumn(_("Util.")),
             "utilization_base": st.column_config.NumberColumn(_("Util. before"), format="percent"),
             "utilization": st.column_config.NumberColumn(_("Util. after"), format="percent"),
             "net_change_30d": st.column_config.NumberColumn(_("Net ₸/30 d"), format="compact",

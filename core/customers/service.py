@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, Role, mask_contacts
 from core.customers.recommend import action_label, reason_text
+from core.i18n.format import MISSING
 from core.customers.segments import SEGMENTS, segment_label, segment_transitions, transition_matrix
 from core.platform.db import query_df
 
@@ -45,7 +46,7 @@ def search_customers(engine: Engine, *, viewer: Account | Role | str, club_ids: 
                     max_clv=max_clv, limit=limit)
     rows["segment_code"] = rows["segment"]
     rows["segment"] = rows["segment"].map(segment_label)
-    rows["top_action"] = [None if code is None else action_label(code, label)
+    rows["top_action"] = [MISSING if code is None else action_label(code, label)
                           for code, label in zip(rows.pop("top_action_code"), rows["top_action"])]
     return mask_contacts(rows, viewer)
 

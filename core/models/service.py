@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account
 from core.i18n import N_, _
+from core.i18n.format import number
 from core.models import registry
 from core.models.gate import gate_text
 from core.platform.db import query_df
@@ -18,6 +19,9 @@ from core.platform.settings import Settings, load_settings
 
 RetrainBusy = registry.RetrainBusy
 TOP_DRIVERS = 12
+
+STATUS_NAMES = {"active": N_("active"), "candidate": N_("candidate"), "rejected": N_("rejected"),
+                "retired": N_("retired")}
 
 # The churn model's features in words (core.customers.features), for the "what drives churn" chart.
 FEATURE_NAMES = {
@@ -34,10 +38,12 @@ FEATURE_NAMES = {
 
 def versions(engine: Engine) -> pd.DataFrame:
     """Every model version, newest first, with its headline metrics (`models/versions`); `notes` in the
-    current language when the version kept its verdict (older versions keep their English notes)."""
+    current language when the version kept its verdict (older versions keep their English notes), and
+    `status_label`, the status in words."""
     table = registry.list_versions(engine)
     if len(table):
         table["notes"] = [gate_text((m or {}).get("gate")) or n for m, n in zip(table.metrics, table.notes)]
+    table["status_label"] = [_(STATUS_NAMES[v]) if v in STATUS_NAMES else v for v in table.status]
     return table
 
 
@@ -57,7 +63,7 @@ def active_model(engine: Engine) -> dict[str, Any] | None:
 
 def metric_rows(active: pd.Series) -> pd.DataFrame:
     """The active version's held-out scores next to a simple rule and BG/NBD alone (metric, model,
-    simple rule, BG/NBD alone)."""
+    simple rule, BG/NBD alone), as text in the current language's number format."""
     metrics = active.metrics or {}
     churn = metrics.get("churn", {})
     recency = churn.get("baselines", {}).get("recency", {})
@@ -72,7 +78,10 @@ def metric_rows(active: pd.Series) -> pd.DataFrame:
         (_("Revenue forecast: 80% band coverage"), fc.get("coverage_80"), None, None),
         (_("Visits next 30 days: mean abs. error"), clv.get("mae"), clv.get("baseline_rate_mae"), None),
     ]
-    return pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone"])
+    table = pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone"])
+    for column in ("model", "simple rule", "BG/NBD alone"):  # text in the language's format, "—" when missing
+        table[column] = [number(v, 3) for v in table[column]]
+    return table
 
 
 def auc_history(table: pd.DataFrame) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def money_axis(axis: Any) -> None:
     """Tenge on a value axis (`fig.update_yaxes` or `update_xaxes`): '₸1.2M' or '1.2M ₸', compact."""
     sample = money(0)
     prefix, suffix = sample.split("0", 1)
-    axis(tickformat="~s", tickprefix=prefix.replace("\u00a0", " "), ticksuffix=suffix.replace("\u00a0", " "))
+    axis(tickformat=".3~s", tickprefix=prefix.replace("\u00a0", " "), ticksuffix=suffix.replace("\u00a0", " "))
 
 
 def plot(fig: Any, *, key: str | None = None, where: Any = None) -> None:
@@ -105,9 +105,9 @@ def _plotly_format(code: str) -> dict[str, Any]:
         "decimal": sep[0],
         "thousands": sep[1],
         "year": "%Y",
-        "month": strftime(skeleton["yMMM"].pattern),
-        "dayMonth": strftime(skeleton["MMMd"].pattern),
-        "dayMonthYear": strftime(skeleton["yMMMd"].pattern),
+        "month": strftime(skeleton["yMMM"].pattern, literals=False),  # 'нояб. 2026', not 'нояб. 2026 г.'
+        "dayMonth": strftime(skeleton["MMMd"].pattern, literals=False),
+        "dayMonthYear": strftime(skeleton["yMMMd"].pattern, literals=False),
     }
 
 
@@ -116,14 +116,18 @@ _CLDR = [("yyyy", "%Y"), ("yy", "%y"), ("y", "%Y"), ("MMMM", "%B"), ("LLLL", "%B
          ("cccc", "%A"), ("EEE", "%a"), ("ccc", "%a"), ("E", "%a"), ("HH", "%H"), ("mm", "%M")]
 
 
-def strftime(pattern: str) -> str:
-    """A CLDR date pattern as a d3/strftime one: 'd MMM y 'г'.' -> '%-d %b %Y г.'."""
+def strftime(pattern: str, *, literals: bool = True) -> str:
+    """A CLDR date pattern as a d3/strftime one: 'd MMM y 'г'.' -> '%-d %b %Y г.' ('%-d %b %Y' without
+    `literals`: the quoted words and their full stop, too long for an axis)."""
     out, i = [], 0
     while i < len(pattern):
         if pattern[i] == "'":  # quoted literal text; '' is a quote
             end = pattern.find("'", i + 1)
             end = len(pattern) if end < 0 else end
-            out.append(pattern[i + 1:end] or "'")
+            if literals:
+                out.append(pattern[i + 1:end] or "'")
+            elif pattern.startswith(".", end + 1):
+                end += 1
             i = end + 1
             continue
         for cldr, d3 in _CLDR:

@@ -23,6 +23,9 @@ _CSS = """
   /* Plotly's mode bar covered column headers and legends on a phone; pinch to zoom instead. */
   .stPlotlyChart .modebar-container { display: none !important; }
 }
+/* Long card values (Russian '566 тыс. ₸') in a smaller type than short ones, so they keep to one line. */
+[class*="st-key-card_long_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+[class*="st-key-card_longer_"] [data-testid="stMetricValue"] { font-size: 1.25rem; }
 </style>
 """
 
@@ -38,6 +41,12 @@ def delta_style(delta: str | None, *, inverse: bool = False) -> dict[str, str]:
     if delta is None or delta.lstrip().startswith(("+", "-")):
         return {"delta_color": "inverse" if inverse else "normal"}
     return {"delta_color": "off", "delta_arrow": "off"}
+
+
+def metric_card(value: str, key: str) -> Any:
+    """A bordered card for a metric whose value is `value`; long values get a smaller type."""
+    size = "short" if len(value) <= 7 else "long" if len(value) <= 10 else "longer"
+    return st.container(border=True, height="stretch", key=f"card_{size}_{key}")
 
 
 def card_columns(count: int, key: str) -> list[Any]:

@@ -36,6 +36,7 @@ PASSWORD = "violet-comet-5182"
 # page -> Plotly charts it draws (the Customer page waits for a customer to be picked)
 PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilization": 2, "What-if": 2, "Models": 1}
 LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
+ENGLISH = "en-US"  # the browser's language (Accept-Language); tests/browser/test_russian.py has the Russian one
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def browser():
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, locale=ENGLISH)
     yield context.new_page()
     context.close()
 
@@ -80,7 +81,7 @@ def metric_value(page, label: str) -> str:
 @pytest.mark.parametrize("role", ["manager", "analyst"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_pages_draw_their_charts(browser, server, accounts, role, size):
-    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE, locale=ENGLISH)
     page = context.new_page()
     try:
         sign_in(page, server, accounts[role].username, PASSWORD)

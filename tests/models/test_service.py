@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.accounts import Account, PermissionDenied, Role
+from core.i18n import use_locale
 from core.models import registry, service
 
 
@@ -29,10 +30,16 @@ def test_the_active_versions_scores(engine, trained):
     active = service.active_row(service.versions(engine))
     rows = service.metric_rows(active)
     assert list(rows.columns) == ["metric", "model", "simple rule", "BG/NBD alone"]
-    assert rows.metric.iloc[0] == "Churn: ROC AUC" and 0.5 < rows.model.iloc[0] <= 1
-    assert rows.model.iloc[0] == active.churn_auc
+    assert rows.metric.iloc[0] == "Churn: ROC AUC" and rows.model.iloc[0] == f"{active.churn_auc:.3f}"
+    assert rows["BG/NBD alone"].iloc[2] == "—"  # no Brier score for BG/NBD alone
+    with use_locale("ru"):
+        russian = service.metric_rows(active)
+        assert russian.metric.iloc[0] == "Отток: ROC AUC"
+        assert russian.model.iloc[0] == f"{active.churn_auc:.3f}".replace(".", ",")
+        assert "дней с последнего визита" in set(service.churn_drivers(active).index)
     drivers = service.churn_drivers(active)
     assert 0 < len(drivers) <= service.TOP_DRIVERS and drivers.is_monotonic_increasing
+    assert "days since the last visit" in set(drivers.index)
     assert not service.calibration(active).empty
 
 

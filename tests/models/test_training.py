@@ -9,7 +9,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from core.models import registry
+from core.i18n import use_locale
+from core.models import registry, service
 from core.models.training import retrain
 from core.platform.settings import Settings
 
@@ -134,6 +135,9 @@ def test_a_worse_version_is_saved_but_not_activated(engine, settings, trained, f
     monkeypatch.setattr("core.models.training.NOT_WORSE_MARGIN", -1.0)  # demand an impossible improvement
     result = retrain(engine, settings, trained_by="test")
     assert not result.activated and "worse" in result.reason
+    with use_locale("ru"):  # the verdict is kept as a message and its numbers, and read in any language
+        assert "хуже" in result.reason_text and service.versions(engine).set_index("version").loc[
+            result.version, "notes"] == result.reason_text
     assert registry.active_version(engine) == active
     status = _rows(engine, "select status from model_versions where version = :v", v=result.version)[0][0]
     assert status == "rejected"
