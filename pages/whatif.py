@@ -18,7 +18,7 @@ from core import whatif
 from core.i18n import N_, _, ngettext
 from core.i18n import format as fmt
 from core.platform.thresholds import HIGH_RISK
-from pages.ui.charts import money_axis, plot, style_figure
+from pages.ui.charts import money_axis, percent_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import delta_style
 from pages.ui.session import current_account, engine
@@ -195,7 +195,7 @@ def compare_chart(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(x=table["name"], y=table["revenue_change_pct"], name=_("Revenue, %"),
                          marker_color=SCEN_COLOR, error_y=whiskers("revenue_change_pct"),
-                         hovertemplate="%{y:+.1f}%<extra>" + _("revenue") + "</extra>"))
+                         hovertemplate=percent_hover("%{y:+.1f}") + "<extra>" + _("revenue") + "</extra>"))
     fig.add_trace(go.Bar(x=table["name"], y=table["utilization_change_pp"], name=_("Utilization, pp"),
                          marker_color="#F29D38", error_y=whiskers("utilization_change_pp"),
                          hovertemplate=_("{value} pp").format(value="%{y:+.1f}") + "<extra>" + _("utilization")

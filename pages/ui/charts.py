@@ -18,7 +18,7 @@ from babel import Locale
 from babel import dates as babel_dates
 
 from core.i18n import N_, SOURCE, _, current_locale, use_locale
-from core.i18n.format import money, separators
+from core.i18n.format import money, percent, separators
 
 # No logo, a trimmed mode bar, and charts that follow their container's width. On a phone the mode bar
 # is hidden by the CSS in layout.py (it covered headers and legends).
@@ -56,6 +56,12 @@ def style_figure(fig: Any, *, height: int = 360, legend: bool = True) -> Any:
 def money_hover(field: str = "y") -> str:
     """A hover template's tenge amount placed as the language places it: '₸%{y:,.0f}' / '%{y:,.0f} ₸'."""
     return money(0).replace("0", "%{" + field + ":,.0f}", 1)
+
+
+def percent_hover(number: str) -> str:
+    """A hover template's percentage with the language's sign placement: '%{z:.0f}%' / '%{z:.0f} %'
+    (`number` is a d3 template of the value in percent, e.g. '%{z:.0f}')."""
+    return percent(0).replace("0", number, 1)
 
 
 def money_axis(axis: Any) -> None:
