@@ -39,6 +39,7 @@ from threadpoolctl import threadpool_limits
 
 from core.customers.features import CATEGORICAL_FEATURES, CUTOFF_SLACK, NUMERIC_FEATURES, as_cutoff, churn_labels, \
     customer_features, data_span
+from core.platform.thresholds import CHURN_WINDOW_DAYS
 
 MODEL_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 # churn can only rise with these (+1) or fall (-1), all else equal
@@ -319,7 +320,7 @@ def _cap(X: pd.DataFrame, y: pd.Series, max_rows: int, rng: np.random.Generator)
     return X.iloc[keep], y.iloc[keep]
 
 
-def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = 30, random_state: int = 0,
+def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = CHURN_WINDOW_DAYS, random_state: int = 0,
                 max_cutoffs: int = 6, min_history_days: int = 14, max_rows: int = 40_000,
                 **model_params: Any) -> ChurnResult:
     """Train, evaluate on the latest fully elapsed cutoff against two baselines, then retrain for scoring.

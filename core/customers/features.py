@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.platform.db import load_sql
+from core.platform.thresholds import CHURN_WINDOW_DAYS
 
 Bind = Engine | sa.Connection  # an engine, or a connection to work inside the caller's transaction
 
@@ -101,7 +102,7 @@ def customer_features(engine: Bind, *, cutoff: datetime) -> pd.DataFrame:
     return frame[FEATURE_COLUMNS]
 
 
-def churn_labels(engine: Bind, *, cutoff: datetime, horizon_days: int = 30) -> pd.Series:
+def churn_labels(engine: Bind, *, cutoff: datetime, horizon_days: int = CHURN_WINDOW_DAYS) -> pd.Series:
     """1 when a customer with a visit before `cutoff` has no visit in (cutoff, cutoff + horizon_days].
 
     Only defined once the window has passed: raises ValueError if cutoff + horizon_days is after the

@@ -18,7 +18,7 @@ import pandas as pd
 from core.customers.segments import segment_label
 from core.i18n import N_, _, ngettext, use_locale
 from core.i18n.format import money, number, signed_percent
-from core.platform.thresholds import HIGH_RISK, MEDIUM_RISK
+from core.platform.thresholds import HIGH_RISK, HIGH_VALUE_SHARE, MEDIUM_RISK
 
 MAX_ACTIONS = 5
 
@@ -112,7 +112,7 @@ def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | Non
     upsell = c["upsell_score"].to_numpy(float)
     spend = c["monetary_avg"].fillna(0).to_numpy(float)
     visits90 = c["expected_visits_90d"].fillna(0).to_numpy(float)
-    clv_top20 = clv >= np.quantile(clv, 0.8) if len(clv) else clv.astype(bool)
+    clv_top20 = clv >= np.quantile(clv, 1 - HIGH_VALUE_SHARE) if len(clv) else clv.astype(bool)
     clv_top40 = clv >= np.quantile(clv, 0.6) if len(clv) else clv.astype(bool)
     hall = c["fav_hall_type"].astype(str).to_numpy()
     band = c["fav_band"].astype(str).to_numpy()

@@ -73,7 +73,7 @@ def segments_revenue(overview: pd.DataFrame) -> float:
 
 def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: int,
                      club_ids: Sequence[int]) -> dict | None:
-    """One customer with the active model's scores (None: no such customer)."""
+    """One customer with the active model's scores (None: no such customer among the clubs)."""
     rows = mask_contacts(query_df(engine, "customers/profile", user_id=int(user_id),
                                   club_ids=[int(c) for c in club_ids]), viewer)
     if rows.empty:

@@ -13,11 +13,12 @@ from core.platform.db import query_df
 def list_clubs(engine: Engine) -> pd.DataFrame:
     """Every club (club_id, club_name, city, timezone, opens_at, closes_at, opened_on, local_today,
     seats, halls), by name."""
-    return query_df(engine, "platform/clubs")
+    return query_df(engine, "platform/clubs", club_ids=all_club_ids(engine))
 
 
 def all_club_ids(engine: Engine) -> list[int]:
-    return [int(c) for c in list_clubs(engine).club_id]
+    """Every club's id: the scope of whoever works for the whole chain (SQL sees no club without it)."""
+    return [int(c) for c in query_df(engine, "platform/club_ids").club_id]
 
 
 def club_names(clubs: pd.DataFrame) -> dict[int, str]:

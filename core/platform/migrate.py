@@ -1,4 +1,8 @@
-"""Ordered, idempotent migrations from `sql/migrations`, recorded in `schema_migrations`."""
+"""Ordered, idempotent migrations from `sql/migrations`, recorded in `schema_migrations`.
+
+After the migrations, `product_thresholds` is made equal to `core.platform.thresholds.THRESHOLDS`,
+so SQL's `product_threshold(name)` and the Python constants agree.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.platform.db import script, sql_files
+from core.platform.thresholds import THRESHOLDS
 
 LOCK_KEY = 7_351_001  # advisory lock: one migrator at a time
 
@@ -18,6 +23,14 @@ create table if not exists schema_migrations (
     applied_at timestamptz not null default now()
 )
 """
+
+
+_THRESHOLDS_UPSERT = """
+insert into product_thresholds as t (name, value)
+select name, value from unnest(cast(:names as text[]), cast(:values as numeric[])) as n(name, value)
+on conflict (name) do update set value = excluded.value where t.value is distinct from excluded.value
+"""
+_THRESHOLDS_PRUNE = "delete from product_thresholds where name <> all(cast(:names as text[]))"
 
 
 def pending(engine: Engine) -> list[str]:
@@ -34,7 +47,8 @@ def _applied(conn: sa.Connection) -> dict[str, str]:
 
 
 def migrate(engine: Engine) -> list[str]:
-    """Apply every pending migration, each in its own transaction; returns what was applied."""
+    """Apply every pending migration, each in its own transaction, then write the thresholds (in one
+    more); returns the migrations applied."""
     done: list[str] = []
     with engine.connect() as conn:
         conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": LOCK_KEY})
@@ -55,9 +69,18 @@ def migrate(engine: Engine) -> list[str]:
                         {"v": path.stem, "c": checksum},
                     )
                 done.append(path.stem)
+            with conn.begin():
+                _write_thresholds(conn)
         finally:
             if conn.in_transaction():
                 conn.rollback()
             conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
             conn.commit()
     return done
+
+
+def _write_thresholds(conn: sa.Connection) -> None:
+    """Make `product_thresholds` hold exactly THRESHOLDS (rows change only when a value does)."""
+    names = list(THRESHOLDS)
+    conn.execute(sa.text(_THRESHOLDS_UPSERT), {"names": names, "values": [str(THRESHOLDS[n]) for n in names]})
+    conn.execute(sa.text(_THRESHOLDS_PRUNE), {"names": names})

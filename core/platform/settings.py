@@ -8,6 +8,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.platform.thresholds import CHURN_WINDOW_DAYS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ROOT_FALLBACK_HOME = Path("/var/lib/oyna")
 
@@ -17,7 +19,7 @@ class Settings:
     database_url: str | None
     home: Path
     models_dir: Path
-    churn_horizon_days: int = 30
+    churn_horizon_days: int = CHURN_WINDOW_DAYS
 
     @property
     def pgdata(self) -> Path:
@@ -65,5 +67,5 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
     url = env.get("DATABASE_URL") or _secrets_url(root)
     home = resolve_home(Path(env.get("OYNA_HOME") or root / ".oyna"))
     models_dir = Path(env.get("OYNA_MODELS_DIR") or root / "models")
-    horizon = int(env.get("OYNA_CHURN_DAYS", "30"))
+    horizon = int(env.get("OYNA_CHURN_DAYS", CHURN_WINDOW_DAYS))
     return Settings(database_url=url, home=home, models_dir=models_dir, churn_horizon_days=horizon)

@@ -2,22 +2,7 @@
 -- Visits are live or completed bookings; spend is successful payments. Times are in days.
 with
 
-hour_bands as (  -- local hour -> price band (the night band wraps past midnight)
-    select h.hour, tb.band
-    from generate_series(0, 23) h(hour)
-    join time_bands tb
-      on (tb.starts_hour < tb.ends_hour and h.hour >= tb.starts_hour and h.hour < tb.ends_hour)
-      or (tb.starts_hour > tb.ends_hour and (h.hour >= tb.starts_hour or h.hour < tb.ends_hour))
-),
-
-seat_places as (  -- seat -> club, hall type and time zone
-    select s.id as seat_id, h.club_id, h.hall_type, c.timezone
-    from seats s
-    join halls h on h.id = s.hall_id
-    join clubs c on c.id = h.club_id
-),
-
-past_bookings as (  -- every booking that started before the cutoff
+past_bookings as (  -- every booking that started before the cutoff, with its club, hall type and band
     select
         b.user_id,
         b.date,
@@ -25,12 +10,11 @@ past_bookings as (  -- every booking that started before the cutoff
         b.end_time,
         b.status,
         b.status in ('завершено', 'активно') as is_visit,
-        sp.club_id,
-        sp.hall_type,
+        b.club_id,
+        b.hall_type,
         hb.band
-    from bookings b
-    join seat_places sp on sp.seat_id = b.seat_id
-    join hour_bands hb on hb.hour = date_part('hour', b.start_time at time zone sp.timezone)::integer
+    from club_bookings b
+    join hour_bands hb on hb.hour = date_part('hour', b.local_start)::integer
     where b.start_time < :cutoff
 ),
 

@@ -1,4 +1,6 @@
--- One customer with the active model's scores.
+-- One customer with the active model's scores, when the customer belongs to one of :club_ids.
+-- A customer belongs to every club they have a booking at (any status) and to their favourite club
+-- under the active model; anyone else returns no row, and so does an empty list.
 select u.id as user_id, u.full_name, u.email, u.phone, u.signed_up_at,
        c.name as favourite_club, s.segment, s.r_score, s.f_score, s.m_score,
        s.churn_risk::float8 as churn_risk, s.probability_alive::float8 as probability_alive,
@@ -11,3 +13,6 @@ from users u
 left join customer_scores s on s.user_id = u.id and s.version = active_model_version()
 left join clubs c on c.id = s.club_id
 where u.id = :user_id
+  and (s.club_id = any(cast(:club_ids as int[]))
+       or exists (select 1 from club_bookings b
+                  where b.user_id = u.id and b.club_id = any(cast(:club_ids as int[]))))

@@ -1,4 +1,5 @@
--- Scored customers of the active model, filtered; :tsquery uses the GIN index on users.
+-- Scored customers of the active model whose favourite club is in :club_ids (an empty list returns
+-- nothing), filtered; an empty :segments list means every segment. :tsquery uses the GIN index on users.
 select u.id as user_id,
        u.full_name,
        u.email,
@@ -21,7 +22,7 @@ from customer_scores s
 join users u on u.id = s.user_id
 left join clubs c on c.id = s.club_id
 where s.version = active_model_version()
-  and (cardinality(cast(:club_ids as int[])) = 0 or s.club_id = any(cast(:club_ids as int[])))
+  and s.club_id = any(cast(:club_ids as int[]))
   and (cardinality(cast(:segments as text[])) = 0 or s.segment = any(cast(:segments as text[])))
   and s.churn_risk between :min_risk and :max_risk
   and s.clv_12m >= :min_clv

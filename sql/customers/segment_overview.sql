@@ -1,10 +1,11 @@
--- Each segment of the active model: customers and their revenue over the last 90 days.
+-- Each segment of the active model: customers whose favourite club is in :club_ids (an empty list
+-- returns nothing) and their revenue over the 90 days before data_as_of().
 with revenue as (
     select b.user_id, sum(p.amount) as revenue_90d
     from payments p
     join bookings b on b.id = p.booking_id
     where p.payment_status = 'успешно'
-      and p.paid_at >= now() - interval '90 days'
+      and p.paid_at >= (select data_as_of()) - interval '90 days'
     group by b.user_id
 ),
 segments as (
@@ -13,7 +14,7 @@ segments as (
     from customer_scores s
     left join revenue r on r.user_id = s.user_id
     where s.version = active_model_version()
-      and (cardinality(cast(:club_ids as int[])) = 0 or s.club_id = any(cast(:club_ids as int[])))
+      and s.club_id = any(cast(:club_ids as int[]))
     group by s.segment
 )
 select segment,

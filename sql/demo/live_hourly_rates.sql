@@ -1,12 +1,8 @@
 -- Bookings per hour for each club and local hour of the week (Monday 00:00 = 0), last four weeks.
 with recent as (
-    select h.club_id,
-           (extract(isodow from b.start_time at time zone c.timezone)::int - 1) * 24
-               + extract(hour from b.start_time at time zone c.timezone)::int as hour_of_week
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join clubs c on c.id = h.club_id
+    select b.club_id,
+           (extract(isodow from b.local_start)::int - 1) * 24 + extract(hour from b.local_start)::int as hour_of_week
+    from club_bookings b
     where b.start_time >= now() - interval '28 days'
       and b.start_time < now()
 ),

@@ -1,5 +1,6 @@
 -- Revenue of each club on each complete club-local day: from mv_daily_club_stats up to the day of its
--- last refresh, and from the tables after it (so a stale view never hides recent days).
+-- last refresh, and from the tables after it (so a stale view never hides recent days). "Today" is
+-- the local date at data_as_of(). Only the clubs in :club_ids (an empty list returns nothing).
 with
 
 refreshed as (
@@ -12,9 +13,11 @@ club as (
     select
         c.id as club_id,
         c.timezone,
-        (now() at time zone c.timezone)::date as local_today,
+        (n.at at time zone c.timezone)::date as local_today,
         ((select at from refreshed) at time zone c.timezone)::date as view_until  -- exclusive
     from clubs c
+    cross join (select data_as_of() as at) n
+    where c.id = any(cast(:club_ids as int[]))
 ),
 
 from_view as (
@@ -25,11 +28,9 @@ from_view as (
 ),
 
 tail_bookings as (  -- bookings dated on or after the view's last complete day
-    select h.club_id, b.id, b.date
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join club cl on cl.club_id = h.club_id
+    select b.club_id, b.booking_id, b.date
+    from club_bookings b
+    join club cl on cl.club_id = b.club_id
     where b.date >= cl.view_until
       and b.date < cl.local_today
       and b.start_time >= (cl.view_until - 2)::timestamp at time zone cl.timezone
@@ -38,7 +39,7 @@ tail_bookings as (  -- bookings dated on or after the view's last complete day
 from_tables as (
     select tb.date as day, tb.club_id, sum(p.amount)::float8 as revenue
     from tail_bookings tb
-    join payments p on p.booking_id = tb.id and p.payment_status = 'успешно'
+    join payments p on p.booking_id = tb.booking_id and p.payment_status = 'успешно'
     group by tb.date, tb.club_id
 )
 

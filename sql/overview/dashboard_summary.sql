@@ -1,4 +1,5 @@
--- The chain-wide live KPIs of the SQL function ai_dashboard_summary() (migration 009).
+-- The live KPIs of the SQL function ai_dashboard_summary(club_ids) (migration 010) for the clubs in
+-- :club_ids (an empty list sees nothing).
 select
     metric_name,
     metric_category,
@@ -6,4 +7,4 @@ select
     predicted_value::float8 as predicted_value,
     confidence_level::float8 as confidence_level,
     alert_level
-from ai_dashboard_summary()
+from ai_dashboard_summary(cast(:club_ids as int[]))

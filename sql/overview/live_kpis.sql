@@ -1,7 +1,8 @@
 -- Live KPIs of every club: today so far (weeks_ago = 0) and the same weekday 1-4 weeks ago, each cut
 -- at the same club-local time of day, so "by now" values compare like with like. One row per club
 -- and week. Days, hours and opening hours are club-local. :silent_hours sizes the "recent bookings"
--- window used to spot a club that has gone quiet.
+-- window used to spot a club that has gone quiet. "Now" is data_as_of(). Only the clubs in :club_ids
+-- (an empty list returns nothing).
 with
 
 club as (
@@ -9,19 +10,20 @@ club as (
         c.id as club_id,
         c.name as club_name,
         c.timezone,
-        c.opens_at,
-        c.closes_at,
-        (now() at time zone c.timezone) as local_now,
-        (select count(*) from halls h join seats s on s.hall_id = h.id
-          where h.club_id = c.id and s.is_active) as seats
+        n.at,
+        (n.at at time zone c.timezone) as local_now,
+        cs.seats
     from clubs c
+    join club_seats cs on cs.club_id = c.id
+    cross join (select data_as_of() as at) n
+    where c.id = any(cast(:club_ids as int[]))
 ),
 
 moment as (  -- today and the same weekday 1-4 weeks ago, cut at the same local time
     select
         cl.*,
         w.weeks_ago,
-        now() - w.weeks_ago * interval '7 days' as cut_ts,
+        cl.at - w.weeks_ago * interval '7 days' as cut_ts,
         cl.local_now::date - 7 * w.weeks_ago as day,
         (cl.local_now::date - 7 * w.weeks_ago)::timestamp at time zone cl.timezone as day_start,
         (cl.local_now::date - 7 * w.weeks_ago + 1)::timestamp at time zone cl.timezone as day_end,
@@ -36,25 +38,19 @@ open_hours as (  -- open hours of each moment's day: all of it, and the part ela
         m.weeks_ago,
         sum(1.0) as full_day,
         sum(least(1.0, greatest(0.0,
-            extract(epoch from m.local_cut - (m.day + make_interval(hours => hr.hour))) / 3600.0))) as by_now,
-        bool_or(extract(hour from m.local_cut) = hr.hour) as open_now
+            extract(epoch from m.local_cut - (m.day + make_interval(hours => oh.hour))) / 3600.0))) as by_now,
+        bool_or(extract(hour from m.local_cut) = oh.hour) as open_now
     from moment m
-    cross join generate_series(0, 23) as hr(hour)
-    where m.opens_at = m.closes_at
-       or (m.opens_at < m.closes_at and make_time(hr.hour, 0, 0) >= m.opens_at
-           and make_time(hr.hour, 0, 0) < m.closes_at)
-       or (m.opens_at > m.closes_at and (make_time(hr.hour, 0, 0) >= m.opens_at
-           or make_time(hr.hour, 0, 0) < m.closes_at))
+    join club_open_hours oh on oh.club_id = m.club_id and oh.is_open
     group by m.club_id, m.weeks_ago
 ),
 
 recent_bookings as (  -- bookings near the five moments (index on start_time)
-    select h.club_id, b.id, b.date, b.start_time, b.end_time, b.status, b.created_at
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    where b.start_time >= now() - interval '30 days'
-      and b.start_time < now() + interval '2 days'
+    select b.club_id, b.booking_id as id, b.date, b.start_time, b.end_time, b.status, b.created_at
+    from club_bookings b
+    where b.start_time >= (select data_as_of()) - interval '30 days'
+      and b.start_time < (select data_as_of()) + interval '2 days'
+      and b.club_id = any(cast(:club_ids as int[]))
 ),
 
 booking_stats as (

@@ -1,13 +1,5 @@
--- Every club with its local "today", opening hours and active seats (for the sidebar and the pages).
-with
-
-seat_counts as (
-    select h.club_id, count(s.id) filter (where s.is_active) as seats, count(distinct h.id) as halls
-    from halls h
-    left join seats s on s.hall_id = h.id
-    group by h.club_id
-)
-
+-- The clubs in :club_ids with their local "today" (at data_as_of()), opening hours and active seats,
+-- for the sidebar and the pages. An empty list returns nothing.
 select
     c.id as club_id,
     c.name as club_name,
@@ -16,9 +8,11 @@ select
     c.opens_at,
     c.closes_at,
     c.opened_on,
-    (now() at time zone c.timezone)::date as local_today,
-    coalesce(sc.seats, 0)::integer as seats,
-    coalesce(sc.halls, 0)::integer as halls
+    (n.at at time zone c.timezone)::date as local_today,
+    cs.seats,
+    cs.halls
 from clubs c
-left join seat_counts sc on sc.club_id = c.id
+join club_seats cs on cs.club_id = c.id
+cross join (select data_as_of() as at) n
+where c.id = any(cast(:club_ids as int[]))
 order by c.name

@@ -1,84 +1,48 @@
 -- Seat utilization of every hall by club-local ISO weekday (1 = Monday) and local hour, over the
 -- club-local days :start_day .. :end_day (inclusive). Bookings that hold a seat (not cancelled) are
 -- spread over the hours they cover; only hours when the club is open count as capacity.
+-- Only the clubs in :club_ids (an empty list returns nothing).
 with
 
-club_window as (
+club_window as (  -- the window as local days, instants, and local wall-clock hours since 1970 (for hour slots)
     select
-        c.id as club_id,
-        c.timezone,
-        c.opens_at,
-        c.closes_at,
-        greatest(cast(:start_day as date), c.opened_on) as first_day,
-        least(cast(:end_day as date), (now() at time zone c.timezone)::date) + 1 as end_day  -- exclusive
-    from clubs c
-),
-
-club_bounds as (  -- the window as instants, and local wall-clock hours since 1970 (for hour slots)
-    select
-        cw.*,
-        cw.first_day::timestamp at time zone cw.timezone as first_ts,
-        cw.end_day::timestamp at time zone cw.timezone as end_ts,
-        date_part('epoch', cw.first_day::timestamp) / 3600.0 as first_hour,
-        date_part('epoch', cw.end_day::timestamp) / 3600.0 as end_hour
-    from club_window cw
-),
-
-club_offsets as (  -- each club's UTC offset (hours) on each local day a booking may start on
-    select
-        cb.club_id,
-        d.day::date as day,
-        (date_part('epoch', d.day::timestamp + interval '12 hours')
-         - date_part('epoch', (d.day::timestamp + interval '12 hours') at time zone cb.timezone)) / 3600.0 as offset_hours
-    from club_bounds cb
-    cross join lateral generate_series(cb.first_day - 2, cb.end_day, interval '1 day') as d(day)
-),
-
-hall_seats as (
-    select h.id as hall_id, h.club_id, h.name as hall_name, h.hall_type,
-           count(s.id) filter (where s.is_active) as seats
-    from halls h
-    left join seats s on s.hall_id = h.id
-    group by h.id, h.club_id, h.name, h.hall_type
+        w.club_id,
+        w.timezone,
+        w.first_day,
+        w.end_day,  -- exclusive
+        w.first_ts,
+        w.end_ts,
+        date_part('epoch', w.first_day::timestamp) / 3600.0 as first_hour,
+        date_part('epoch', w.end_day::timestamp) / 3600.0 as end_hour
+    from club_windows(cast(:start_day as date), cast(:end_day as date)) w
+    where w.club_id = any(cast(:club_ids as int[]))
 ),
 
 open_slots as (  -- how often each weekday-hour occurred in the window while the club was open
     select
         cw.club_id,
         extract(isodow from d.day)::integer as dow,
-        hr.hour,
+        oh.hour,
         count(*) as occurrences
     from club_window cw
     cross join lateral generate_series(cw.first_day, cw.end_day - 1, interval '1 day') as d(day)
-    cross join generate_series(0, 23) as hr(hour)
-    where cw.opens_at = cw.closes_at
-       or (cw.opens_at < cw.closes_at and make_time(hr.hour, 0, 0) >= cw.opens_at
-           and make_time(hr.hour, 0, 0) < cw.closes_at)
-       or (cw.opens_at > cw.closes_at and (make_time(hr.hour, 0, 0) >= cw.opens_at
-           or make_time(hr.hour, 0, 0) < cw.closes_at))
-    group by cw.club_id, extract(isodow from d.day), hr.hour
+    join club_open_hours oh on oh.club_id = cw.club_id and oh.is_open
+    group by cw.club_id, extract(isodow from d.day), oh.hour
 ),
 
-range_bookings as materialized (  -- one index range scan on start_time (the rows lie in time order)
-    select b.seat_id, b.date, b.start_time, b.end_time
-    from bookings b
+window_bookings as materialized (  -- seat-holding bookings cut to the window, in local wall-clock hours since
+                                   -- 1970; one index range scan on start_time (the rows lie in time order)
+    select
+        b.hall_id,
+        greatest(date_part('epoch', b.local_start) / 3600.0, cw.first_hour) as t0,
+        least(date_part('epoch', b.local_end) / 3600.0, cw.end_hour) as t1
+    from club_bookings b
+    join club_window cw on cw.club_id = b.club_id
     where b.start_time >= cast(:start_day as date) - interval '2 days'
       and b.start_time < cast(:end_day as date) + interval '2 days'
       and b.status <> 'отменено'
-),
-
-window_bookings as (  -- seat-holding bookings cut to the window, in local wall-clock hours since 1970
-    select
-        s.hall_id,
-        greatest(date_part('epoch', b.start_time) / 3600.0 + co.offset_hours, cb.first_hour) as t0,
-        least(date_part('epoch', b.end_time) / 3600.0 + co.offset_hours, cb.end_hour) as t1
-    from range_bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join club_bounds cb on cb.club_id = h.club_id
-    join club_offsets co on co.club_id = h.club_id and co.day = b.date  -- b.date: the local day it starts
-    where b.end_time > cb.first_ts
-      and b.start_time < cb.end_ts
+      and b.end_time > cw.first_ts
+      and b.start_time < cw.end_ts
 ),
 
 spans as materialized (  -- first and last hour slot a booking touches (slot n = hour n since 1970-01-01 local)
@@ -119,8 +83,8 @@ hall_slots as (  -- every hour slot of the window per hall: its partial hours pl
         coalesce(e.hours, 0) + sum(coalesce(e.step, 0)) over (
             partition by hs.hall_id order by g.slot rows between unbounded preceding and current row) as seat_hours
     from hall_seats hs
-    join club_bounds cb on cb.club_id = hs.club_id
-    cross join lateral generate_series(floor(cb.first_hour)::bigint, floor(cb.end_hour)::bigint - 1) as g(slot)
+    join club_window cw on cw.club_id = hs.club_id
+    cross join lateral generate_series(floor(cw.first_hour)::bigint, floor(cw.end_hour)::bigint - 1) as g(slot)
     left join slot_edges e on e.hall_id = hs.hall_id and e.slot = g.slot
 ),
 
@@ -142,7 +106,7 @@ select
     os.dow,
     os.hour,
     coalesce(bk.booked_seat_hours, 0)::float8 as booked_seat_hours,
-    hs.seats::integer as seats,
+    hs.seats,
     os.occurrences::integer as occurrences,
     (coalesce(bk.booked_seat_hours, 0) / nullif(hs.seats * os.occurrences, 0))::float8 as utilization
 from hall_seats hs

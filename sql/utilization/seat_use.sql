@@ -1,36 +1,19 @@
 -- How much each seat was used over the club-local days :start_day .. :end_day (inclusive):
 -- booked seat-hours (not cancelled) within the window against the hours its club was open.
+-- Only the clubs in :club_ids (an empty list returns nothing).
 with
 
 club_window as (
-    select
-        c.id as club_id,
-        c.timezone,
-        c.opens_at,
-        c.closes_at,
-        greatest(cast(:start_day as date), c.opened_on) as first_day,
-        least(cast(:end_day as date), (now() at time zone c.timezone)::date) + 1 as end_day  -- exclusive
-    from clubs c
-),
-
-club_bounds as (  -- the window as instants, computed once per club
-    select
-        cw.club_id,
-        cw.first_day::timestamp at time zone cw.timezone as first_ts,
-        cw.end_day::timestamp at time zone cw.timezone as end_ts
-    from club_window cw
+    select w.club_id, w.first_day, w.end_day, w.first_ts, w.end_ts
+    from club_windows(cast(:start_day as date), cast(:end_day as date)) w
+    where w.club_id = any(cast(:club_ids as int[]))
 ),
 
 open_hours as (
     select cw.club_id, count(*) as hours
     from club_window cw
     cross join lateral generate_series(cw.first_day, cw.end_day - 1, interval '1 day') as d(day)
-    cross join generate_series(0, 23) as hr(hour)
-    where cw.opens_at = cw.closes_at
-       or (cw.opens_at < cw.closes_at and make_time(hr.hour, 0, 0) >= cw.opens_at
-           and make_time(hr.hour, 0, 0) < cw.closes_at)
-       or (cw.opens_at > cw.closes_at and (make_time(hr.hour, 0, 0) >= cw.opens_at
-           or make_time(hr.hour, 0, 0) < cw.closes_at))
+    join club_open_hours oh on oh.club_id = cw.club_id and oh.is_open
     group by cw.club_id
 ),
 
@@ -38,17 +21,15 @@ seat_bookings as (
     select
         b.seat_id,
         count(*) as bookings,
-        sum(date_part('epoch', least(b.end_time, cb.end_ts) - greatest(b.start_time, cb.first_ts))) / 3600.0
+        sum(date_part('epoch', least(b.end_time, cw.end_ts) - greatest(b.start_time, cw.first_ts))) / 3600.0
             as booked_hours
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join club_bounds cb on cb.club_id = h.club_id
+    from club_bookings b
+    join club_window cw on cw.club_id = b.club_id
     where b.status <> 'отменено'
       and b.start_time >= cast(:start_day as date) - interval '2 days'
       and b.start_time < cast(:end_day as date) + interval '2 days'
-      and b.end_time > cb.first_ts
-      and b.start_time < cb.end_ts
+      and b.end_time > cw.first_ts
+      and b.start_time < cw.end_ts
     group by b.seat_id
 )
 
@@ -69,4 +50,5 @@ join halls h on h.id = s.hall_id
 left join open_hours oh on oh.club_id = h.club_id
 left join seat_bookings sb on sb.seat_id = s.id
 where s.is_active
+  and h.club_id = any(cast(:club_ids as int[]))
 order by h.club_id, h.id, s.label

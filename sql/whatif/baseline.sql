@@ -1,5 +1,6 @@
 -- What-if baseline: one row per club × hall type × weekday type × local hour (with its time band)
--- over the :weeks full weeks before :as_of (null: each club's local today; the end is exclusive).
+-- over the :weeks full weeks before :as_of (null: each club's local today; the end is exclusive), for
+-- the clubs in :club_ids (an empty list returns nothing).
 --   bookings           seat-holding bookings (not cancelled) that start in the hour
 --   booked_seat_hours  seat-hours those bookings hold, split over the local hours they cover
 --   revenue            successful payments of the window's bookings, spread over the hours they cover
@@ -9,32 +10,17 @@
 with
 
 club_window as (
-    select c.id as club_id,
-           c.name as club_name,
-           c.timezone,
-           c.opens_at,
-           c.closes_at,
-           coalesce(cast(:as_of as date), (now() at time zone c.timezone)::date) as end_day,
-           greatest(coalesce(cast(:as_of as date), (now() at time zone c.timezone)::date) - 7 * cast(:weeks as int),
-                    c.opened_on) as first_day
-    from clubs c
-    where cardinality(cast(:club_ids as int[])) = 0 or c.id = any(cast(:club_ids as int[]))
-),
-
-hour_bands as (  -- the band of each local hour; the night band wraps past midnight
-    select hr.hour, coalesce(tb.band, 'none') as band, coalesce(tb.price_factor, 1)::float8 as price_factor
-    from generate_series(0, 23) hr(hour)
-    left join time_bands tb
-      on (tb.starts_hour < tb.ends_hour and hr.hour >= tb.starts_hour and hr.hour < tb.ends_hour)
-      or (tb.starts_hour > tb.ends_hour and (hr.hour >= tb.starts_hour or hr.hour < tb.ends_hour))
+    select w.club_id, w.club_name, w.timezone, w.first_day, w.end_day
+    from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
+                      7 * cast(:weeks as int)) w
+    where w.club_id = any(cast(:club_ids as int[]))
 ),
 
 type_seats as (
-    select h.club_id, h.hall_type, count(s.id) filter (where s.is_active) as seats
-    from halls h
-    join club_window cw on cw.club_id = h.club_id
-    left join seats s on s.hall_id = h.id
-    group by h.club_id, h.hall_type
+    select hs.club_id, hs.hall_type, sum(hs.seats) as seats
+    from hall_seats hs
+    join club_window cw on cw.club_id = hs.club_id
+    group by hs.club_id, hs.hall_type
 ),
 
 window_days as (
@@ -53,30 +39,22 @@ day_counts as (
 ),
 
 open_hours as (  -- how often each local hour of each weekday type was open in the window
-    select wd.club_id, wd.day_type, hr.hour, count(*) as occurrences
+    select wd.club_id, wd.day_type, oh.hour, count(*) as occurrences
     from window_days wd
-    join club_window cw on cw.club_id = wd.club_id
-    cross join generate_series(0, 23) hr(hour)
-    where cw.opens_at = cw.closes_at
-       or (cw.opens_at < cw.closes_at and make_time(hr.hour, 0, 0) >= cw.opens_at
-           and make_time(hr.hour, 0, 0) < cw.closes_at)
-       or (cw.opens_at > cw.closes_at and (make_time(hr.hour, 0, 0) >= cw.opens_at
-           or make_time(hr.hour, 0, 0) < cw.closes_at))
-    group by wd.club_id, wd.day_type, hr.hour
+    join club_open_hours oh on oh.club_id = wd.club_id and oh.is_open
+    group by wd.club_id, wd.day_type, oh.hour
 ),
 
 window_bookings as (
-    select b.id,
+    select b.booking_id as id,
            b.status,
-           h.club_id,
-           h.hall_type,
-           b.start_time at time zone cw.timezone as local_start,
-           b.end_time at time zone cw.timezone as local_end,
+           b.club_id,
+           b.hall_type,
+           b.local_start,
+           b.local_end,
            extract(epoch from b.end_time - b.start_time) / 3600.0 as hours
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join club_window cw on cw.club_id = h.club_id
+    from club_bookings b
+    join club_window cw on cw.club_id = b.club_id
     where b.date >= cw.first_day
       and b.date < cw.end_day
       and b.start_time >= (select min(first_day) from club_window) - interval '2 days'  -- index-friendly superset

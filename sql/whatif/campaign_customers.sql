@@ -1,5 +1,5 @@
--- Candidates for a retention campaign: customers with a seat-holding booking in the 180 days
--- before :as_of (null: now) at one of :club_ids (empty: every club), with
+-- Candidates for a retention campaign: customers with a seat-holding booking in the 180 days before
+-- :as_of (null: data_as_of()) whose home club is one of :club_ids (an empty list returns nothing), with
 --   home_club_id      the club of most of those visits
 --   visits_180d       visits in those 180 days, days_since_last and mean_gap_days between them
 --   spend_90d         successful payments for their bookings of the last 90 days
@@ -7,14 +7,12 @@
 with
 
 bounds as (
-    select coalesce(cast(:as_of as timestamptz), now()) as as_of
+    select coalesce(cast(:as_of as timestamptz), data_as_of()) as as_of
 ),
 
 visits as (
-    select b.user_id, h.club_id, b.id as booking_id, b.start_time
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
+    select b.user_id, b.club_id, b.booking_id, b.start_time
+    from club_bookings b
     cross join bounds
     where b.status in ('завершено', 'неявка', 'активно')
       and b.start_time >= bounds.as_of - interval '180 days'
@@ -53,5 +51,5 @@ from per_user pu
 cross join bounds
 left join spend sp on sp.user_id = pu.user_id
 left join customer_scores cs on cs.user_id = pu.user_id and cs.version = active_model_version()
-where cardinality(cast(:club_ids as int[])) = 0 or pu.home_club_id = any(cast(:club_ids as int[]))
+where pu.home_club_id = any(cast(:club_ids as int[]))
 order by pu.user_id

@@ -1,35 +1,21 @@
 -- What-if slots: seat-hours held in each hall, local day and hour over the :weeks full weeks before
--- :as_of (null: each club's local today), for the same bookings as scenario_baseline (taken by
--- their local start date, cancelled ones left out). Only slots that hold bookings are returned;
--- a slot whose seat-hours reach 95% of the hall's seats was full and may have turned people away.
+-- :as_of (null: each club's local today) at the clubs in :club_ids (an empty list returns nothing),
+-- for the same bookings as whatif/baseline (taken by their local start date, cancelled ones left out).
+-- Only slots that hold bookings are returned; a slot whose seat-hours reach 95% of the hall's seats
+-- was full and may have turned people away.
 with
 
 club_window as (
-    select c.id as club_id,
-           c.timezone,
-           coalesce(cast(:as_of as date), (now() at time zone c.timezone)::date) as end_day,
-           greatest(coalesce(cast(:as_of as date), (now() at time zone c.timezone)::date) - 7 * cast(:weeks as int),
-                    c.opened_on) as first_day
-    from clubs c
-    where cardinality(cast(:club_ids as int[])) = 0 or c.id = any(cast(:club_ids as int[]))
-),
-
-hall_seats as (
-    select h.id as hall_id, h.club_id, h.hall_type, count(s.id) filter (where s.is_active) as seats
-    from halls h
-    join club_window cw on cw.club_id = h.club_id
-    left join seats s on s.hall_id = h.id
-    group by h.id, h.club_id, h.hall_type
+    select w.club_id, w.first_day, w.end_day
+    from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
+                      7 * cast(:weeks as int)) w
+    where w.club_id = any(cast(:club_ids as int[]))
 ),
 
 window_bookings as (
-    select s.hall_id,
-           b.start_time at time zone cw.timezone as local_start,
-           b.end_time at time zone cw.timezone as local_end
-    from bookings b
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join club_window cw on cw.club_id = h.club_id
+    select b.hall_id, b.local_start, b.local_end
+    from club_bookings b
+    join club_window cw on cw.club_id = b.club_id
     where b.status <> 'отменено'
       and b.date >= cw.first_day
       and b.date < cw.end_day
@@ -54,7 +40,7 @@ select hs.club_id,
        case when extract(isodow from hp.slot) >= 6 or hp.slot::date = any(cast(:holidays as date[]))
             then 'weekend' else 'weekday' end as day_type,
        extract(hour from hp.slot)::int as hour,
-       hs.seats::int as seats,
+       hs.seats,
        sum(hp.part_hours)::float8 as booked_seat_hours
 from hour_parts hp
 join hall_seats hs on hs.hall_id = hp.hall_id

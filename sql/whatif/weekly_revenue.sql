@@ -1,15 +1,14 @@
 -- Revenue (successful payments) of each club in each full week of the :weeks before :as_of
--- (null: each club's local today), by the bookings' local start date. The spread of these weekly
--- totals is the what-if model's "ordinary week-to-week variation".
+-- (null: each club's local today), by the bookings' local start date, for the clubs in :club_ids (an
+-- empty list returns nothing). The spread of these weekly totals is the what-if model's "ordinary
+-- week-to-week variation".
 with
 
 club_window as (
-    select c.id as club_id,
-           coalesce(cast(:as_of as date), (now() at time zone c.timezone)::date) as end_day,
-           greatest(coalesce(cast(:as_of as date), (now() at time zone c.timezone)::date) - 7 * cast(:weeks as int),
-                    c.opened_on) as first_day
-    from clubs c
-    where cardinality(cast(:club_ids as int[])) = 0 or c.id = any(cast(:club_ids as int[]))
+    select w.club_id, w.first_day, w.end_day
+    from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
+                      7 * cast(:weeks as int)) w
+    where w.club_id = any(cast(:club_ids as int[]))
 ),
 
 weeks as (  -- whole weeks counted back from the end, so a club that opened mid-window gets full weeks only
@@ -20,12 +19,10 @@ weeks as (  -- whole weeks counted back from the end, so a club that opened mid-
 ),
 
 revenue as (
-    select h.club_id, (cw.end_day - b.date - 1) / 7 as week, sum(p.amount)::float8 as revenue
+    select b.club_id, (cw.end_day - b.date - 1) / 7 as week, sum(p.amount)::float8 as revenue
     from payments p
-    join bookings b on b.id = p.booking_id
-    join seats s on s.id = b.seat_id
-    join halls h on h.id = s.hall_id
-    join club_window cw on cw.club_id = h.club_id
+    join club_bookings b on b.booking_id = p.booking_id
+    join club_window cw on cw.club_id = b.club_id
     where p.payment_status = 'успешно'
       and b.date >= cw.first_day
       and b.date < cw.end_day

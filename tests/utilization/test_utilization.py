@@ -141,8 +141,9 @@ def test_queries_feed_the_rules(engine, demo):
 
     end = pd.Timestamp.now(tz="Asia/Almaty").date()
     start = end - timedelta(days=27)
-    hours = query_df(engine, "utilization/hourly", start_day=start, end_day=end)
-    seats = query_df(engine, "utilization/seat_use", start_day=start, end_day=end)
+    chain = query_df(engine, "platform/club_ids").club_id.tolist()
+    hours = query_df(engine, "utilization/hourly", start_day=start, end_day=end, club_ids=chain)
+    seats = query_df(engine, "utilization/seat_use", start_day=start, end_day=end, club_ids=chain)
     assert len(hours) == hours.hall_id.nunique() * 7 * 24  # the demo clubs are open around the clock
     assert hours.utilization.between(0, 1.0001).all()
     assert (hours.occurrences == 4).all()
@@ -150,8 +151,8 @@ def test_queries_feed_the_rules(engine, demo):
     assert seats.seat_id.is_unique
     table = util.grid(hours, [int(hours.club_id.iloc[0])])
     assert np.nanmax(table.to_numpy()) > np.nanmin(table.to_numpy())
-    names = dict(query_df(engine, "platform/clubs")[["club_id", "club_name"]].itertuples(index=False))
+    names = dict(query_df(engine, "platform/clubs", club_ids=chain)[["club_id", "club_name"]].itertuples(index=False))
     assert util.suggestions(hours, seats, names)
     # a window before any data: no bookings, nothing booked
-    empty = query_df(engine, "utilization/hourly", start_day=date(2000, 1, 1), end_day=date(2000, 1, 7))
+    empty = query_df(engine, "utilization/hourly", start_day=date(2000, 1, 1), end_day=date(2000, 1, 7), club_ids=chain)
     assert empty.empty or (empty.booked_seat_hours == 0).all()

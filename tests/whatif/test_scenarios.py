@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core.platform.db import query_df
 from core.whatif import elasticity as el
 from core.whatif import store
 from core.whatif.baseline import load_baseline, make_baseline
@@ -35,7 +36,7 @@ WEEKS = 12
 
 @pytest.fixture(scope="module")
 def baseline(engine, demo):
-    return load_baseline(engine, weeks=WEEKS)
+    return load_baseline(engine, club_ids=query_df(engine, "platform/club_ids").club_id.tolist(), weeks=WEEKS)
 
 
 def _scalar(engine, sql: str) -> float:
