@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.customers.segments import segment_label
 from core.i18n import N_, _, ngettext, use_locale
-from core.i18n.format import money, number, signed_percent
+from core.i18n.format import money, number, percent, signed_percent
 from core.platform.thresholds import HIGH_RISK, HIGH_VALUE_SHARE, MEDIUM_RISK
 
 MAX_ACTIONS = 5
@@ -49,7 +49,7 @@ ACTIONS = {a.code: a for a in [
 # Each action's reason: a message with {fields} (or a function of the count `n` that picks the plural form).
 # The fields are stored as numbers and codes with the recommendation and put into words when someone reads them.
 REASONS: dict[str, str | Callable[[int], str]] = {
-    "manager_call": N_("churn risk {risk}/100 and a top-20% lifetime value ({value})"),
+    "manager_call": N_("churn risk {risk}/100 and a lifetime value in the top {share} ({value})"),
     "personal_discount": N_("churn risk {risk}/100; worth {value} over 12 months if kept"),
     "exclusive_offer": N_("a {segment} customer whose churn risk rose to {risk}/100"),
     "comeback_bonus": N_("visits are slowing (trend {trend}), churn risk {risk}/100"),
@@ -67,7 +67,7 @@ REASONS: dict[str, str | Callable[[int], str]] = {
 HALL_WORDS = {"standard": N_("standard"), "vip": N_("VIP"), "bootcamp": N_("bootcamp"), "console": N_("console"),
               "streaming": N_("streaming")}
 FIELDS = {
-    "risk": number, "score": number, "n": number, "value": money, "trend": signed_percent,
+    "risk": number, "score": number, "n": number, "value": money, "trend": signed_percent, "share": percent,
     "hours": lambda v: number(v, 1), "segment": segment_label,
     "hall": lambda h: _(HALL_WORDS[h]) if h in HALL_WORDS else str(h),
 }
@@ -132,7 +132,7 @@ def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | Non
     high, medium = risk >= HIGH_RISK, (risk >= MEDIUM_RISK) & (risk < HIGH_RISK)
     rules: list[tuple[str, np.ndarray, np.ndarray, Callable[[int], dict[str, Any]]]] = [
         ("manager_call", high & clv_top20, retention("manager_call"),
-         lambda i: {"risk": round(risk[i]), "value": round(clv[i])}),
+         lambda i: {"risk": round(risk[i]), "share": HIGH_VALUE_SHARE, "value": round(clv[i])}),
         ("personal_discount", high & clv_top40, retention("personal_discount"),
          lambda i: {"risk": round(risk[i]), "value": round(clv[i])}),
         ("exclusive_offer", high & loyal, retention("exclusive_offer"),

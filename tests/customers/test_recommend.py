@@ -3,7 +3,7 @@ import pandas as pd
 from core.customers.recommend import MAX_ACTIONS, action_label, reason_text, recommend
 from core.i18n import use_locale
 from core.i18n.format import money, number
-from core.platform.thresholds import HIGH_RISK, MEDIUM_RISK
+from core.platform.thresholds import HIGH_RISK, HIGH_VALUE_SHARE, MEDIUM_RISK
 
 
 def _customers(**overrides):
@@ -25,7 +25,8 @@ def test_high_risk_valuable_customer_gets_retention_actions():
     call = next(a for a in out if a["code"] == "manager_call")
     assert "85/100" in call["reason"] and call["expected_value"] > 0
     assert call["label_en"] == "Manager call" and call["label_ru"] == "Звонок менеджера"
-    assert call["reason_params"] == {"risk": 85, "value": 90_000}
+    assert call["reason_params"] == {"risk": 85, "share": HIGH_VALUE_SHARE, "value": 90_000}
+    assert call["reason"] == f"churn risk 85/100 and a lifetime value in the top {HIGH_VALUE_SHARE:.0%} (₸90,000)"
 
 
 def test_low_risk_customer_gets_no_retention_actions():
