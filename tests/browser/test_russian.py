@@ -48,8 +48,8 @@ def manager(engine, demo):
 
 
 @pytest.fixture(scope="module")
-def server(db_url, manager, trained):
-    with streamlit_server(db_url) as base:
+def server(db_url, manager, trained, model_settings):
+    with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
         yield base
 
 
