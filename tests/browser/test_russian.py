@@ -78,7 +78,7 @@ def axis_ticks(page) -> list[str]:
 def cramped(page, selector: str) -> list[str]:
     """Texts of visible elements of the page (not the sidebar) that take more than one line or are cut short."""
     return page.evaluate("""(selector) => [...document.querySelectorAll('[data-testid="stMain"] ' + selector)]
-        .filter(e => e.offsetParent !== null && e.innerText.trim())
+        .filter(e => e instanceof HTMLElement && e.offsetParent !== null && (e.innerText || "").trim())
         .filter(e => e.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(e).lineHeight)
                      || e.scrollWidth > e.clientWidth + 1)
         .map(e => e.innerText.trim())""", selector)
@@ -105,6 +105,7 @@ def test_every_page_in_russian(browser, server, manager, engine, size):
             assert not [t for t in ticks if ENGLISH_MONTH.search(t)], f"{title}: English months on an axis"
             assert not [t for t in ticks if re.search(r"\d\.\d", t)], f"{title}: a decimal point instead of a comma"
             assert cramped(page, '[data-testid="stMetricValue"]') == [], f"{title}: a card value wraps or is cut"
+            assert cramped(page, '[data-testid="stMetricLabel"] *') == [], f"{title}: a card label is cut"
             assert cramped(page, 'button p') == [], f"{title}: a button label wraps or is cut"
             if size == "phone":
                 assert horizontal_overflow(page) <= 0, f"{title} scrolls sideways on a phone"
@@ -114,7 +115,7 @@ def test_every_page_in_russian(browser, server, manager, engine, size):
         wait_for_charts(page, 1)
         wait_for_app(page)
         assert [t for t in axis_ticks(page) if RUSSIAN_MONTH.search(t)], "no Russian month on the revenue axis"
-        assert page.get_by_text("Выручка сегодня").count() >= 1
+        page.get_by_text("Выручка сегодня").first.wait_for(timeout=30_000)
     finally:
         context.close()
 
