@@ -123,7 +123,8 @@ with page_guard("customers"):
     if rows:
         st.session_state["customer_id"] = int(table.iloc[rows[0]].user_id)
         st.switch_page("pages/customer.py")
-    csv_download(table.drop(columns=["segment_code"]), file_name="customers.csv", labels={"user_id": _("Customer id"), **labels}, key="customers_csv")
+    csv_download(table.drop(columns=["segment_code"]), file_name="customers.csv",
+                 labels={"user_id": _("Customer id"), **labels}, key="customers_csv")
 
     moves = cached(service.segment_moves, ttl=3600, spinner=_("Tracing segment moves…"))()
     if not moves.empty:

@@ -105,7 +105,8 @@ def validate_password(password: Any, *, username: str | None = None) -> None:
         raise AuthError(_("the password must be text"))
     text = unicodedata.normalize("NFKC", password)
     if len(text) < MIN_PASSWORD_LENGTH:
-        raise AuthError(_("the password is too short: use at least {count} characters").format(count=MIN_PASSWORD_LENGTH))
+        raise AuthError(_("the password is too short: use at least {count} characters").format(
+            count=MIN_PASSWORD_LENGTH))
     if len(text) > MAX_PASSWORD_LENGTH:
         raise AuthError(_("the password is too long: at most {count} characters").format(count=MAX_PASSWORD_LENGTH))
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):

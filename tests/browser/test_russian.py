@@ -34,8 +34,9 @@ pytestmark = [
 PASSWORD = "amber-falcon-6043"
 RUSSIAN = "ru-RU"
 # Russian page title -> (Plotly charts it draws, the screenshot's name)
-PAGES = {"Обзор": (1, "overview"), "Клиенты": (2, "customers"), "Клиент": (0, "customer"), "Прогноз": (1, "forecast"),
-         "Загрузка": (2, "utilization"), "Что если": (2, "what-if"), "Модели": (1, "models")}
+PAGES = {"Обзор": (1, "overview"), "Клиенты": (2, "customers"), "Клиент": (0, "customer"),
+         "Прогноз": (1, "forecast"), "Загрузка": (2, "utilization"), "Что если": (2, "what-if"),
+         "Модели": (1, "models")}
 RUSSIAN_MONTH = re.compile(r"янв|февр|мар|апр|мая|июн|июл|авг|сент|окт|нояб|дек")
 ENGLISH_MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
 
@@ -72,7 +73,8 @@ def no_exceptions(page) -> None:
 
 
 def axis_ticks(page) -> list[str]:
-    return [t or "" for t in page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text").all_text_contents()]
+    ticks = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text")
+    return [t or "" for t in ticks.all_text_contents()]
 
 
 def cramped(page, selector: str) -> list[str]:

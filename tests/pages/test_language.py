@@ -10,9 +10,9 @@ from core.accounts import account_language, set_language
 from tests.pages.support import PASSWORD, charts, ok, sign_in_form
 
 # page -> its Russian title
-RUSSIAN_TITLES = {"pages/overview.py": "Обзор", "pages/customers.py": "Клиенты", "pages/customer.py": "Клиент",
-                  "pages/forecast.py": "Прогноз", "pages/utilization.py": "Загрузка", "pages/whatif.py": "Что если",
-                  "pages/models.py": "Модели"}
+RUSSIAN_TITLES = {"pages/overview.py": "Обзор", "pages/customers.py": "Клиенты",
+                  "pages/customer.py": "Клиент", "pages/forecast.py": "Прогноз",
+                  "pages/utilization.py": "Загрузка", "pages/whatif.py": "Что если", "pages/models.py": "Модели"}
 
 
 @pytest.fixture
