@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import whatif
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, current_locale, ngettext, use_locale
 from core.i18n import format as fmt
 from core.platform.thresholds import HIGH_RISK
 from pages.ui.charts import money_axis, percent_hover, plot, style_figure
@@ -35,15 +35,18 @@ COMPARE_KEY = "compare_ids"
 BASE_COLOR, SCEN_COLOR = "#9AA0A6", "#6C4CF1"
 
 
+# Cached per language too: the baseline's and the result's notes are words.
 @st.cache_data(ttl=600, show_spinner=_("Reading the last weeks of history…"), max_entries=32)
-def baseline_for(club_ids: tuple[int, ...], weeks: int) -> whatif.Baseline:
-    return whatif.load_baseline(engine(), club_ids=club_ids, weeks=weeks)
+def baseline_for(club_ids: tuple[int, ...], weeks: int, language: str) -> whatif.Baseline:
+    with use_locale(language):
+        return whatif.load_baseline(engine(), club_ids=club_ids, weeks=weeks)
 
 
 @st.cache_data(ttl=600, show_spinner=_("Running the scenario…"), max_entries=64)
 def result_for(_baseline: whatif.Baseline, club_ids: tuple[int, ...], weeks: int,
-               scenario: whatif.Scenario) -> whatif.ScenarioResult:
-    return whatif.run_scenario(_baseline, scenario, n_draws=N_DRAWS, random_state=0)
+               scenario: whatif.Scenario, language: str) -> whatif.ScenarioResult:
+    with use_locale(language):
+        return whatif.run_scenario(_baseline, scenario, n_draws=N_DRAWS, random_state=0)
 
 
 def hall(h: str) -> str:
@@ -360,7 +363,7 @@ with page_guard("whatif"):
     weeks = st.slider(_("History to start from, weeks"), min_value=WEEKS[0], max_value=WEEKS[1], value=WEEKS[1],
                       key="whatif_weeks", help=_("The full weeks before today, for the clubs chosen in the sidebar."))
     try:
-        baseline = baseline_for(tuple(f.club_ids), int(weeks))
+        baseline = baseline_for(tuple(f.club_ids), int(weeks), current_locale())
     except whatif.ScenarioError as exc:
         st.info(sentence(str(exc)), icon=":material/info:")
         st.stop()
@@ -374,7 +377,7 @@ with page_guard("whatif"):
     prices, raw = levers(baseline)
     try:
         scenario = build_scenario(prices, raw)
-        result = result_for(baseline, tuple(f.club_ids), int(weeks), scenario)
+        result = result_for(baseline, tuple(f.club_ids), int(weeks), scenario, current_locale())
     except whatif.ScenarioError as exc:
         st.error(sentence(str(exc)), icon=":material/error:")
         st.stop()

@@ -15,12 +15,10 @@ from tests.browser.support import (
     CHROMIUM,
     DESKTOP,
     PHONE,
-    chromium,
     horizontal_overflow,
     open_page,
     screenshot,
     sign_in,
-    streamlit_server,
     wait_for_app,
     wait_for_charts,
     walk_ins,
@@ -47,19 +45,6 @@ def accounts(engine, demo):
     yield made
     for account in made.values():
         remove_account(engine, username=account.username)
-
-
-@pytest.fixture(scope="module")
-def server(db_url, accounts, trained, model_settings):
-    # The app keeps its model files where the session's retrains do, so a retrain here can compare with them.
-    with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -1,0 +1,20 @@
+"""One served app and one Chromium for every browser test of the session (each module makes its accounts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.support import chromium, streamlit_server
+
+
+@pytest.fixture(scope="session")
+def server(db_url, demo, trained, model_settings):
+    # The app keeps its model files where the session's retrains do, so a retrain here can compare with them.
+    with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as b:
+        yield b
