@@ -12,7 +12,7 @@ from core.i18n import _
 from core.i18n.format import date_text, money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 from pages.ui.cache import cached
-from pages.ui.charts import LILAC, PURPLE, money_axis, money_hover, plot, style_figure
+from pages.ui.charts import GREY, LILAC, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.session import current_account
 from pages.ui.sidebar import filters
@@ -30,6 +30,45 @@ def history_chart(frame: pd.DataFrame) -> go.Figure:
                       yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"})
     money_axis(lambda **kw: fig.update_layout(yaxis2=kw))
     return style_figure(fig, height=320)
+
+
+def timeline_chart(visits: pd.DataFrame, p: dict) -> go.Figure:
+    """Past visits as dots on one line, the day of the scores, and the expected next visit as a diamond with
+    its 80% range."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=pd.to_datetime(visits.day), y=[_("visits")] * len(visits), mode="markers",
+                             name=_("visits"), marker={"color": PURPLE, "size": 9, "opacity": 0.75},
+                             customdata=visits[["club", "visits"]],
+                             hovertemplate="%{x|%d.%m.%Y} · %{customdata[0]}<extra></extra>"))
+    nxt, lo, hi = (p.get(k) for k in ("next_visit_date", "next_visit_lo", "next_visit_hi"))
+    if _known(nxt) and _known(lo) and _known(hi):
+        middle = pd.Timestamp(nxt)
+        fig.add_trace(go.Scatter(
+            x=[middle], y=[_("visits")], mode="markers", name=_("expected next visit (80% range)"),
+            marker={"symbol": "diamond", "size": 15, "color": LILAC, "line": {"color": PURPLE, "width": 2}},
+            error_x={"type": "data", "symmetric": False, "array": [(pd.Timestamp(hi) - middle).days * 86400000],
+                     "arrayminus": [(middle - pd.Timestamp(lo)).days * 86400000], "color": PURPLE, "thickness": 2},
+            hovertemplate=_("expected around %{x|%d.%m.%Y}") + "<extra></extra>"))
+    if _known(p.get("scored_at")):
+        scored = pd.Timestamp(p["scored_at"])
+        scored = scored.tz_convert(None) if scored.tzinfo else scored
+        fig.add_vline(x=scored.to_pydatetime(), line={"color": GREY, "dash": "dot"})
+    fig.update_yaxes(visible=False)
+    return style_figure(fig, height=170)
+
+
+def _known(value) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def timeline_words(p: dict) -> str:
+    """What the timeline's diamond means."""
+    if not _known(p.get("next_visit_date")):
+        return _("No next visit is expected: this customer has likely stopped coming, or their churn risk is high.")
+    return _("Expected next visit around {day} (80% range {low} – {high}) if they are still active, as "
+             "{share} of customers with this history are. Dots are past visits; the dotted line is when the "
+             "scores were made.").format(day=date_text(p["next_visit_date"]), low=date_text(p["next_visit_lo"]),
+                                         high=date_text(p["next_visit_hi"]), share=percent(p["probability_alive"]))
 
 
 def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
@@ -55,8 +94,12 @@ def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
 
 def render_scores(p: dict) -> None:
     a, b, c = st.columns(3)
+    rank = p.get("risk_top_share")
     a.metric(_("Churn risk"), f"{number(p['churn_risk'])} / 100",
-             help=_("Chance of no visit in the next {days} days.").format(days=CHURN_WINDOW_DAYS))
+             help=_("A probability: a {risk}% chance of no visit in the next {days} days.").format(
+                 risk=number(p["churn_risk"]), days=CHURN_WINDOW_DAYS)
+             + ("" if not _known(rank) else " " + _("A rank: {share} of customers have a higher risk.").format(
+                 share=percent(rank))))
     b.metric(_("Still active"), percent(p["probability_alive"]), help=_("BG/NBD's P(alive)."))
     c.metric(_("Segment"), p["segment_label"], help=f"R{p['r_score']} F{p['f_score']} M{p['m_score']}")
     d, e, g = st.columns(3)
@@ -110,6 +153,12 @@ with page_guard("customer"):
         st.info(_("This customer has no scores yet: they have no visit before the active model was trained."))
     else:
         render_scores(p)
+
+    visits = cached(service.customer_visits, ttl=600)(user_id=user_id, club_ids=f.club_ids)
+    if not visits.empty and not pd.isna(p.get("segment")):
+        st.subheader(_("Visits and the next one"), anchor=False)
+        plot(timeline_chart(visits, p), key="customer_timeline")
+        st.caption(timeline_words(p))
 
     frame = cached(service.customer_history, ttl=600)(user_id=user_id, club_ids=f.club_ids)
     if not frame.empty:

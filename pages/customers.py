@@ -13,6 +13,7 @@ from pages.ui.cache import cached
 from pages.ui.charts import LILAC, PURPLE, plot, style_figure
 from pages.ui.export import csv_download
 from pages.ui.guard import page_guard
+from pages.ui.quality import render_quality
 from pages.ui.session import current_account
 from pages.ui.sidebar import filters
 
@@ -55,6 +56,17 @@ def list_labels() -> dict[str, str]:
             "upsell_score": _("Upsell"), "clv_12m_lo": _("CLV low"), "clv_12m_hi": _("CLV high")}
 
 
+def prediction_quality(club_ids: tuple[int, ...]) -> None:
+    """How good the churn risk in this list is: the grade in a line, the rest as on the Models page."""
+    result = cached(service.churn_quality, ttl=300)(club_ids=club_ids)
+    label = _("How good the churn risk is")
+    if result is not None and result.quality is not None:
+        label = _("How good the churn risk is: {score} / 100, {band}").format(
+            score=number(result.quality.score), band=result.quality.label.lower())
+    with st.expander(label, icon=":material/verified:"):
+        render_quality(result, key="customers")
+
+
 st.title(_("Customers"), anchor=False)
 with page_guard("customers"):
     f = filters()
@@ -85,6 +97,8 @@ with page_guard("customers"):
             "avg_clv_12m": st.column_config.NumberColumn(_("Avg CLV 12 m, ₸"), format="localized"),
         })
 
+    prediction_quality(f.club_ids)
+
     st.subheader(_("Find customers"), anchor=False)
     a, b = st.columns([3, 2])
     text = a.text_input(_("Name or e-mail"), key="cust_search", placeholder=_("e.g. Айгерим or gmail"))
@@ -113,7 +127,7 @@ with page_guard("customers"):
             "clv_12m": st.column_config.NumberColumn(labels["clv_12m"], format="localized"),
             "clv_12m_lo": st.column_config.NumberColumn(labels["clv_12m_lo"], format="localized"),
             "clv_12m_hi": st.column_config.NumberColumn(labels["clv_12m_hi"], format="localized"),
-            "probability_alive": st.column_config.NumberColumn(labels["probability_alive"], format="%.2f"),
+            "probability_alive": st.column_config.NumberColumn(labels["probability_alive"], format="percent"),
             "upsell_score": st.column_config.NumberColumn(labels["upsell_score"], format="%.0f"),
             "recency_days": st.column_config.NumberColumn(labels["recency_days"], format="%.0f"),
             "monetary_total": st.column_config.NumberColumn(labels["monetary_total"], format="localized"),

@@ -1,23 +1,27 @@
-"""Models: the active version, its scores against earlier versions and baselines; retrain and roll back."""
+"""Models: the active version, how good its predictions are in plain terms, its scores against baselines and
+earlier versions, how live predictions turned out; retrain and roll back."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.accounts import can
 from core.i18n import _
-from core.i18n.format import ago, datetime_text, duration, number
+from core.i18n.format import ago, date_text, datetime_text, duration, number, percent
 from core.models import service
 from pages.ui.cache import cached
-from pages.ui.charts import PURPLE, plot, style_figure
+from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
+from pages.ui.quality import render_quality
 from pages.ui.session import current_account, engine
-from pages.ui.sidebar import filters
+from pages.ui.sidebar import Filters, club_names, filters
 
 JOB_KEY = "retrain_job"
 VERSIONS_TTL = 10
+LIVE_TTL = 300
 
 
 def versions() -> pd.DataFrame:
@@ -48,6 +52,105 @@ def retrain_progress() -> None:
     forget_versions()
     if st.button(_("Show the new version"), key="after_retrain"):
         st.rerun()
+
+
+def decile_chart(table: pd.DataFrame) -> go.Figure:
+    """Realized churn by decile of the risk a version published, against the risk it predicted."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=table.decile, y=table.churn_rate, name=_("did not visit"), marker_color=LILAC,
+                         hovertemplate="%{y:.0%}"))
+    fig.add_trace(go.Scatter(x=table.decile, y=table.mean_risk, name=_("predicted"), mode="lines+markers",
+                             line={"color": PURPLE, "width": 2}, hovertemplate="%{y:.0%}"))
+    fig.update_xaxes(title=_("decile of published risk (10 = riskiest)"), dtick=1)
+    fig.update_yaxes(title=_("share"), tickformat=".0%", range=[0, 1])
+    return style_figure(fig, height=300)
+
+
+def live_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The graded versions for the table: one row per version (and club when a club is shown)."""
+    names = club_names()
+    out = table[["version", "data_end", "club_id", "live_auc", "promised_auc", "predicted_churn_rate",
+                 "actual_churn_rate", "expected_visits_30d", "actual_visits_30d", "forecast_revenue",
+                 "actual_revenue", "coverage_80", "coverage_95", "below_promise"]].copy()
+    out["club_id"] = out.club_id.map(lambda c: _("whole chain") if c == 0 else names.get(int(c), str(c)))
+    return out
+
+
+def render_live(f: Filters) -> None:
+    """How the live predictions of earlier versions turned out, once their horizon had passed."""
+    st.subheader(_("How live predictions turned out"), anchor=False)
+    table = cached(service.live_performance, ttl=LIVE_TTL)(club_ids=f.club_ids)
+    if table.empty:
+        st.info(_("No version's predictions can be checked yet: a churn risk is checked once its window (30 days "
+                  "by default) has passed after the version was trained, a revenue forecast a day later."),
+                icon=":material/hourglass_empty:")
+        return
+    for row in service.live_declines(table).itertuples():
+        st.warning(_("Version {version}'s churn predictions did clearly worse than promised: ROC AUC {live} on what "
+                     "happened in the {days} days after {day}, against {promised} on held-out customers when it was "
+                     "trained. Retrain, and check what changed in the data.").format(
+            version=row.version, live=number(row.live_auc, 3), days=number(row.horizon_days),
+            day=date_text(row.data_end), promised=number(row.promised_auc, 3)), icon=":material/trending_down:")
+    st.caption(_("Each version's published predictions are kept and compared with what happened once their "
+                 "horizon has passed: churn risk against who did not visit, expected visits against visit days, "
+                 "the revenue forecast against revenue, with how often the bands held it."))
+    st.dataframe(live_table(table), hide_index=True, column_config={
+        "version": _("Version"), "data_end": st.column_config.DatetimeColumn(_("Data up to"), format="DD.MM.YYYY"),
+        "club_id": _("Scope"),
+        "live_auc": st.column_config.NumberColumn(_("Live AUC"), format="localized",
+                                                  help=_("ROC AUC of the published risk against who did not visit.")),
+        "promised_auc": st.column_config.NumberColumn(_("Promised AUC"), format="localized",
+                                                      help=_("ROC AUC on held-out customers at training.")),
+        "predicted_churn_rate": st.column_config.NumberColumn(_("Churn predicted"), format="percent"),
+        "actual_churn_rate": st.column_config.NumberColumn(_("Churn actual"), format="percent"),
+        "expected_visits_30d": st.column_config.NumberColumn(_("Visits expected, 30 d"), format="localized"),
+        "actual_visits_30d": st.column_config.NumberColumn(_("Visits actual, 30 d"), format="localized"),
+        "forecast_revenue": st.column_config.NumberColumn(_("Revenue forecast, ₸"), format="localized"),
+        "actual_revenue": st.column_config.NumberColumn(_("Revenue actual, ₸"), format="localized"),
+        "coverage_80": st.column_config.NumberColumn(_("In 80% band"), format="percent"),
+        "coverage_95": st.column_config.NumberColumn(_("In 95% band"), format="percent"),
+        "below_promise": st.column_config.CheckboxColumn(_("Below promise"))})
+
+    left, right = st.columns(2)
+    trend = service.live_auc_trend(table)
+    with left:
+        st.markdown("**" + _("Churn ROC AUC: promised and live") + "**")
+        if trend.empty:
+            st.caption(_("No churn predictions checked yet."))
+        else:
+            several = trend.club_id.nunique() > 1  # one line per club when clubs are shown
+            fig = px.line(trend, x="data_end", y="value", color="which", markers=True,
+                          line_dash="club_id" if several else None,
+                          color_discrete_sequence=[GREY, PURPLE], hover_data=["version"],
+                          labels={"value": _("ROC AUC"), "data_end": "", "which": "", "club_id": _("Scope")})
+            plot(style_figure(fig, height=300), key="live_auc_trend")
+    revenue = service.live_revenue_trend(table)
+    with right:
+        st.markdown("**" + _("Revenue: forecast and actual") + "**")
+        if revenue.empty:
+            st.caption(_("No revenue forecast checked yet."))
+        else:
+            several = revenue.club_id.nunique() > 1
+            fig = px.bar(revenue, x="version", y="value", color="which", barmode="group",
+                         pattern_shape="club_id" if several else None, color_discrete_sequence=[LILAC, PURPLE],
+                         labels={"value": _("revenue, ₸"), "version": "", "which": "", "club_id": _("Scope")})
+            plot(style_figure(fig, height=300), key="live_revenue_trend")
+
+    graded = table[table.live_auc.notna()]
+    if graded.empty:
+        return
+    versions = list(dict.fromkeys(graded.version))
+    pick = st.selectbox(_("Realized churn by risk decile, version"), versions, key="live_version")
+    row = graded[graded.version == pick].iloc[0]
+    deciles = cached(service.live_deciles, ttl=LIVE_TTL)(version=pick, club_ids=f.club_ids)
+    if not deciles.empty:
+        shown = deciles[deciles.club_id == deciles.club_id.iloc[0]]
+        plot(decile_chart(shown), key="live_deciles")
+        st.caption(_("Of the customers {version} put in each tenth of risk, the share who did not visit in the next "
+                     "{days} days (bars), against the risk it published (line). {predicted} were predicted to leave "
+                     "and {actual} did.").format(
+            version=pick, days=number(row.horizon_days), predicted=percent(row.predicted_churn_rate),
+            actual=percent(row.actual_churn_rate)))
 
 
 def manager_actions(table: pd.DataFrame) -> None:
@@ -81,7 +184,7 @@ def manager_actions(table: pd.DataFrame) -> None:
 
 st.title(_("Models"), anchor=False)
 with page_guard("models"):
-    filters()
+    f = filters()
     table = versions()
     active = service.active_row(table)
     if active is None:
@@ -95,15 +198,26 @@ with page_guard("models"):
         end=datetime_text(active.data_end), customers=number(int(active.row_counts.get("customers", 0)))))
     if active.notes:
         st.caption(active.notes)
+    kind = (active.metrics or {}).get("churn", {}).get("model_kind")
+    if kind == "posterior":
+        st.caption(_("Churn risk comes from the learned visit-rate and lifetime posterior alone: on held-out "
+                     "customers it ranked churners better than the gradient-boosted trees."))
 
-    st.subheader(_("How good it is"), anchor=False)
+    st.subheader(_("How good the churn risk is"), anchor=False)
+    render_quality(cached(service.churn_quality, ttl=VERSIONS_TTL)(club_ids=f.club_ids), key="models")
+
+    st.subheader(_("Against simple rules"), anchor=False)
     st.dataframe(service.metric_rows(active), hide_index=True, column_config={
         "metric": _("Metric"),
         "model": _("Model"),
         "simple rule": st.column_config.TextColumn(
             _("Simple rule"), help=_("Churn: days since the last visit (Brier: the base rate). Forecast: same day "
                                      "last week. Visits: the customer's own past rate.")),
-        "BG/NBD alone": st.column_config.TextColumn(_("BG/NBD alone"), help=_("1 − P(alive) as a churn score."))})
+        "BG/NBD alone": st.column_config.TextColumn(
+            _("BG/NBD alone"), help=_("BG/NBD's chance of no visit in the window, given the customer's visits.")),
+        "posterior alone": st.column_config.TextColumn(
+            _("Posterior alone"), help=_("The learned visit-rate and lifetime posterior's chance of no visit, one "
+                                         "of the model's inputs."))})
 
     history = service.auc_history(table)
     if not history.empty:
@@ -120,11 +234,13 @@ with page_guard("models"):
 
     calibration = service.calibration(active)
     if not calibration.empty:
-        with st.expander(_("Calibration: predicted against observed churn")):
+        with st.expander(_("Calibration table: predicted against observed churn")):
             st.dataframe(calibration, hide_index=True, column_config={
                 "decile": _("Decile"), "customers": _("Customers"),
                 "mean_predicted": st.column_config.NumberColumn(_("Predicted churn"), format="percent"),
                 "observed_rate": st.column_config.NumberColumn(_("Observed churn"), format="percent")})
+
+    render_live(f)
 
     st.subheader(_("All versions"), anchor=False)
     st.dataframe(table[["version", "status_label", "trained_at", "churn_auc", "recency_auc", "forecast_mase",

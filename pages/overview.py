@@ -155,7 +155,9 @@ def render_live(f: Filters, whole_chain: bool) -> None:
 
     risk = cached(service.risk_counts, ttl=RISK_TTL)(club_ids=f.club_ids)
     summary = cached(service.chain_summary, ttl=LIVE_TTL)(club_ids=f.club_ids) if whole_chain else None
-    result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain)
+    quality = cached(service.live_quality, ttl=RISK_TTL)(club_ids=f.club_ids)
+    result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
+                              quality=quality)
     with cards_area:
         for column, card in zip(card_columns(len(result.cards), "overview"), result.cards):
             with column:

@@ -80,3 +80,44 @@ def trained(engine, demo, model_settings):
     steps = []
     result = retrain(engine, model_settings, trained_by="test", progress=lambda f, m: steps.append((f, m)))
     return result, steps
+
+
+BACKTEST_DAYS = 30  # graded_backtests are trained as of this many days before the data end ...
+BACKTEST_HORIZON = 14  # ... with this churn window, so their horizon has passed
+
+
+@pytest.fixture(scope="session")
+def graded_backtests(engine, demo, model_settings, trained):
+    """Two backtests as of 30 days before the data end, graded against what followed: `honest`, and a later
+    `degraded` one whose published churn risks were shuffled after training (its promise is as good as the
+    honest one's, its live predictions are noise). Removed, with their files, at the end of the session."""
+    import dataclasses
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from core.customers.features import data_end
+    from core.models import performance, training
+
+    settings = dataclasses.replace(model_settings, churn_horizon_days=BACKTEST_HORIZON)
+    as_of = data_end(engine) - timedelta(days=BACKTEST_DAYS)
+    honest = training.retrain(engine, settings, trained_by="test", as_of=as_of)
+    score = training.score_customers
+
+    def shuffled(*args, **kwargs):
+        scores, models = score(*args, **kwargs)
+        scores["churn_risk"] = np.random.default_rng(0).permutation(scores["churn_risk"].to_numpy())
+        return scores, models
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "score_customers", shuffled)
+        degraded = training.retrain(engine, settings, trained_by="test", as_of=as_of)
+    performance.grade(engine)
+    yield SimpleNamespace(honest=honest, degraded=degraded, as_of=as_of, settings=settings)
+    made = [honest.version, degraded.version]
+    with engine.begin() as conn:  # logs, grades and forecasts go with their version (on delete cascade)
+        conn.execute(sa.text("delete from model_versions where version = any(:v)"), {"v": made})
+    for version in made:
+        for suffix in (".joblib", ".json"):
+            (model_settings.models_dir / f"{version}{suffix}").unlink(missing_ok=True)

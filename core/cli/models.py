@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -15,10 +16,14 @@ BUSY = 75  # EX_TEMPFAIL: another retrain is running; try again later
 
 
 def add_parsers(sub: Any) -> None:
-    sub.add_parser("refresh", help="refresh the analytics views (concurrently)").set_defaults(run=run_refresh)
+    sub.add_parser("refresh", help="refresh the analytics views (concurrently) and grade past predictions") \
+        .set_defaults(run=run_refresh)
 
     retrain = sub.add_parser("retrain", help="retrain every model, evaluate it and score every customer")
     retrain.add_argument("--force", action="store_true", help="activate even if worse than the active version")
+    retrain.add_argument("--as-of", metavar="TIME", type=_moment,
+                         help="train as if the data ended then (ISO date or time, UTC unless given): a backtest, "
+                              "graded once its horizon has passed, never activated")
     retrain.add_argument("--by", default="cli", help=argparse.SUPPRESS)
     retrain.set_defaults(run=run_retrain)
 
@@ -28,11 +33,25 @@ def add_parsers(sub: Any) -> None:
     models.set_defaults(run=run_models)
 
 
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r} (e.g. 2025-03-01 or "
+                                         "2025-03-01T18:00+05:00)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def run_refresh(args: argparse.Namespace) -> int:
+    from core.models.performance import grade
     from core.platform.refresh import refresh
 
-    for view, seconds in refresh(connect()).items():
+    engine = connect()
+    for view, seconds in refresh(engine).items():
         print(f"{view}: refreshed in {seconds:.1f} s")
+    graded = grade(engine)
+    if graded:
+        print(f"graded {graded} past prediction(s) of model versions against what happened")
     return 0
 
 
@@ -44,7 +63,8 @@ def run_retrain(args: argparse.Namespace) -> int:
         print(f"[{fraction:4.0%}] {message}", flush=True)
 
     try:
-        result = retrain(connect(), load_settings(), force=args.force, trained_by=args.by, progress=progress)
+        result = retrain(connect(), load_settings(), force=args.force, trained_by=args.by, progress=progress,
+                         as_of=args.as_of)
     except RetrainBusy as exc:
         print(f"oyna: {exc}", file=sys.stderr)
         return BUSY
@@ -65,7 +85,7 @@ def run_models(args: argparse.Namespace) -> int:
     if args.action == "activate":
         if not args.version:
             raise UsageError("name the version to activate: oyna models activate VERSION")
-        activate(engine, version=args.version)
+        activate(engine, version=args.version, by="cli")
         print(f"{args.version} is now active")
         return 0
     versions = list_versions(engine)

@@ -62,12 +62,15 @@ def _interrupt(*_) -> None:
 
 
 def _refresh_views(engine: Engine, stop: threading.Event) -> None:
-    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did)."""
+    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), and grade
+    the model versions' predictions whose horizon has passed when they are refreshed."""
+    from core.models.performance import grade
     from core.platform.refresh import refresh_if_stale
 
     while not stop.is_set():
         try:
-            refresh_if_stale(engine)
+            if refresh_if_stale(engine):
+                grade(engine)
         except sa.exc.SQLAlchemyError as exc:
             print(f"view refresh failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}", flush=True)
         stop.wait(60)

@@ -1,29 +1,14 @@
 """Churn risk: will a customer who has visited stay away for the next N days?
 
-Supervised on the chain's own history. Features come from `core.customers.features.customer_features`
-at a cutoff and the label from `churn_labels` (1 = no visit in the N days after the cutoff).
-
-Training protocol (`train_churn`):
-
-* evaluation cutoff: data_end - N, the latest cutoff whose label window has fully passed;
-* training cutoffs: data_end - 2N, then further back (7 to N days apart, up to `max_cutoffs`,
-  each with at least `min_history_days` of data before it) until `max_rows` training rows are
-  reached; their label windows end on or before the evaluation cutoff, so nothing the model
-  learns from overlaps the evaluation window;
-* the model is compared on the evaluation cutoff with two baselines: days since the last visit,
-  and BG/NBD's 1 - P(alive) fitted on the same cutoff (it can rank churners badly, so it is only
-  ever a baseline);
-* the returned model is retrained on all cutoffs up to the evaluation cutoff, for scoring today.
-
-Scoring against the demo simulator's hidden future is `core.demo.truth` (evaluation only).
+`ChurnModel` is gradient-boosted trees with calibrated probabilities, fitted on a checked DataFrame of
+customer features (`core.customers.features.model_features`: the SQL features, bookings made ahead, and
+the learned posterior of each customer's visit rate and lifetime). The training protocol, which also
+picks between the trees and the posterior alone, is `core.customers.churn_training.train_churn`;
+scoring against the demo simulator's hidden future is `core.demo.truth` (evaluation only).
 """
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,19 +16,20 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
-from sqlalchemy.engine import Engine
 from threadpoolctl import threadpool_limits
 
-from core.customers.features import CATEGORICAL_FEATURES, CUTOFF_SLACK, NUMERIC_FEATURES, as_cutoff, churn_labels, \
-    customer_features, data_span
-from core.platform.thresholds import CHURN_WINDOW_DAYS
+from core.customers.churn_metrics import calibration_table, classification_metrics
+from core.customers.features import CATEGORICAL_FEATURES, HISTORY_FEATURES, NUMERIC_FEATURES
 
-MODEL_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+__all__ = ["MODEL_FEATURES", "MONOTONIC", "ChurnModel", "bgnbd_churn_score", "calibration_table",
+           "classification_metrics", "recipe"]
+
+MODEL_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES + HISTORY_FEATURES
 # churn can only rise with these (+1) or fall (-1), all else equal
-MONOTONIC = {"recency_days": 1}
+MONOTONIC = (("recency_days", 1), ("posterior_no_visit", 1))
 
 
 class ChurnModel(ClassifierMixin, BaseEstimator):
@@ -56,7 +42,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         passed to HistGradientBoostingClassifier (early stopping on an inner validation split).
     calibration : 'isotonic' or 'sigmoid', fitted on out-of-fold predictions by CalibratedClassifierCV.
     cv : folds for the calibration (grouped by customer when `fit` gets `groups`).
-    monotonic : constrain churn to rise with days since the last visit.
+    monotonic : (feature, +1 or -1) pairs: churn can only rise (+1) or fall (-1) with the feature, all else
+        equal (features absent from X are ignored). True means MONOTONIC (the form of older versions),
+        False none.
     importance_rows : rows of one held-out fold used for permutation importance (0 = skip).
     n_threads : OpenMP threads for the trees (None = every core). One by default: next to the app and
         the database on a small server, multithreaded boosting under load was up to 25x slower.
@@ -74,7 +62,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def __init__(self, *, categorical: tuple[str, ...] = tuple(CATEGORICAL_FEATURES), learning_rate: float = 0.1,
                  max_iter: int = 200, max_leaf_nodes: int = 15, min_samples_leaf: int = 40,
                  l2_regularization: float = 1.0, calibration: str = "isotonic", cv: int = 3,
-                 monotonic: bool = True, importance_rows: int = 2000, n_threads: int | None = 1,
+                 monotonic: tuple[tuple[str, int], ...] | bool = MONOTONIC, importance_rows: int = 2000,
+                 n_threads: int | None = 1,
                  random_state: int | None = 0) -> None:
         self.categorical = categorical
         self.learning_rate = learning_rate
@@ -102,6 +91,17 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             raise ValueError("importance_rows must be >= 0")
         if self.n_threads is not None and (not isinstance(self.n_threads, int) or self.n_threads < 1):
             raise ValueError("n_threads must be None or a whole number >= 1")
+        constraints = self._constraints()
+        if any(sign not in (-1, 1) for sign in constraints.values()):
+            raise ValueError("monotonic constraints must be +1 (churn rises) or -1 (churn falls)")
+
+    def _constraints(self) -> dict[str, int]:
+        if isinstance(self.monotonic, bool):
+            return dict(MONOTONIC) if self.monotonic else {}
+        try:
+            return {str(name): int(sign) for name, sign in self.monotonic}
+        except (TypeError, ValueError) as exc:
+            raise ValueError("monotonic must be True, False or (feature, +1 or -1) pairs") from exc
 
     def _frame(self, X: Any) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
@@ -156,7 +156,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         if too_many:
             raise ValueError(f"categorical features with more than 250 values: {', '.join(too_many)}")
         matrix = self._encode(X)
-        cst = [MONOTONIC.get(c, 0) if self.monotonic and c not in cat else 0 for c in self.feature_names_]
+        constraints = self._constraints()
+        cst = [constraints.get(c, 0) if c not in cat else 0 for c in self.feature_names_]
         trees = HistGradientBoostingClassifier(
             learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
@@ -217,175 +218,23 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 # ---------------------------------------------------------------- evaluation
 
 
-def classification_metrics(y: Any, p: Any) -> dict[str, float]:
-    """ROC AUC, PR AUC (average precision) and Brier score of scores p against labels y."""
-    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
-    if len(np.unique(y)) < 2:
-        raise ValueError("labels have only one class; ROC AUC is undefined")
-    out = {"roc_auc": float(roc_auc_score(y, p)), "pr_auc": float(average_precision_score(y, p))}
-    if np.all((p >= 0) & (p <= 1)):
-        out["brier"] = float(brier_score_loss(y, p))
-    return out
-
-
-def calibration_table(y: Any, p: Any, bins: int = 10) -> pd.DataFrame:
-    """Mean predicted probability vs observed churn rate by decile of the prediction."""
-    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-    bins = max(1, min(bins, len(p)))
-    decile = pd.qcut(pd.Series(p).rank(method="first"), bins, labels=False) + 1
-    table = pd.DataFrame({"decile": decile, "predicted": p, "observed": y}).groupby("decile").agg(
-        customers=("observed", "size"), mean_predicted=("predicted", "mean"), observed_rate=("observed", "mean"))
-    return table.reset_index()
-
-
-def bgnbd_churn_score(features: pd.DataFrame) -> np.ndarray:
-    """BG/NBD's 1 - P(alive), fitted on these customers' bg_* columns (a baseline, never used alone)."""
+def bgnbd_churn_score(features: pd.DataFrame, horizon_days: int) -> np.ndarray:
+    """BG/NBD's P(no visit in the next N days | history), fitted on these customers' bg_* columns (a
+    baseline: not 1 - P(alive), which also counts active customers who visit rarely as staying)."""
     from core.customers.clv import BetaGeoModel, clv_table
 
     table = clv_table(features)
-    model = BetaGeoModel().fit(table)
-    return 1.0 - np.clip(model.probability_alive(table), 0.0, 1.0)
+    return BetaGeoModel().fit(table).probability_no_visit(table, horizon_days)
 
 
-# ---------------------------------------------------------------- training protocol
+def recipe(model: BaseEstimator, features: list[str], **protocol: Any) -> dict[str, Any]:
+    """A JSON description of how a churn model is made: its class, parameters, feature columns and the
+    training protocol's settings (horizon, cutoffs, row cap, ...)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
-
-@dataclass
-class ChurnResult:
-    """What `train_churn` learned and how it did on the held-out cutoff."""
-
-    model: ChurnModel                      # retrained on every usable cutoff, for scoring now
-    metrics: dict[str, Any]                # JSON-friendly: model, baselines, calibration, importance
-    baselines: dict[str, dict[str, float]]  # "recency", "bgnbd" -> metrics on the held-out cutoff
-    calibration: pd.DataFrame              # deciles of the held-out predictions
-    evaluation_cutoff: datetime
-    training_cutoffs: list[datetime]
-    horizon_days: int
-    row_counts: dict[str, int]             # train, evaluation, final
-    seconds: float
-    evaluation_model: ChurnModel | None = field(default=None, repr=False)  # trained on training cutoffs only
-    evaluation_features: pd.DataFrame | None = field(default=None, repr=False)  # customer_features at the
-    evaluation_labels: pd.Series | None = field(default=None, repr=False)      # evaluation cutoff, for reuse
-
-
-def training_cutoffs(data_start: datetime, data_end: datetime, *, horizon_days: int, max_cutoffs: int,
-                     min_history_days: int) -> tuple[datetime, list[datetime]]:
-    """(evaluation cutoff, training cutoffs newest first).
-
-    The evaluation cutoff is data_end - N; training cutoffs start at data_end - 2N (so their label
-    windows end by the evaluation cutoff) and step back, at most N and at least 7 days apart,
-    spreading up to `max_cutoffs` over the history that leaves `min_history_days` before each.
-    """
-    evaluation = data_end - timedelta(days=horizon_days)
-    newest = data_end - timedelta(days=2 * horizon_days)
-    span = (newest - data_start).total_seconds() / 86400 - min_history_days
-    if span < 0:
-        need = 2 * horizon_days + min_history_days
-        have = (data_end - data_start).total_seconds() / 86400
-        raise ValueError(f"churn training needs at least {need} days of bookings for a {horizon_days}-day "
-                         f"horizon; the data spans {have:.0f}")
-    step = float(np.clip(span / max(max_cutoffs - 1, 1), 7, horizon_days))
-    count = min(max_cutoffs, int(span // step) + 1)
-    return evaluation, [newest - timedelta(days=step * k) for k in range(count)]
-
-
-def _labelled(engine: Engine, cutoff: datetime, horizon_days: int) -> tuple[pd.DataFrame, pd.Series]:
-    features = customer_features(engine, cutoff=cutoff)
-    labels = churn_labels(engine, cutoff=cutoff, horizon_days=horizon_days).reindex(features.index)
-    if labels.isna().any():
-        raise ValueError(f"features and labels disagree on who visited before {cutoff:%Y-%m-%d}")
-    return features, labels.astype(int)
-
-
-def _labelled_cutoffs(engine: Engine, cutoffs: list[datetime], horizon_days: int, *, enough_rows: int | None = None,
-                      skip: int = 0, workers: int = 3) -> list[tuple[pd.DataFrame, pd.Series]]:
-    """Features and labels at each cutoff, in order, a few queries at a time to keep the server busy.
-
-    With `enough_rows`, stops after the batch that brings the rows (not counting the first `skip`
-    cutoffs) to at least that many.
-    """
-    out: list[tuple[pd.DataFrame, pd.Series]] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for i in range(0, len(cutoffs), workers):
-            out += pool.map(lambda c: _labelled(engine, c, horizon_days), cutoffs[i:i + workers])
-            if enough_rows is not None and sum(len(f) for f, _ in out[skip:]) >= enough_rows:
-                break
-    return out
-
-
-def _cap(X: pd.DataFrame, y: pd.Series, max_rows: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
-    if len(X) <= max_rows:
-        return X, y
-    keep = np.sort(rng.choice(len(X), max_rows, replace=False))
-    return X.iloc[keep], y.iloc[keep]
-
-
-def train_churn(engine: Engine, *, data_end: datetime, horizon_days: int = CHURN_WINDOW_DAYS, random_state: int = 0,
-                max_cutoffs: int = 6, min_history_days: int = 14, max_rows: int = 40_000,
-                **model_params: Any) -> ChurnResult:
-    """Train, evaluate on the latest fully elapsed cutoff against two baselines, then retrain for scoring.
-
-    `max_rows` caps the rows each fit sees (a random sample of the stacked cutoffs); `model_params`
-    go to ChurnModel.
-    """
-    started = time.perf_counter()
-    data_end = as_cutoff(data_end, "data_end")
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
-        raise ValueError(f"horizon_days must be a whole number of days >= 1, got {horizon_days!r}")
-    if max_cutoffs < 1 or min_history_days < 0 or max_rows < 100:
-        raise ValueError("need max_cutoffs >= 1, min_history_days >= 0 and max_rows >= 100")
-    data_start, known_end = data_span(engine)
-    if data_end > known_end + CUTOFF_SLACK:
-        raise ValueError(f"data_end {data_end:%Y-%m-%d %H:%M} is after the end of the data "
-                         f"({known_end:%Y-%m-%d %H:%M})")
-    data_end = min(data_end, known_end)  # a quiet hour after the last booking: labels end where the data does
-    evaluation_cutoff, train_cutoffs = training_cutoffs(
-        data_start, data_end, horizon_days=horizon_days, max_cutoffs=max_cutoffs, min_history_days=min_history_days)
-    rng = np.random.default_rng(random_state)
-    columns = MODEL_FEATURES
-
-    # the evaluation cutoff first; training cutoffs until there are max_rows training rows
-    stacked = _labelled_cutoffs(engine, [evaluation_cutoff, *train_cutoffs], horizon_days,
-                                enough_rows=max_rows, skip=1)
-    X_eval, y_eval = stacked[0]
-    train_cutoffs = train_cutoffs[:len(stacked) - 1]
-    X_train = pd.concat([f for f, _ in stacked[1:]])
-    y_train = pd.concat([y for _, y in stacked[1:]])
-    if y_train.nunique() < 2 or y_eval.nunique() < 2:
-        raise ValueError("the churn labels have a single class; there is not enough history to learn from")
-    Xf, yf = _cap(X_train, y_train, max_rows, rng)
-    evaluation_model = ChurnModel(random_state=random_state, importance_rows=0, **model_params) \
-        .fit(Xf[columns], yf, groups=Xf.index)
-    p_eval = evaluation_model.predict_proba(X_eval)[:, 1]
-
-    model_metrics = classification_metrics(y_eval, p_eval)
-    base_rate = float(y_eval.mean())
-    model_metrics["brier_base_rate"] = float(np.mean((y_eval - base_rate) ** 2))
-    baselines = {"recency": classification_metrics(y_eval, X_eval["recency_days"])}
-    try:
-        baselines["bgnbd"] = classification_metrics(y_eval, bgnbd_churn_score(X_eval))
-    except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-        baselines["bgnbd"] = {"error": str(exc)}
-    calibration = calibration_table(y_eval, p_eval)
-
-    # the model to score with: every cutoff whose labels are known, newest included
-    X_all, y_all = _cap(pd.concat([X_eval, X_train]), pd.concat([y_eval, y_train]), max_rows, rng)
-    model = ChurnModel(random_state=random_state, **model_params).fit(X_all[columns], y_all, groups=X_all.index)
-
-    metrics = {
-        "horizon_days": horizon_days,
-        "evaluation_cutoff": evaluation_cutoff.isoformat(),
-        "training_cutoffs": [c.isoformat() for c in train_cutoffs],
-        "base_rate": base_rate,
-        **model_metrics,
-        "baselines": baselines,
-        "calibration": calibration.to_dict(orient="records"),
-        "feature_importance": {k: float(v) for k, v in model.feature_importances_.items()},
-    }
-    row_counts = {"train": int(len(Xf)), "train_available": int(len(X_train)), "evaluation": int(len(X_eval)),
-                  "final": int(len(X_all))}
-    return ChurnResult(model=model, metrics=metrics, baselines=baselines, calibration=calibration,
-                       evaluation_cutoff=evaluation_cutoff, training_cutoffs=train_cutoffs,
-                       horizon_days=horizon_days, row_counts=row_counts,
-                       seconds=time.perf_counter() - started, evaluation_model=evaluation_model,
-                       evaluation_features=X_eval, evaluation_labels=y_eval)
+    params = {k: plain(v) for k, v in sorted(model.get_params().items())}
+    return {"estimator": f"{type(model).__module__}.{type(model).__name__}", "params": params,
+            "features": list(features), "protocol": {k: plain(v) for k, v in protocol.items()}}

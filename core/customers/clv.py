@@ -179,6 +179,34 @@ class BetaGeoModel(BaseEstimator):
         c = check_customers(data, HISTORY)
         return p_alive(c["frequency"], c["recency"], c["T"], *params)
 
+    def probability_no_visit(self, data: pd.DataFrame, t: Any) -> np.ndarray:
+        """P(no visit in the next t time units | history) = (1 - P(alive)) + P(alive) E[exp(-lambda t)].
+
+        Not 1 - P(alive): a customer who is still active but visits rarely may also stay away for t.
+        While active, lambda | history ~ Gamma(r + x, alpha + T), so E[exp(-lambda t)] =
+        ((alpha + T) / (alpha + T + t)) ** (r + x).
+        """
+        r, alpha, a, b = self._params()
+        c = check_customers(data, HISTORY)
+        x, age = c["frequency"], c["T"]
+        alive = np.clip(p_alive(x, c["recency"], age, r, alpha, a, b), 0.0, 1.0)
+        quiet = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + _horizon(t, len(x)))))
+        return (1.0 - alive) + alive * quiet
+
+    def wait_quantiles(self, data: pd.DataFrame, q: Any) -> np.ndarray:
+        """Quantiles of the time to the next visit for a customer who is still active (customers x q).
+
+        Given lambda ~ Gamma(r + x, alpha + T), the wait W has P(W > w) = ((alpha + T) / (alpha + T + w))
+        ** (r + x), so w_q = (alpha + T) ((1 - q) ** (-1 / (r + x)) - 1).
+        """
+        r, alpha, _, _ = self._params()
+        c = check_customers(data, HISTORY)
+        q = np.atleast_1d(np.asarray(q, dtype=float))
+        if np.any((q <= 0) | (q >= 1)):
+            raise ValueError("quantiles must be between 0 and 1")
+        shape = (r + c["frequency"])[:, None]
+        return (alpha + c["T"])[:, None] * np.expm1(-np.log1p(-q)[None, :] / shape)
+
 
 class GammaGammaModel(BaseEstimator):
     """Gamma-Gamma model of the average spend per visit (Fader & Hardie 2013).

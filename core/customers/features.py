@@ -30,6 +30,9 @@ NUMERIC_FEATURES = [
 ]
 CATEGORICAL_FEATURES = ["fav_club_id", "fav_hall_type", "fav_band"]
 BG_COLUMNS = ["bg_frequency", "bg_recency", "bg_T", "bg_monetary"]
+# what the history says beyond the SQL features (`model_features`): bookings already made for after the
+# cutoff, and the learned posterior of `core.customers.history`
+HISTORY_FEATURES = ["booked_ahead", "posterior_no_visit", "posterior_active", "posterior_weekly_rate"]
 FEATURE_COLUMNS = NUMERIC_FEATURES + CATEGORICAL_FEATURES + BG_COLUMNS
 _INTEGER = ["frequency", "visits_30d", "visits_90d", "fav_club_id", "bg_frequency", "bg_recency"]
 
@@ -121,3 +124,24 @@ def churn_labels(engine: Bind, *, cutoff: datetime, horizon_days: int = CHURN_WI
     labels = frame.set_index("user_id")["churned"].astype("int64")
     labels.index = labels.index.astype("int64")
     return labels.rename("churned")
+
+
+def model_features(engine: Bind, *, cutoff: datetime, horizon_days: int = CHURN_WINDOW_DAYS,
+                   data_start: datetime | None = None, origin: str | None = None) -> pd.DataFrame:
+    """`customer_features` plus HISTORY_FEATURES: `booked_ahead` (bookings made before the cutoff for a
+    time at or after it, whatever their status is now) and the posterior of the customers' visit rate and
+    lifetime fitted on this cutoff's customers, for the next `horizon_days` (see
+    `core.customers.history.posterior_features`; its origin is in `attrs["origin"]`)."""
+    from core.customers.history import posterior_features
+
+    features = customer_features(engine, cutoff=cutoff)
+    if data_start is None:
+        data_start = data_span(engine)[0]
+    booked = _frame(engine, "customers/booked_ahead", {"cutoff": cutoff})
+    ahead = pd.Series(booked["booked_ahead"].to_numpy(), index=booked["user_id"].astype("int64"), dtype=float)
+    features["booked_ahead"] = ahead.reindex(features.index).fillna(0.0)
+    posterior = posterior_features(features, cutoff=cutoff, data_start=data_start, horizon_days=horizon_days,
+                                   origin=origin)
+    out = features.join(posterior)
+    out.attrs["origin"] = posterior.attrs["origin"]
+    return out

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, Role, mask_contacts
 from core.customers.recommend import action_label, reason_text
-from core.i18n.format import MISSING
 from core.customers.segments import SEGMENTS, segment_label, segment_transitions, transition_matrix
+from core.i18n.format import MISSING
+from core.models.quality import churn_quality  # noqa: F401 - the Customers page shows the model's quality too
 from core.platform.db import query_df
 
 SEGMENT_MONTHS = 6  # month ends traced for the segment moves
@@ -94,6 +95,11 @@ def action_rows(recommendations: list[dict]) -> pd.DataFrame:
 def customer_history(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
     """A customer's visits, cancellations and spend per month."""
     return query_df(engine, "customers/monthly_history", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
+
+
+def customer_visits(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
+    """A customer's days with a visit at the clubs (day, club, visits), oldest first, for the timeline."""
+    return query_df(engine, "customers/visit_days", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
 
 
 def segment_moves(engine: Engine, *, months: int = SEGMENT_MONTHS) -> pd.DataFrame:

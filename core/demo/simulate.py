@@ -36,6 +36,11 @@ BAND_FACTOR = {h: (0.8 if h >= 23 or h < 8 else 0.7 if h < 12 else 0.85 if h < 1
 BAND_ARRAY = np.array([BAND_FACTOR[h] for h in range(24)])
 PRICE_ELASTICITY = 0.8  # the demo's true price elasticity of demand (as a positive number)
 PRICE_FLOOR = 0.7 * 0.85  # the cheapest band in the cheapest city: accepted with certainty
+# lifetimes from sign-up: a share leave within days (exponential), the rest live lognormally
+SHORT_LIVED_SHARE = 0.2
+SHORT_LIFE_DAYS = 12.0
+LIFE_MEDIAN_DAYS = 160.0
+LIFE_SIGMA = 1.0
 
 
 @dataclass
@@ -114,8 +119,9 @@ def simulate(size: DemoSize, seed: int, end: datetime | None = None) -> DemoData
     signup = np.where(base, -rng.uniform(1, PRE_WINDOW_DAYS, n), _sample_days(growth, n, rng) + rng.random(n))
     home = _home_clubs(np.floor(np.maximum(signup, 0)).astype(int), chain, first_day, rng)
     hall_pref = rng.choice(4, n, p=HALL_SHARE)
-    short_lived = rng.random(n) < 0.2
-    lifetime = np.where(short_lived, rng.exponential(12, n), rng.lognormal(np.log(160), 1.0, n))
+    short_lived = rng.random(n) < SHORT_LIVED_SHARE
+    lifetime = np.where(short_lived, rng.exponential(SHORT_LIFE_DAYS, n),
+                        rng.lognormal(np.log(LIFE_MEDIAN_DAYS), LIFE_SIGMA, n))
     churn = signup + lifetime
     rate = np.minimum(rng.gamma(0.75, 1.0, n) + 0.05, 10.0)          # visits per week, unscaled
     hour_offset = rng.normal(0, 1.2, n)

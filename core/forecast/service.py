@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
 from core.i18n import _, ngettext
 from core.i18n.format import percent
-from core.platform.clubs import all_club_ids
+from core.platform.clubs import all_club_ids, chain_timezone, list_clubs
 from core.platform.db import query_df
 
 LEVELS = (80, 95)
@@ -149,12 +150,16 @@ def export_frame(result: RevenueForecast, scope: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- every series (the retrain)
 
 
-def forecast_every_series(engine: Engine) -> tuple[pd.DataFrame, dict]:
-    """A 90-day forecast for each club and the chain (club 0), with backtest metrics."""
+def forecast_every_series(engine: Engine, *, until: datetime | None = None) -> tuple[pd.DataFrame, dict]:
+    """A 90-day forecast for each club and the chain (club 0), with backtest metrics; with `until` (a
+    moment in the past), from the days before its local date only, as a retrain then would have."""
     daily = revenue_by_club(engine, club_ids=all_club_ids(engine))  # the same numbers the pages chart
+    daily["day"] = pd.to_datetime(daily["day"])
+    if until is not None:
+        zone = ZoneInfo(chain_timezone(list_clubs(engine)))
+        daily = daily[daily.day < pd.Timestamp(until.astimezone(zone).date())]
     if daily.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), {}
-    daily["day"] = pd.to_datetime(daily["day"])
     wide = daily.pivot_table(index="day", columns="club_id", values="revenue", aggfunc="sum")
     series = {CHAIN: wide.sum(axis=1, min_count=1)} | {int(k): wide[k].dropna() for k in wide.columns}
     frames, per_club = [], {}

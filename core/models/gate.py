@@ -1,24 +1,17 @@
-"""Why a version was (not) activated, in words.
+"""A model version's verdict in the reader's language.
 
-The retrain keeps its verdict as {"message", "params"} in the version's metrics ("gate"): the message is
-English with {fields}, marked with N_, and `gate_text` puts it into the reader's language. The English
-text is also stored in model_versions.notes for SQL clients and the CLI.
+The retrain keeps why a version was (not) activated as {"message", "params"} in its metrics ("gate"):
+the message is English with {fields}, one of the N_-marked texts in `core.models.compare`, and the
+English text also goes to model_versions.notes for SQL clients and the CLI. `gate_text` puts it into the
+current language, numbers in the language's format.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.i18n import N_, _
+from core.i18n import _
 from core.i18n.format import number
-
-FIRST_VERSION = N_("first version")
-FORCED = N_("forced")
-FILES_UNUSABLE = N_("the active version's files are unusable ({error}); replaced")
-CANNOT_SCORE = N_("the active model cannot score today's features ({error}); replaced")
-NOT_WORSE = N_("churn ROC AUC {new} vs active {active} {old} on the same held-out customers")
-WORSE = N_("churn ROC AUC {new} vs active {active} {old} on the same held-out customers: worse, kept the active "
-           "version")
 
 
 def gate_text(gate: Any) -> str:
@@ -26,4 +19,7 @@ def gate_text(gate: Any) -> str:
     if not isinstance(gate, dict) or not gate.get("message"):
         return ""
     params = {k: number(v, 3) if isinstance(v, float) else v for k, v in (gate.get("params") or {}).items()}
-    return _(gate["message"]).format(**params)
+    try:
+        return _(gate["message"]).format(**params)
+    except (KeyError, IndexError, ValueError):  # a verdict whose fields no longer match: the stored notes
+        return ""

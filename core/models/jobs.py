@@ -70,4 +70,5 @@ class RetrainJob:
 
 def activate_version(engine: Engine, *, account: Account, version: str) -> None:
     require(account, "manage_models")
-    registry.activate(engine, version=version)
+    registry.activate(engine, version=version, by=account.username)
+    # audit: issue 10's audit trail records the rollback here when it lands

@@ -20,7 +20,7 @@ from core.i18n import _
 from core.platform.db import load_sql, query_df
 
 RETRAIN_LOCK = 7_351_002
-KEEP_SCORED_VERSIONS = 6  # older versions keep their files and metrics, not their scores
+KEEP_SCORED_VERSIONS = 6  # older versions keep their files, metrics, prediction log and grades, not their scores
 
 
 class RetrainBusy(RuntimeError):
@@ -83,29 +83,34 @@ def active_version(engine: Engine) -> str | None:
         return conn.execute(sa.text("select active_model_version()")).scalar()
 
 
-def activate(engine: Engine, *, version: str) -> None:
-    """Make `version` the active one, in one transaction; the old one becomes retired."""
+def activate(engine: Engine, *, version: str, by: str | None = None) -> None:
+    """Make `version` the active one, in one transaction; the old one becomes retired. `by`: who did it."""
     with engine.begin() as conn:
         status = conn.execute(sa.text("select status from model_versions where version = :v for update"),
                               {"v": version}).scalar()
         if status is None:
             raise UnknownVersion(f"there is no model version {version!r}")
+        if status == "backtest":
+            raise UnknownVersion(f"version {version} is a backtest (trained as of a past moment); it cannot be "
+                                 "made active")
         scored = conn.execute(sa.text("select exists (select 1 from customer_scores where version = :v)"),
                               {"v": version}).scalar()
         if not scored:
             raise UnknownVersion(f"version {version} has no customer scores left; retrain instead")
-        make_active(conn, version)
+        make_active(conn, version, by=by)
 
 
-def make_active(conn: sa.Connection, version: str) -> None:
+def make_active(conn: sa.Connection, version: str, *, by: str | None = None) -> None:
     """Within the caller's transaction: retire the active version, then activate `version`."""
     conn.execute(sa.text(load_sql("models/retire_active")))
-    conn.execute(sa.text(load_sql("models/set_active")), {"version": version})
+    conn.execute(sa.text(load_sql("models/set_active")), {"version": version, "by": by})
 
 
 def prune_scores(conn: sa.Connection) -> None:
-    """Drop scores of all but the newest versions (the active one always keeps them)."""
+    """Drop scores of all but the newest versions (the active one always keeps them), and prediction logs
+    grading no longer needs (`prune_prediction_log()`, migration 014)."""
     conn.execute(sa.text(load_sql("models/prune_scores")), {"keep": KEEP_SCORED_VERSIONS})
+    conn.execute(sa.text(load_sql("models/prune_log")))
 
 
 @contextmanager

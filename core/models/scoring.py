@@ -1,12 +1,14 @@
 """Scoring every customer for a model version: churn risk, P(alive), expected visits, lifetime value,
-the upsell score, the expected next visit and the recommended actions.
+the upsell score, the expected next visit with its range and the recommended actions.
 
-`score_customers` returns one row per customer, the columns of `customer_scores`.
+`score_customers` returns one row per customer, the columns of `customer_scores`; `prediction_log`
+keeps what grading needs of them (`LOG_COLUMNS`).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,11 @@ from core.platform.thresholds import NEAR_CAPACITY
 
 LIKELY_ACTIVE = 0.3     # P(alive) from which a customer gets an expected next visit ...
 NEXT_VISIT_RISK = 80.0  # ... unless their churn risk is this high
+NEXT_VISIT_QUANTILES = (0.1, 0.5, 0.9)  # the range and the middle of the wait to the next visit
+MAX_WAIT_DAYS = 365
+
+
+LOG_COLUMNS = ["user_id", "club_id", "churn_risk", "expected_visits_30d", "expected_visits_90d", "clv_12m"]
 
 
 def fit_clv(table: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
@@ -28,9 +35,10 @@ def fit_clv(table: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
     return BetaGeoModel().fit(table), GammaGammaModel().fit(table)
 
 
-def score_customers(engine: Engine, features: pd.DataFrame,
-                    churn_model: ChurnModel) -> tuple[pd.DataFrame, dict[str, BetaGeoModel | GammaGammaModel]]:
-    """Every customer's scores (one row per customer, user_id a column) and the lifetime models fitted."""
+def score_customers(engine: Engine, features: pd.DataFrame, churn_model: ChurnModel,
+                    cutoff: datetime) -> tuple[pd.DataFrame, dict[str, BetaGeoModel | GammaGammaModel]]:
+    """Every customer's scores at `cutoff` (one row per customer, user_id a column) and the lifetime
+    models fitted."""
     table = clv_table(features)
     bgf, ggf = fit_clv(table)
     risk = np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100)
@@ -58,7 +66,8 @@ def score_customers(engine: Engine, features: pd.DataFrame,
     out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
     out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
     out["upsell_score"] = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(), risk).round(1)
-    out["next_visit_date"] = next_visit_dates(table, bgf, p_alive, risk)
+    out["next_visit_date"], out["next_visit_lo"], out["next_visit_hi"] = next_visit_dates(table, bgf, p_alive, risk,
+                                                                                         cutoff)
     out["recommendations"] = _recommendations(engine, features, out, risk, visits90)
     out = out.reset_index().rename(columns={"index": "user_id"})
     return out, {"bgnbd": bgf, "gamma_gamma": ggf}
@@ -87,14 +96,20 @@ def upsell_score(features: pd.DataFrame, visits90: np.ndarray, spend: np.ndarray
     return np.clip(score * 100, 0, 100)
 
 
-def next_visit_dates(table: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray, risk: np.ndarray) -> list:
-    """Expected next visit for customers likely still active: the posterior mean gap 1/lambda from today.
+def next_visit_dates(table: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray, risk: np.ndarray,
+                     cutoff: datetime) -> tuple[list, list, list]:
+    """The expected next visit of customers likely still active, with its 80% range: the median and the
+    10% and 90% quantiles of the wait from `cutoff`, given that the customer is active
+    (`BetaGeoModel.wait_quantiles`); None for the others. Days are counted from the cutoff's date.
 
     `table` is the lifetime models' customer table (frequency and T in days).
     """
-    r, alpha = bgf.params_["r"], bgf.params_["alpha"]
-    rate = (r + table["frequency"].to_numpy(float)) / (alpha + table["T"].to_numpy(float))
-    gap = np.clip(np.round(1 / np.maximum(rate, 1e-6)), 1, 365)
-    cutoff = pd.Timestamp.now(tz="UTC").normalize()
+    waits = np.clip(np.round(bgf.wait_quantiles(table, NEXT_VISIT_QUANTILES)), 0, MAX_WAIT_DAYS)
+    start = pd.Timestamp(cutoff).normalize()
     likely = (p_alive >= LIKELY_ACTIVE) & (risk < NEXT_VISIT_RISK)
-    return [(cutoff + pd.Timedelta(days=int(g))).date() if ok else None for g, ok in zip(gap, likely)]
+
+    def day(column: int) -> list:
+        return [(start + pd.Timedelta(days=int(w))).date() if ok else None
+                for w, ok in zip(waits[:, column], likely)]
+
+    return day(1), day(0), day(2)

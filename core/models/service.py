@@ -1,6 +1,7 @@
 """What the Models page and the sidebar show: the versions, the active one's scores against simple
-rules and earlier versions, what drives churn risk; and the manager's actions (retrain, roll back),
-whose role checks happen in `core.models.jobs`."""
+rules and earlier versions, its prediction quality in plain terms, what drives churn risk, how live
+predictions turned out; and the manager's actions (retrain, roll back), whose role checks happen in
+`core.models.jobs`."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from sqlalchemy.engine import Engine
 from core.accounts import Account
 from core.i18n import N_, _
 from core.i18n.format import number
-from core.models import registry
+from core.models import performance, quality, registry
 from core.models.gate import gate_text
 from core.platform.db import query_df
 from core.platform.settings import Settings, load_settings
 
 RetrainBusy = registry.RetrainBusy
 TOP_DRIVERS = 12
+churn_quality = quality.churn_quality  # the grade, calibration and risk spread (also on the Customers page)
 
 STATUS_NAMES = {"active": N_("active"), "candidate": N_("candidate"), "rejected": N_("rejected"),
-                "retired": N_("retired")}
+                "retired": N_("retired"), "backtest": N_("backtest")}
 
 # The churn model's features in words (core.customers.features), for the "what drives churn" chart.
 FEATURE_NAMES = {
@@ -33,6 +35,9 @@ FEATURE_NAMES = {
     "no_show_share": N_("share of no-shows"), "failed_payment_share": N_("share of failed payments"),
     "days_since_signup": N_("days since sign-up"), "fav_club_id": N_("favourite club"),
     "fav_hall_type": N_("favourite hall type"), "fav_band": N_("favourite time of day"),
+    "booked_ahead": N_("bookings made ahead"), "posterior_no_visit": N_("chance of no visit, from the history"),
+    "posterior_active": N_("chance still active, from the history"),
+    "posterior_weekly_rate": N_("visits a week, from the history"),
 }
 
 
@@ -62,24 +67,28 @@ def active_model(engine: Engine) -> dict[str, Any] | None:
 
 
 def metric_rows(active: pd.Series) -> pd.DataFrame:
-    """The active version's held-out scores next to a simple rule and BG/NBD alone (metric, model,
-    simple rule, BG/NBD alone), as text in the current language's number format."""
+    """The active version's held-out scores next to a simple rule, BG/NBD alone and the learned posterior
+    alone (metric, model, simple rule, BG/NBD alone, posterior alone), as text in the current language's
+    number format ("—" when missing)."""
     metrics = active.metrics or {}
     churn = metrics.get("churn", {})
     recency = churn.get("baselines", {}).get("recency", {})
     bgnbd = churn.get("baselines", {}).get("bgnbd", {})
+    posterior = churn.get("baselines", {}).get("posterior", {})
     fc = metrics.get("forecast", {})
     clv = metrics.get("clv", {})
     rows = [
-        (_("Churn: ROC AUC"), churn.get("roc_auc"), recency.get("roc_auc"), bgnbd.get("roc_auc")),
-        (_("Churn: PR AUC"), churn.get("pr_auc"), recency.get("pr_auc"), bgnbd.get("pr_auc")),
-        (_("Churn: Brier score (lower is better)"), churn.get("brier"), churn.get("brier_base_rate"), None),
-        (_("Revenue forecast: MASE (lower is better)"), fc.get("mase"), fc.get("baseline_mase"), None),
-        (_("Revenue forecast: 80% band coverage"), fc.get("coverage_80"), None, None),
-        (_("Visits next 30 days: mean abs. error"), clv.get("mae"), clv.get("baseline_rate_mae"), None),
+        (_("Churn: ROC AUC"), churn.get("roc_auc"), recency.get("roc_auc"), bgnbd.get("roc_auc"),
+         posterior.get("roc_auc")),
+        (_("Churn: PR AUC"), churn.get("pr_auc"), recency.get("pr_auc"), bgnbd.get("pr_auc"), posterior.get("pr_auc")),
+        (_("Churn: Brier score (lower is better)"), churn.get("brier"), churn.get("brier_base_rate"),
+         bgnbd.get("brier"), posterior.get("brier")),
+        (_("Revenue forecast: MASE (lower is better)"), fc.get("mase"), fc.get("baseline_mase"), None, None),
+        (_("Revenue forecast: 80% band coverage"), fc.get("coverage_80"), None, None, None),
+        (_("Visits next 30 days: mean abs. error"), clv.get("mae"), clv.get("baseline_rate_mae"), None, None),
     ]
-    table = pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone"])
-    for column in ("model", "simple rule", "BG/NBD alone"):  # text in the language's format, "—" when missing
+    table = pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone", "posterior alone"])
+    for column in ("model", "simple rule", "BG/NBD alone", "posterior alone"):
         table[column] = [number(v, 3) for v in table[column]]
     return table
 
@@ -107,9 +116,46 @@ def calibration(active: pd.Series) -> pd.DataFrame:
     return pd.DataFrame((active.metrics or {}).get("churn", {}).get("calibration") or [])
 
 
+def live_performance(engine: Engine, *, club_ids) -> pd.DataFrame:
+    """How each version's live predictions turned out in the clubs' scope (the whole chain's rows when the
+    clubs are the whole chain, else each club's), newest first; grading happens with the retrain and the
+    views' refresh."""
+    return performance.scope_rows(performance.performance(engine, club_ids=club_ids))
+
+
+def live_deciles(engine: Engine, *, version: str, club_ids) -> pd.DataFrame:
+    """Realized churn by decile of predicted risk for one version, in the same scope."""
+    return performance.scope_rows(performance.deciles(engine, version=version, club_ids=club_ids))
+
+
+def live_declines(table: pd.DataFrame) -> pd.DataFrame:
+    """The scopes where the newest graded version fell clearly below its promise."""
+    return performance.declines(table)
+
+
+def live_auc_trend(table: pd.DataFrame) -> pd.DataFrame:
+    """Promised against live ROC AUC of every graded version, oldest first, with words for the lines."""
+    trend = performance.auc_trend(table)
+    trend["which"] = trend.which.map({"promised_auc": _("promised (held out at training)"),
+                                      "live_auc": _("live (what happened)")})
+    return trend
+
+
+def live_revenue_trend(table: pd.DataFrame) -> pd.DataFrame:
+    """Forecast against actual revenue over each graded forecast's first days, oldest first (version,
+    data_end, club_id, which, value)."""
+    graded = table[table.forecast_revenue.notna()].sort_values("data_end") if len(table) else table
+    if graded.empty:
+        return pd.DataFrame(columns=["version", "data_end", "club_id", "which", "value"])
+    long = graded.melt(id_vars=["version", "data_end", "club_id"], value_vars=["forecast_revenue", "actual_revenue"],
+                       var_name="which", value_name="value")
+    long["which"] = long.which.map({"forecast_revenue": _("forecast"), "actual_revenue": _("actual")})
+    return long
+
+
 def rollback_choices(table: pd.DataFrame) -> list[str]:
     """Versions that still have their scores and could be made active again."""
-    return table[table.has_scores & (table.status != "active")].version.tolist()
+    return table[table.has_scores & ~table.status.isin(["active", "backtest"])].version.tolist()
 
 
 def retrain_running(engine: Engine) -> bool:
@@ -130,3 +176,8 @@ def activate(engine: Engine, *, account: Account, version: str) -> None:
     from core.models import jobs
 
     jobs.activate_version(engine, account=account, version=version)
+
+
+def grade(engine: Engine) -> int:
+    """Grade the predictions whose horizon has passed (the views' refresh does this too); returns how many."""
+    return performance.grade(engine)

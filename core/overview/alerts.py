@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.i18n import _, ngettext
-from core.i18n.format import money, number, percent, time_text
+from core.i18n.format import date_text, money, number, percent, time_text
 from core.overview.kpis import (
     CRITICAL,
     HIGH_VALUE_CRITICAL,
@@ -124,6 +124,24 @@ def high_value_alerts(risk: RiskCounts | None) -> list[Alert]:
                     "from {before} under the previous model. Reach out to them from the Customers page.").format(
                       now=number(risk.high_value_now), share=percent(HIGH_VALUE_SHARE), change=percent(change),
                       before=number(risk.high_value_before)))]
+
+
+def model_quality_alerts(declines: pd.DataFrame, *, names: Mapping[int, str] | None = None) -> list[Alert]:
+    """Live churn predictions that turned out clearly worse than their version promised at training
+    (rows of `core.models.performance.declines`: the newest graded version, per scope)."""
+    out = []
+    for row in declines.itertuples():
+        scope = _("whole chain") if row.club_id == 0 else _("customers of {club}").format(
+            club=(names or {}).get(int(row.club_id), str(row.club_id)))
+        out.append(Alert(
+            WARNING, _("Churn predictions did worse than promised ({scope})").format(scope=scope),
+            _("Version {version}'s churn risks for the {days} days after {day} ranked the customers who left with "
+              "a ROC AUC of {live}, against {promised} on held-out customers when it was trained. Retrain it, and "
+              "check what changed in the data. Details on the Models page.").format(
+                version=row.version, days=number(row.horizon_days), day=date_text(row.data_end),
+                live=number(row.live_auc, 2), promised=number(row.promised_auc, 2)),
+            None if row.club_id == 0 else int(row.club_id)))
+    return out
 
 
 def _utc(moment) -> pd.Timestamp:

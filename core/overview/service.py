@@ -99,6 +99,14 @@ def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts |
     )
 
 
+def live_quality(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
+    """The scopes where the newest graded version's live churn predictions fell clearly below its promise
+    (empty: none, or nothing graded yet); see `core.models.performance`."""
+    from core.models import performance
+
+    return performance.declines(performance.performance(engine, club_ids=club_ids))
+
+
 def chain_summary(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
     """`ai_dashboard_summary()`: the chain-wide KPIs with the active model's predictions."""
     return query_df(engine, "overview/dashboard_summary", club_ids=[int(c) for c in club_ids])
@@ -112,12 +120,15 @@ def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.Ri
 
 
 def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
-             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool) -> Overview:
-    """The cards and the alerts for the chosen clubs."""
+             summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool,
+             quality: pd.DataFrame | None = None) -> Overview:
+    """The cards and the alerts for the chosen clubs; `quality` is `live_quality` (model decline)."""
     shown = cards(live, forecast_today, risk, summary)
     club_ids = list(live.totals.clubs)
     found = rules.revenue_alerts(shown, _("whole chain") if whole_chain else _("selected clubs"))
     found += rules.silent_clubs(live.rows, club_ids, names=names)
     found += rules.utilization_alerts(live.rows, club_ids, names=names)
     found += rules.high_value_alerts(risk)
+    if quality is not None:
+        found += rules.model_quality_alerts(quality, names=names)
     return Overview(cards=shown, alerts=rules.sort_alerts(found))

@@ -12,6 +12,14 @@ WIN_BACK_DAYS = 90        # customers seen within this many days can still be wo
 HIGH_VALUE_SHARE = 0.20   # the top share of customers by 12-month lifetime value is "high value"
 NEAR_CAPACITY = 0.85      # a hall-hour booked at or above this share of its seats is near capacity
 CHURN_WINDOW_DAYS = 30    # churn = no visit in this many days (OYNA_CHURN_DAYS overrides it per install)
+# prediction quality, 0-100 (2 x ROC AUC - 1, as Braze grades lift quality): excellent, good, fair from
+QUALITY_EXCELLENT = 60.0  # ... AUC 0.80
+QUALITY_GOOD = 40.0       # ... AUC 0.70 ("70% or more is good, 50% is a coin flip")
+QUALITY_FAIR = 20.0       # ... AUC 0.60; below it, poor
+# live churn predictions fall "clearly below" their promise when their ROC AUC is lower than the held-out
+# AUC at training by more than this much AND by more than LIVE_AUC_Z standard errors of the difference
+LIVE_AUC_TOLERANCE = 0.02
+LIVE_AUC_Z = 2.0
 
 THRESHOLDS: dict[str, float] = {
     "high_risk": HIGH_RISK,
@@ -20,4 +28,9 @@ THRESHOLDS: dict[str, float] = {
     "high_value_share": HIGH_VALUE_SHARE,
     "near_capacity": NEAR_CAPACITY,
     "churn_window_days": CHURN_WINDOW_DAYS,
+    "quality_excellent": QUALITY_EXCELLENT,
+    "quality_good": QUALITY_GOOD,
+    "quality_fair": QUALITY_FAIR,
+    "live_auc_tolerance": LIVE_AUC_TOLERANCE,
+    "live_auc_z": LIVE_AUC_Z,
 }

@@ -8,8 +8,9 @@ from tests.browser.support import chromium, streamlit_server
 
 
 @pytest.fixture(scope="session")
-def server(db_url, demo, trained, model_settings):
-    # The app keeps its model files where the session's retrains do, so a retrain here can compare with them.
+def server(db_url, demo, trained, graded_backtests, model_settings):
+    """The app, once a model is active and earlier predictions have been graded (the pages cache them). It
+    keeps its model files where the session's retrains do, so a retrain here can compare with them."""
     with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
         yield base
 

@@ -161,6 +161,30 @@ def test_retrain_from_the_models_page(desktop, server, accounts, engine, model_s
         _forget_versions(engine, model_settings.models_dir, set(_versions(engine)) - before, active)
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_predictions_checked_against_what_happened(browser, server, accounts, graded_backtests, size):
+    """The Models page's quality and live sections for a manager: the warning on the degraded version,
+    the table, the trend and decile charts; on a phone without sideways scrolling."""
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE, locale=ENGLISH)
+    page = context.new_page()
+    try:
+        sign_in(page, server, accounts["manager"].username, PASSWORD)
+        open_page(page, "Models")
+        page.get_by_role("heading", name="How live predictions turned out").wait_for(timeout=30_000)
+        page.get_by_text("did clearly worse than promised").first.wait_for(timeout=30_000)
+        assert page.get_by_text(graded_backtests.degraded.version).count() >= 1
+        wait_for_charts(page, 6)  # quality: calibration, risk spread; drivers; live: AUC, revenue, deciles
+        wait_for_app(page)
+        assert metric_value(page, "Prediction quality").endswith("/ 100")
+        no_exceptions(page)
+        if size == "phone":
+            assert horizontal_overflow(page) <= 0, "the Models page scrolls sideways on a phone"
+        page.get_by_text("Realized churn by risk decile").first.scroll_into_view_if_needed()
+        screenshot(page, f"{size}-manager-models-live")
+    finally:
+        context.close()
+
+
 def test_save_a_scenario_and_find_it_again(desktop, server, accounts):
     name = f"Evening +10% {uuid.uuid4().hex[:6]}"
     sign_in(desktop, server, accounts["analyst"].username, PASSWORD)

@@ -52,3 +52,10 @@ def test_errors_are_messages_not_tracebacks(cli_env, demo):
 def test_start_refused_with_external_url(cli_env):
     result = oyna({**cli_env, "DATABASE_URL": "postgresql://x@/y?host=/tmp"}, "db", "start")
     assert result.returncode == 2 and "DATABASE_URL is set" in result.stderr
+
+
+def test_refresh_grades_and_retrain_checks_its_moment(cli_env, demo):
+    refreshed = oyna(cli_env, "refresh")
+    assert refreshed.returncode == 0 and "mv_daily_club_stats: refreshed" in refreshed.stdout
+    bad = oyna(cli_env, "retrain", "--as-of", "last tuesday")
+    assert bad.returncode == 2 and "not an ISO date or time" in bad.stderr and "Traceback" not in bad.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.accounts import Account, PermissionDenied, Role
-from core.i18n import use_locale
+from core.i18n import _, use_locale
 from core.models import registry, service
 
 
@@ -29,17 +29,19 @@ def test_versions_and_the_active_one(engine, trained):
 def test_the_active_versions_scores(engine, trained):
     active = service.active_row(service.versions(engine))
     rows = service.metric_rows(active)
-    assert list(rows.columns) == ["metric", "model", "simple rule", "BG/NBD alone"]
+    assert list(rows.columns) == ["metric", "model", "simple rule", "BG/NBD alone", "posterior alone"]
     assert rows.metric.iloc[0] == "Churn: ROC AUC" and rows.model.iloc[0] == f"{active.churn_auc:.3f}"
-    assert rows["BG/NBD alone"].iloc[2] == "—"  # no Brier score for BG/NBD alone
+    assert rows["BG/NBD alone"].iloc[3] == "—"  # no forecast score for BG/NBD alone
     with use_locale("ru"):
         russian = service.metric_rows(active)
         assert russian.metric.iloc[0] == "Отток: ROC AUC"
         assert russian.model.iloc[0] == f"{active.churn_auc:.3f}".replace(".", ",")
-        assert "дней с последнего визита" in set(service.churn_drivers(active).index)
+        russian_drivers = set(service.churn_drivers(active).index)
     drivers = service.churn_drivers(active)
     assert 0 < len(drivers) <= service.TOP_DRIVERS and drivers.is_monotonic_increasing
-    assert "days since the last visit" in set(drivers.index)
+    assert set(drivers.index) <= set(service.FEATURE_NAMES.values())  # in words, never a column's name
+    with use_locale("ru"):
+        assert russian_drivers == {_(name) for name in drivers.index} != set(drivers.index)
     assert not service.calibration(active).empty
 
 
@@ -61,3 +63,32 @@ def test_only_managers_retrain_or_activate(engine, trained, model_settings, anal
     with pytest.raises(PermissionDenied):
         service.activate(engine, account=analyst, version=before)
     assert registry.active_version(engine) == before and not service.retrain_running(engine)
+
+
+def test_the_quality_in_plain_terms(engine, trained):
+    from core.models import quality
+    from core.platform.clubs import all_club_ids
+
+    ids = all_club_ids(engine)
+    result = service.churn_quality(engine, club_ids=ids)
+    q = result.quality
+    assert q.score == pytest.approx(200 * q.auc - 100) and q.band == quality.band(q.score)
+    assert q.lift["lift_top10"] >= q.lift["lift_top20"] >= 1 and 0 < q.lift["capture_top10"] < 1
+    assert list(result.calibration.columns) == ["decile", "customers", "predicted", "observed"]
+    assert len(result.histogram) == 20 and result.histogram.risk_from.tolist() == list(range(0, 100, 5))
+    scored = engine.connect().execute(__import__("sqlalchemy").text(
+        "select count(*) from customer_scores where version = active_model_version()")).scalar()
+    assert result.histogram.customers.sum() == scored
+    one = service.churn_quality(engine, club_ids=ids[:1]).histogram.customers.sum()
+    assert 0 < one < scored and service.churn_quality(engine, club_ids=[]).histogram.empty
+    words = quality.summary(q) + quality.auc_words(q) + quality.lift_words(q) + quality.what_numbers_mean(30)
+    assert q.label in words and "coin flip" in words and "probability" in words and "rank" in words
+
+
+@pytest.mark.parametrize(("auc", "band"), [(0.95, "excellent"), (0.80, "excellent"), (0.75, "good"),
+                                           (0.70, "good"), (0.65, "fair"), (0.55, "poor"), (0.40, "poor")])
+def test_quality_bands(auc, band):
+    from core.customers.churn_metrics import quality_score
+    from core.models import quality
+
+    assert quality.band(quality_score(auc)) == band

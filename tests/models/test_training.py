@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.i18n import use_locale
-from core.models import registry, service
+from core.models import compare, registry, service
 from core.models.training import retrain
 from core.platform.settings import Settings
 
@@ -130,14 +130,33 @@ def test_second_version_and_rollback(engine, settings, trained, forget_new_versi
     assert registry.active_version(engine) == first
 
 
-def test_a_worse_version_is_saved_but_not_activated(engine, settings, trained, forget_new_versions, monkeypatch):
+def test_retraining_twice_on_unchanged_data_activates(engine, settings, trained, forget_new_versions):
+    """Issue 9's sequence: a demo with no live feed, retrained twice; the second activates (or ties)."""
+    first = retrain(engine, settings, trained_by="test")
+    second = retrain(engine, settings, trained_by="test")
+    assert first.activated and second.activated, (first.reason, second.reason)
+    assert "worse" not in second.reason
+    assert registry.active_version(engine) == second.version
+    assert second.metrics["gate"]["message"] == compare.SAME_RECIPE  # the same recipe on the same data: a tie
+    assert second.metrics["gate"]["params"]["active"] == first.version
+    who = _rows(engine, "select activated_by, notes from model_versions where version = :v", v=second.version)[0]
+    assert who.activated_by == "test" and "tie" in who.notes
+
+
+def test_a_weak_candidate_is_rejected(engine, settings, trained, forget_new_versions, monkeypatch):
+    """A candidate with useless features loses to the active recipe refitted on the same training rows."""
     active = registry.active_version(engine)
-    monkeypatch.setattr("core.models.training.NOT_WORSE_MARGIN", -1.0)  # demand an impossible improvement
+    monkeypatch.setattr("core.customers.churn_training.MODEL_FEATURES", ["night_share", "fav_band"])
     result = retrain(engine, settings, trained_by="test")
-    assert not result.activated and "worse" in result.reason
+    gate = result.metrics["gate"]
+    assert not result.activated and gate["message"] == compare.WORSE and "worse" in result.reason
+    assert gate["candidate_auc"] < gate["active_auc"] - 0.05, gate
+    assert gate["params"]["active"] == active and registry.active_version(engine) == active
     with use_locale("ru"):  # the verdict is kept as a message and its numbers, and read in any language
-        assert "хуже" in result.reason_text and service.versions(engine).set_index("version").loc[
-            result.version, "notes"] == result.reason_text
-    assert registry.active_version(engine) == active
+        assert "хуже" in result.reason_text
+        assert service.versions(engine).set_index("version").loc[result.version, "notes"] == result.reason_text
     status = _rows(engine, "select status from model_versions where version = :v", v=result.version)[0][0]
     assert status == "rejected"
+    # the recipe is kept with the version, so the next retrain can rebuild it
+    kept = compare.recipe_of(registry.load_bundle(settings.models_dir, result.version))
+    assert kept.features == ("night_share", "fav_band") and not hasattr(kept.estimator, "calibrated_")

@@ -31,7 +31,9 @@ def test_customer_page_shows_scores_and_actions(app_client, accounts, scored, ap
     assert any(name in s.value for s in at.subheader)
     labels = [m.label for m in at.metric]
     assert {"Churn risk", "Still active", "Lifetime value, 12 months", "Next visit"} <= set(labels)
-    assert charts(at)
+    assert len(charts(at)) >= 2  # the timeline of visits and the next one, and the months
+    assert any(s.value == "Visits and the next one" for s in at.subheader)
+    assert any(c.value.startswith(("Expected next visit around", "No next visit is expected")) for c in at.caption)
     actions = next(m.value for m in at.markdown if m.value.startswith("1. **"))  # a numbered list with reasons
     assert len(actions.splitlines()) >= 2 and "expected value ₸" in actions
 

@@ -29,6 +29,9 @@ def test_customers_shows_segments_and_the_list(app_client, accounts, scored, rol
     assert len(charts(at)) >= 2  # segments and the RFM scatter
     assert at.dataframe
     assert any(c.value.startswith("Revenue shares use the last 90 days") and "₸" in c.value for c in at.caption)
+    # how good the churn risk in the list is (in an expander, drawn all the same)
+    assert {"Prediction quality", "ROC AUC, held out", "Lift, top 10%"} <= {m.label for m in at.metric}
+    assert any("is a probability" in c.value for c in at.caption)
 
 
 def test_contacts_are_masked_for_analysts(app_client, accounts, scored, app_db):

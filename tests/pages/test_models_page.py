@@ -25,6 +25,24 @@ def test_models_shows_the_active_version_and_the_actions_by_role(app_client, acc
     assert charts(at)  # what drives churn risk
     retrain = [b for b in at.button if b.key == "retrain"]
     assert bool(retrain) == (role == "manager")
+    # the quality in a manager's terms: the grade with its band, the held-out AUC, lift, calibration, risk spread
+    labels = {m.label for m in at.metric}
+    assert {"Prediction quality", "ROC AUC, held out", "Lift, top 10%", "Lift, top 20%"} <= labels
+    assert any("coin flip" in c.value for c in at.caption) and any("is a rank" in c.value for c in at.caption)
+    assert len(charts(at)) >= 3  # calibration, the spread of risk, what drives churn risk
+
+
+@pytest.mark.parametrize("role", ["manager", "analyst"])
+def test_models_shows_how_live_predictions_turned_out(app_client, accounts, scored, graded_backtests, role):
+    at = app_client(accounts[role], PAGE, fresh=True)
+    declined = [w.value for w in at.warning if "did clearly worse than promised" in w.value]
+    assert len(declined) == 1 and graded_backtests.degraded.version in declined[0]
+    live = next(d.value for d in at.dataframe if "live_auc" in d.value.columns)
+    assert {graded_backtests.honest.version, graded_backtests.degraded.version} <= set(live.version)
+    assert at.selectbox(key="live_version").options
+    at.selectbox(key="live_version").set_value(graded_backtests.honest.version)
+    ok(at.run())
+    assert any("did not visit in the next 14 days" in c.value for c in at.caption)
 
 
 @pytest.fixture(scope="module")
