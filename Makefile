@@ -6,7 +6,7 @@ PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 
-.PHONY: install run test lock bench messages
+.PHONY: install run test test-db lock bench messages
 
 install: $(STAMP)
 
@@ -23,6 +23,13 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The database tests again, on the server of DATABASE_URL (any PostgreSQL 15 or newer; the tests make and
+# drop their own databases there). .ci/run does this with Debian's PostgreSQL 15.
+test-db: install
+	@test -n "$(DATABASE_URL)" || { echo "make test-db needs DATABASE_URL=postgresql://user:password@host/db"; exit 2; }
+	@echo 'pytest -m "db and not browser" with DATABASE_URL'   # the URL may hold a password
+	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -m "db and not browser"
 
 # Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
 # (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.

@@ -80,9 +80,15 @@ def ensure_account(url: str):
         engine.dispose()
 
 
-def apptest_times(account, runs: int) -> dict[str, tuple[float, float]]:
+def apptest_times(url: str, account, runs: int) -> dict[str, tuple[float, float]]:
     """Cold and warm server-side render seconds per page, through AppTest."""
     import streamlit as st
+
+    from core.accounts import sessions
+    from core.platform.db import make_engine
+    from pages.ui.session import SESSION_KEY
+
+    engine = make_engine(url)
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest, app_test
 
@@ -97,7 +103,7 @@ def apptest_times(account, runs: int) -> dict[str, tuple[float, float]]:
         st.cache_data.clear()
         st.cache_resource.clear()
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        at.session_state["account"] = account
+        at.session_state[SESSION_KEY] = sessions.start(engine, account).session_id  # a real session row
         at.switch_page(path)
         t0 = time.perf_counter()
         at.run()
@@ -159,7 +165,7 @@ def main() -> None:
     try:
         os.environ["DATABASE_URL"] = url
         account = ensure_account(url)
-        server_side = apptest_times(account, args.runs)
+        server_side = apptest_times(url, account, args.runs)
         bs = _browser_support()
         in_browser = None
         if args.no_browser:

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.accounts import Account
+from core.accounts import Account, sees_contacts
 from core.customers import service
 from core.i18n import _
 from core.i18n.format import date_text, money, number, percent
@@ -14,7 +14,7 @@ from core.platform.thresholds import CHURN_WINDOW_DAYS
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
-from pages.ui.session import current_account
+from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
 
 MATCHES = 20
@@ -72,16 +72,19 @@ def timeline_words(p: dict) -> str:
 
 
 def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
-    text = st.text_input(_("Find a customer by name or e-mail"), key="customer_find",
-                         placeholder=_("e.g. Ахметов"))
+    contacts = sees_contacts(account)
+    text = st.text_input(_("Find a customer by name or e-mail") if contacts else _("Find a customer by name"),
+                         key="customer_find", placeholder=_("e.g. Ахметов"))
     if text.strip():
         found = cached(service.search_customers, ttl=120)(viewer=account, club_ids=club_ids, text=text.strip(),
                                                            limit=MATCHES)
         if found.empty:
-            st.info(_("Nobody matches that name or e-mail among scored customers."))
+            st.info(_("Nobody matches that name or e-mail among scored customers.") if contacts else
+                    _("Nobody matches that name among scored customers."))
         else:
-            labels = {int(r.user_id): _("{name} · {email} · risk {risk}").format(
-                name=r.full_name, email=r.email or "", risk=number(r.churn_risk)) for r in found.itertuples()}
+            labels = {int(r.user_id): " · ".join(
+                [r.full_name, *([getattr(r, "email", None) or ""] if contacts else []),
+                 _("risk {risk}").format(risk=number(r.churn_risk))]) for r in found.itertuples()}
             chosen = st.selectbox(_("Customer"), list(labels), format_func=labels.get, key="customer_pick")
             st.session_state["customer_id"] = int(chosen)
     cid = st.session_state.get("customer_id") or st.query_params.get("id")
@@ -138,14 +141,15 @@ with page_guard("customer"):
     if user_id is None:
         st.info(_("Search for a customer above, or pick one on the Customers page."), icon=":material/person_search:")
         st.stop()
-    p = cached(service.customer_profile, ttl=120)(viewer=account, user_id=user_id, club_ids=f.club_ids)
+    # not cached: every view with contacts goes to the activity log
+    p = service.customer_profile(engine(), viewer=account, user_id=user_id, club_ids=f.club_ids)
     if p is None:
         st.warning(_("There is no customer with id {id}.").format(id=user_id))
         st.stop()
 
     st.subheader(p["full_name"], anchor=False)
-    details = [p["email"] or "—", p["phone"] or "—",
-               _("customer since {day}").format(day=date_text(p["signed_up_at"]))]
+    details = ([p.get("email") or "—", p.get("phone") or "—"] if "email" in p else []) + [
+        _("customer since {day}").format(day=date_text(p["signed_up_at"]))]
     if p.get("favourite_club"):
         details.append(_("usually at {club}").format(club=p["favourite_club"]))
     st.caption(" · ".join(details))
@@ -154,13 +158,13 @@ with page_guard("customer"):
     else:
         render_scores(p)
 
-    visits = cached(service.customer_visits, ttl=600)(user_id=user_id, club_ids=f.club_ids)
+    visits = cached(service.customer_visits, ttl=600)(viewer=account, user_id=user_id, club_ids=f.club_ids)
     if not visits.empty and not pd.isna(p.get("segment")):
         st.subheader(_("Visits and the next one"), anchor=False)
         plot(timeline_chart(visits, p), key="customer_timeline")
         st.caption(timeline_words(p))
 
-    frame = cached(service.customer_history, ttl=600)(user_id=user_id, club_ids=f.club_ids)
+    frame = cached(service.customer_history, ttl=600)(viewer=account, user_id=user_id, club_ids=f.club_ids)
     if not frame.empty:
         st.subheader(_("Visits and spend by month"), anchor=False)
         plot(history_chart(frame), key="customer_history")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
+from core.accounts import sees_contacts
 from core.customers import service
 from core.customers.segments import SEGMENTS, segment_label
 from core.i18n import _
@@ -14,7 +15,7 @@ from pages.ui.charts import LILAC, PURPLE, plot, style_figure
 from pages.ui.export import csv_download
 from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality
-from pages.ui.session import current_account
+from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
 
 CLV_CAP = 300_000  # the slider's right end: no upper limit
@@ -56,9 +57,9 @@ def list_labels() -> dict[str, str]:
             "upsell_score": _("Upsell"), "clv_12m_lo": _("CLV low"), "clv_12m_hi": _("CLV high")}
 
 
-def prediction_quality(club_ids: tuple[int, ...]) -> None:
+def prediction_quality(account, club_ids: tuple[int, ...]) -> None:
     """How good the churn risk in this list is: the grade in a line, the rest as on the Models page."""
-    result = cached(service.churn_quality, ttl=300)(club_ids=club_ids)
+    result = cached(service.churn_quality, ttl=300)(viewer=account, club_ids=club_ids)
     label = _("How good the churn risk is")
     if result is not None and result.quality is not None:
         label = _("How good the churn risk is: {score} / 100, {band}").format(
@@ -71,7 +72,7 @@ st.title(_("Customers"), anchor=False)
 with page_guard("customers"):
     f = filters()
     account = current_account()
-    seg = cached(service.segment_overview, ttl=300)(club_ids=f.club_ids)
+    seg = cached(service.segment_overview, ttl=300)(viewer=account, club_ids=f.club_ids)
     if seg.empty:
         st.info(_("No model is active yet, so customers have no segments or scores. A manager can train one on the "
                   "Models page (or run `oyna retrain`)."), icon=":material/info:")
@@ -97,26 +98,28 @@ with page_guard("customers"):
             "avg_clv_12m": st.column_config.NumberColumn(_("Avg CLV 12 m, ₸"), format="localized"),
         })
 
-    prediction_quality(f.club_ids)
+    prediction_quality(account, f.club_ids)
 
     st.subheader(_("Find customers"), anchor=False)
     a, b = st.columns([3, 2])
-    text = a.text_input(_("Name or e-mail"), key="cust_search", placeholder=_("e.g. Айгерим or gmail"))
+    contacts = sees_contacts(account)
+    text = a.text_input(_("Name or e-mail") if contacts else _("Name"), key="cust_search",
+                        placeholder=_("e.g. Айгерим or gmail") if contacts else _("e.g. Айгерим"))
     segments = b.multiselect(_("Segments"), service.segment_choices(seg), format_func=segment_label,
                              key="cust_segments", placeholder=_("All segments"))
     c, d = st.columns(2)
     risk = c.slider(_("Churn risk"), 0, 100, (0, 100), key="cust_risk")
     clv = d.slider(_("Lifetime value, 12 months, ₸"), 0, CLV_CAP, (0, CLV_CAP), step=5_000, key="cust_clv",
                    help=_("The right end ({cap}) means no upper limit.").format(cap=money(CLV_CAP)))
-    table = cached(service.search_customers, ttl=120, spinner=_("Searching…"))(
-        viewer=account, club_ids=f.club_ids, text=text.strip(), segments=tuple(segments), min_risk=risk[0],
-        max_risk=risk[1], min_clv=clv[0], max_clv=None if clv[1] >= CLV_CAP else clv[1], limit=LIMIT)
+    query = {"club_ids": f.club_ids, "text": text.strip(), "segments": tuple(segments), "min_risk": risk[0],
+             "max_risk": risk[1], "min_clv": clv[0], "max_clv": None if clv[1] >= CLV_CAP else clv[1], "limit": LIMIT}
+    table = cached(service.search_customers, ttl=120, spinner=_("Searching…"))(viewer=account, **query)
     plot(rfm_chart(table), key="rfm_chart", where=rfm_slot.container())
 
     st.caption(_("{count} customers").format(count=number(len(table)))
                + (" " + _("(the first {limit})").format(limit=number(LIMIT)) if len(table) == LIMIT else "")
                + ". " + _("Select a row to open the customer."))
-    labels = list_labels()
+    labels = {k: v for k, v in list_labels().items() if k in table.columns}  # analysts get no contacts
     shown = table[list(labels)]  # the name, phone, risk and segment first: they fit a phone's width
     event = st.dataframe(
         shown, hide_index=True, height=420, on_select="rerun", selection_mode="single-row", key="cust_table",
@@ -137,10 +140,12 @@ with page_guard("customers"):
     if rows:
         st.session_state["customer_id"] = int(table.iloc[rows[0]].user_id)
         st.switch_page("pages/customer.py")
-    csv_download(table.drop(columns=["segment_code"]), file_name="customers.csv",
-                 labels={"user_id": _("Customer id"), **labels}, key="customers_csv")
+    export = engine()
+    csv_download(lambda names: service.customers_csv(export, viewer=account, labels=names, **query),
+                 file_name="customers.csv", labels={"user_id": _("Customer id"), **list_labels()}, key="customers_csv")
 
-    moves = cached(service.segment_moves, ttl=3600, spinner=_("Tracing segment moves…"))()
+    moves = cached(service.segment_moves, ttl=3600, spinner=_("Tracing segment moves…"))(
+        viewer=account, club_ids=f.club_ids)
     if not moves.empty:
         with st.expander(_("How customers moved between segments, month to month")):
             months = service.move_months(moves)

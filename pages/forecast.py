@@ -17,6 +17,7 @@ from pages.ui.charts import INK, PURPLE, money_axis, money_hover, plot, style_fi
 from pages.ui.export import csv_download
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns, delta_style
+from pages.ui.session import current_account, engine
 from pages.ui.sidebar import club_names, filters, local_today
 
 HORIZONS = (7, 90)
@@ -48,8 +49,8 @@ st.title(_("Forecast"), anchor=False)
 with page_guard("forecast"):
     f = filters()
     names = club_names()
-    whole_chain = set(f.club_ids) == set(names)
-    group = _("Whole chain") if whole_chain else _("Selected clubs together")
+    viewer = current_account()
+    group = _("Whole chain") if f.whole_chain else _("Selected clubs together")
     options = ([group] if len(f.club_ids) > 1 else []) + [names[c] for c in f.club_ids if c in names]
     left, right = st.columns([2, 3])
     scope = left.selectbox(_("Revenue of"), options, key="forecast_scope")
@@ -57,7 +58,8 @@ with page_guard("forecast"):
                                key="forecast_horizon"))
 
     ids = f.club_ids if scope == group else tuple(c for c in f.club_ids if names.get(c) == scope)
-    history = cached(service.daily_revenue, ttl=HISTORY_TTL)(club_ids=ids, until=local_today() - timedelta(days=1))
+    until = local_today() - timedelta(days=1)
+    history = cached(service.daily_revenue, ttl=HISTORY_TTL)(viewer=viewer, club_ids=ids, until=until)
     result = cached(service.revenue_forecast, ttl=FORECAST_TTL, engine=False, spinner=_("Forecasting…"))(
         history, horizon)
     if result is None:
@@ -97,6 +99,8 @@ with page_guard("forecast"):
         },
         key="forecast_table",
     )
+    export = engine()
     slug = re.sub(r"[^\w]+", "-", scope.lower()).strip("-")
-    csv_download(frame, file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d.csv", labels=labels,
-                 key="forecast_csv")
+    csv_download(lambda names: service.forecast_csv(export, viewer=viewer, club_ids=ids, until=until,
+                                                    horizon=horizon, label=scope, labels=names),
+                 file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d.csv", labels=labels, key="forecast_csv")

@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.accounts import can
+from core.accounts import Role, can
 from core.i18n import _
 from core.i18n.format import ago, date_text, datetime_text, duration, number, percent
 from core.models import service
@@ -16,7 +16,7 @@ from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality
-from pages.ui.session import current_account, engine
+from pages.ui.session import current_account, engine, still_signed_in
 from pages.ui.sidebar import Filters, club_names, filters
 
 JOB_KEY = "retrain_job"
@@ -38,6 +38,7 @@ def retrain_progress() -> None:
     job = st.session_state.get(JOB_KEY)  # a core.models.jobs.RetrainJob
     if job is None:
         return
+    still_signed_in()  # a refresh checks the session without keeping it alive
     if job.running:
         st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=_(job.message)))
         return
@@ -79,7 +80,7 @@ def live_table(table: pd.DataFrame) -> pd.DataFrame:
 def render_live(f: Filters) -> None:
     """How the live predictions of earlier versions turned out, once their horizon had passed."""
     st.subheader(_("How live predictions turned out"), anchor=False)
-    table = cached(service.live_performance, ttl=LIVE_TTL)(club_ids=f.club_ids)
+    table = cached(service.live_performance, ttl=LIVE_TTL)(viewer=current_account(), club_ids=f.club_ids)
     if table.empty:
         st.info(_("No version's predictions can be checked yet: a churn risk is checked once its window (30 days "
                   "by default) has passed after the version was trained, a revenue forecast a day later."),
@@ -142,7 +143,8 @@ def render_live(f: Filters) -> None:
     versions = list(dict.fromkeys(graded.version))
     pick = st.selectbox(_("Realized churn by risk decile, version"), versions, key="live_version")
     row = graded[graded.version == pick].iloc[0]
-    deciles = cached(service.live_deciles, ttl=LIVE_TTL)(version=pick, club_ids=f.club_ids)
+    deciles = cached(service.live_deciles, ttl=LIVE_TTL)(viewer=current_account(), version=pick,
+                                                                  club_ids=f.club_ids)
     if not deciles.empty:
         shown = deciles[deciles.club_id == deciles.club_id.iloc[0]]
         plot(decile_chart(shown), key="live_deciles")
@@ -157,8 +159,10 @@ def manager_actions(table: pd.DataFrame) -> None:
     account = current_account()
     st.subheader(_("Retrain and roll back"), anchor=False)
     if not can(account, "retrain"):
-        st.info(_("Analysts can see the models; retraining and activating versions is for managers."),
-                icon=":material/lock:")
+        st.info(_("Analysts can see the models; retraining and activating versions is for managers.")
+                if account is None or account.role != Role.MANAGER else
+                _("Models serve the whole chain: retraining and activating versions is for managers of the "
+                  "whole chain."), icon=":material/lock:")
         return
     busy = service.retrain_running(engine()) and JOB_KEY not in st.session_state
     if busy:
@@ -204,7 +208,8 @@ with page_guard("models"):
                      "customers it ranked churners better than the gradient-boosted trees."))
 
     st.subheader(_("How good the churn risk is"), anchor=False)
-    render_quality(cached(service.churn_quality, ttl=VERSIONS_TTL)(club_ids=f.club_ids), key="models")
+    render_quality(cached(service.churn_quality, ttl=VERSIONS_TTL)(viewer=current_account(), club_ids=f.club_ids),
+                   key="models")
 
     st.subheader(_("Against simple rules"), anchor=False)
     st.dataframe(service.metric_rows(active), hide_index=True, column_config={

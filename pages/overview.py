@@ -26,6 +26,7 @@ from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns, delta_style, metric_card
+from pages.ui.session import current_account, still_signed_in
 from pages.ui.sidebar import Filters, chain_timezone, club_names, filters, local_today
 
 LIVE_SECONDS = 30  # the live part reruns this often ...
@@ -130,8 +131,9 @@ def render_live(f: Filters, whole_chain: bool) -> None:
     status, cards_area, alerts_area, chart_area = st.container(), st.container(), st.container(), st.container()
     today = local_today()
 
-    live = cached(service.live_figures, ttl=LIVE_TTL)(club_ids=f.club_ids)
-    history = cached(service.revenue_history, ttl=HISTORY_TTL)(club_ids=f.club_ids, today=today)
+    viewer = current_account()
+    live = cached(service.live_figures, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids)
+    history = cached(service.revenue_history, ttl=HISTORY_TTL)(viewer=viewer, club_ids=f.club_ids, today=today)
     fc = cached(service.today_forecast, ttl=FORECAST_TTL, engine=False, max_entries=64)(history, today)
     first = service.cards(live, fc)
 
@@ -153,9 +155,9 @@ def render_live(f: Filters, whole_chain: bool) -> None:
                      "grows through the day; the hollow circle is what the same weekday had by this time, the "
                      "diamond today's forecast with its 95% band."))
 
-    risk = cached(service.risk_counts, ttl=RISK_TTL)(club_ids=f.club_ids)
-    summary = cached(service.chain_summary, ttl=LIVE_TTL)(club_ids=f.club_ids) if whole_chain else None
-    quality = cached(service.live_quality, ttl=RISK_TTL)(club_ids=f.club_ids)
+    risk = cached(service.risk_counts, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
+    summary = cached(service.chain_summary, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids) if whole_chain else None
+    quality = cached(service.live_quality, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
     result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
                               quality=quality)
     with cards_area:
@@ -170,7 +172,7 @@ st.title(_("Overview"), anchor=False)
 with page_guard("overview"):
     f = filters()
     names = club_names()
-    whole_chain = set(f.club_ids) == set(names)
+    whole_chain = f.whole_chain
     scope = _("Whole chain") if whole_chain else ", ".join(names.get(c, str(c)) for c in f.club_ids)
     head, switch = st.columns([3, 1], vertical_alignment="center")
     head.caption(_("{scope} · {day} (club-local day)").format(scope=scope,
@@ -181,6 +183,7 @@ with page_guard("overview"):
     @st.fragment(run_every=LIVE_SECONDS if live_on else None)
     def live_section() -> None:
         with page_guard("overview-live"):
+            still_signed_in()  # a refresh checks the session without keeping it alive
             render_live(f, whole_chain)
 
     live_section()

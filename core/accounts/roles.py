@@ -6,7 +6,7 @@ the work, so hiding a button is never the only guard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -50,6 +50,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: frozenset({"view"}),
 }
 
+# Actions on the whole chain (its models, its accounts, its servers): an account limited to some clubs
+# may not do them, whatever its role.
+CHAIN_PERMISSIONS = frozenset({"retrain", "manage_models", "manage_accounts", "view_system"})
+
 
 def parse_role(role: Role | str) -> Role:
     if isinstance(role, Role):
@@ -64,7 +68,13 @@ def parse_role(role: Role | str) -> Role:
 
 @dataclass(frozen=True)
 class Account:
-    """A signed-in (or listed) account. It never carries the password hash."""
+    """A signed-in (or listed) account. It never carries the password hash.
+
+    `club_ids` is the account's club scope: None for the whole chain, else the only clubs it may see
+    (an empty tuple sees nothing). A signed-in account also knows its session and the client's address
+    (for the activity log), and the interface language it chose (None: the browser's); those do not take
+    part in comparisons.
+    """
 
     id: int
     username: str
@@ -73,12 +83,25 @@ class Account:
     password_changed_at: datetime
     failed_attempts: int = 0
     locked_until: datetime | None = None
+    club_ids: tuple[int, ...] | None = None
+    session_id: int | None = field(default=None, compare=False)
+    address: str | None = field(default=None, compare=False)
+    language: str | None = field(default=None, compare=False)
 
     @classmethod
-    def from_row(cls, row: Any) -> Account:
+    def from_row(cls, row: Any, *, session_id: int | None = None, address: str | None = None) -> Account:
+        values = row._mapping if hasattr(row, "_mapping") else row
+        whole_chain = values.get("whole_chain", True)
+        clubs = values.get("club_ids")
         return cls(id=row.id, username=row.username, role=Role(row.role), created_at=row.created_at,
-                   password_changed_at=row.password_changed_at, failed_attempts=row.failed_attempts,
-                   locked_until=row.locked_until)
+                   password_changed_at=row.password_changed_at, failed_attempts=values.get("failed_attempts", 0),
+                   locked_until=values.get("locked_until"),
+                   club_ids=None if whole_chain in (None, True) else tuple(sorted(int(c) for c in clubs or ())),
+                   session_id=session_id, address=address, language=values.get("language"))
+
+    @property
+    def whole_chain(self) -> bool:
+        return self.club_ids is None
 
     @property
     def locked(self) -> bool:
@@ -102,6 +125,8 @@ def can(who: Account | Role | str | None, permission: str) -> bool:
     if who is None:
         return False
     role = who.role if isinstance(who, Account) else parse_role(who)
+    if isinstance(who, Account) and not who.whole_chain and permission in CHAIN_PERMISSIONS:
+        return False
     return permission in ROLE_PERMISSIONS[role]
 
 
@@ -111,6 +136,9 @@ def require(account: Account | None, permission: str) -> Account:
     action = _(PERMISSIONS[permission])
     if account is None:
         raise PermissionDenied(_("sign in to {action}").format(action=action))
+    if not can(account, permission) and permission in ROLE_PERMISSIONS[account.role]:
+        raise PermissionDenied(_("'{name}' works for some clubs only and may not {action}: that acts on the whole "
+                                 "chain").format(name=account.username, action=action))
     if not can(account, permission):
         message = (_("'{name}' is an analyst and may not {action}; ask a manager") if account.role == Role.ANALYST
                    else _("'{name}' is a manager and may not {action}"))

@@ -6,6 +6,8 @@
     serve    core/cli/serve.py    what `make run` does
     models   core/cli/models.py   `refresh`, `retrain`, `models list|activate`
     user     core/cli/users.py    sign-in accounts
+    alerts   core/cli/alerts.py   alert delivery: channels, subscriptions, `alerts run` for cron
+    health   core/cli/system.py   the health checks
 
 Each module's `add_parsers(sub)` adds its commands and sets `run` to the function that does the
 work; the function returns the exit code.
@@ -19,11 +21,11 @@ import sys
 
 import sqlalchemy as sa
 
-from core.cli import db, demo, models, serve, sql, users
+from core.cli import alerts, db, demo, models, serve, sql, system, users
 from core.cli.support import UsageError
 from core.platform.db import DatabaseUnavailable
 
-GROUPS = (db, sql, demo, serve, models, users)
+GROUPS = (db, sql, demo, serve, models, users, alerts, system)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if os.environ.get("OYNA_METRICS_DIR"):  # cron jobs add their numbers to `oyna serve --metrics-port`'s
+        from core.platform import metrics
+
+        metrics.use_folder(os.environ["OYNA_METRICS_DIR"])
     try:
         return args.run(args)
     except UsageError as exc:

@@ -64,7 +64,7 @@ def run_retrain(args: argparse.Namespace) -> int:
 
     try:
         result = retrain(connect(), load_settings(), force=args.force, trained_by=args.by, progress=progress,
-                         as_of=args.as_of)
+                         as_of=args.as_of, via="cli")
     except RetrainBusy as exc:
         print(f"oyna: {exc}", file=sys.stderr)
         return BUSY
@@ -85,7 +85,7 @@ def run_models(args: argparse.Namespace) -> int:
     if args.action == "activate":
         if not args.version:
             raise UsageError("name the version to activate: oyna models activate VERSION")
-        activate(engine, version=args.version, by="cli")
+        activate(engine, version=args.version, by="cli", via="cli")
         print(f"{args.version} is now active")
         return 0
     versions = list_versions(engine)

@@ -1,4 +1,8 @@
-"""`oyna serve`: what `make run` does. The database, demo data if empty, the live feed and the app."""
+"""`oyna serve`: what `make run` does. The database, demo data if empty, the live feed and the app.
+
+Beside the app it keeps the analytics views fresh, delivers alerts every minute (core.alerts; one
+process at a time across every `oyna serve`), and with --metrics-port exports Prometheus metrics.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,17 +22,32 @@ from core.cli.demo import run_demo
 from core.cli.support import connect
 from core.platform.settings import PROJECT_ROOT, load_settings
 
+MAINTAIN_SECONDS = 3600  # the logs' upkeep (partitions, retention) runs this often
+ALERTS_EVERY = 60.0  # seconds between alert delivery passes
+
+
 def add_parsers(sub: Any) -> None:
     serve = sub.add_parser("serve", help="database, demo data, live feed and the app (make run)")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
     serve.add_argument("--size", default="M")
     serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--no-live", action="store_true", help="no simulated live feed (real data comes by import)")
+    serve.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on this port")
+    serve.add_argument("--metrics-address", default="127.0.0.1", metavar="ADDRESS",
+                       help="the metrics' address (default 127.0.0.1; 0.0.0.0 for every interface)")
     serve.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from core.demo.load import has_data
 
+    settings = load_settings()
+    if args.metrics_port:
+        from core.system import exporter
+
+        folder = exporter.prepare_folder(settings)  # before any metric: children inherit the folder
+        exporter.start(args.metrics_port, args.metrics_address, settings, folder)
+        print(f"  metrics: http://{args.metrics_address}:{args.metrics_port}/metrics", flush=True)
     engine = connect(migrated=True)
     with engine.connect() as conn:
         empty = not has_data(conn)
@@ -40,10 +60,12 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     threading.Thread(target=_refresh_views, args=(engine, stop), name="oyna-refresh", daemon=True).start()
     threading.Thread(target=_first_models, args=(engine,), name="oyna-first-retrain", daemon=True).start()
+    threading.Thread(target=_deliver_alerts, args=(engine, settings, stop), name="oyna-alerts", daemon=True).start()
     env = dict(os.environ)
-    feed = subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT, env=env)
+    feed = None if args.no_live else subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT,
+                                                      env=env)
     print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
-    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "pages" / "ui" / "asgi.py"),
                             "--server.port", str(args.port), "--server.headless", "true"], cwd=PROJECT_ROOT, env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the feed and the app too
     try:
@@ -53,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
         return app.wait()
     finally:
         stop.set()
-        feed.terminate()
-        feed.wait(10)
+        if feed is not None:
+            feed.terminate()
+            feed.wait(10)
+        if args.metrics_port:
+            exporter.process_exited(app.pid)
 
 
 def _interrupt(*_) -> None:
@@ -62,18 +87,39 @@ def _interrupt(*_) -> None:
 
 
 def _refresh_views(engine: Engine, stop: threading.Event) -> None:
-    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), and grade
-    the model versions' predictions whose horizon has passed when they are refreshed."""
+    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), grade
+    the model versions' predictions whose horizon has passed when they are refreshed, and look after the
+    logs every hour (`oyna db maintain`)."""
+    from core.cli.db import maintain
     from core.models.performance import grade
     from core.platform.refresh import refresh_if_stale
 
+    settings, last_upkeep = load_settings(), 0.0
     while not stop.is_set():
         try:
             if refresh_if_stale(engine):
                 grade(engine)
+            if time.monotonic() - last_upkeep > MAINTAIN_SECONDS:
+                maintain(engine, settings)
+                last_upkeep = time.monotonic()
         except sa.exc.SQLAlchemyError as exc:
-            print(f"view refresh failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}", flush=True)
+            print(f"background upkeep failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}",
+                  flush=True)
         stop.wait(60)
+
+
+def _deliver_alerts(engine: Engine, settings, stop: threading.Event) -> None:
+    """One alert delivery pass a minute (the advisory lock lets one process of several do it)."""
+    from core.alerts.dispatch import run_pass
+
+    while not stop.is_set():
+        try:
+            report = run_pass(engine, settings)
+            if report.sent or report.failed:
+                print(f"alerts: {report.summary()}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - delivery must not stop the app; the health check shows it
+            print(f"alert delivery failed, retrying in a minute: {str(exc).strip()[:200]}", flush=True)
+        stop.wait(ALERTS_EVERY)
 
 
 def _first_models(engine: Engine) -> None:
@@ -85,7 +131,7 @@ def _first_models(engine: Engine) -> None:
         return
     print("training the first models in the background (about a minute) …", flush=True)
     try:
-        result = retrain(engine, load_settings(), trained_by="first run")
+        result = retrain(engine, load_settings(), trained_by="first run", via="system")
         print(f"models ready: version {result.version} ({result.seconds:.0f} s)", flush=True)
     except RetrainBusy:
         pass

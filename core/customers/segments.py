@@ -21,6 +21,7 @@ Every (R, F, M) combination falls in exactly one segment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -97,7 +98,12 @@ def segment_customers(features: pd.DataFrame) -> pd.DataFrame:
     r = _quintile(-features["recency_days"])
     f = _quintile(features["frequency"])
     m = _quintile(features["monetary_total"])
-    new = features["tenure_days"] <= NEW_DAYS
+    segment = name_segments(r, f, m, features["tenure_days"] <= NEW_DAYS)
+    return pd.DataFrame({"r_score": r, "f_score": f, "m_score": m, "segment": segment}, index=features.index)
+
+
+def name_segments(r: pd.Series, f: pd.Series, m: pd.Series, new: pd.Series) -> np.ndarray:
+    """The named segment of each customer from their R, F, M scores and whether they are new."""
     conditions = [
         new,
         (r >= 4) & (f >= 4) & (m >= 4),
@@ -114,7 +120,7 @@ def segment_customers(features: pd.DataFrame) -> pd.DataFrame:
     segment = np.select(conditions, names, default="")
     if (segment == "").any():  # cannot happen: the rules cover every score combination
         raise RuntimeError("a customer matched no segment rule")
-    return pd.DataFrame({"r_score": r, "f_score": f, "m_score": m, "segment": segment}, index=features.index)
+    return segment
 
 
 def segment_summary(features: pd.DataFrame, segments: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -154,13 +160,14 @@ def month_end_cutoffs(engine: Engine, *, months: int) -> list[datetime]:
     return usable[-(months + 1):]
 
 
-def segment_transitions(engine: Engine, *, months: int = 6) -> pd.DataFrame:
-    """How customers move between segments from one month end to the next.
+def segment_transitions(engine: Engine, *, club_ids: Sequence[int], months: int = 6) -> pd.DataFrame:
+    """How the customers of some clubs move between segments from one month end to the next.
 
     One row per (from_cutoff, to_cutoff, from_segment, to_segment) with the number of customers:
     a flow list for a Sankey; `transition_matrix` sums it into a from x to table for a heatmap.
     Customers whose first visit falls within a month come from "Not yet a customer". For each
-    pair of month ends the counts sum to the customers at the later one.
+    pair of month ends the counts sum to the customers at the later one. Segments are judged against
+    the whole chain (`customers/segment_rfm`); only customers who booked at `club_ids` are counted.
     """
     if isinstance(months, bool) or not isinstance(months, int) or months < 1:
         raise ValueError(f"months must be a whole number >= 1, got {months!r}")
@@ -168,9 +175,12 @@ def segment_transitions(engine: Engine, *, months: int = 6) -> pd.DataFrame:
     if len(cutoffs) < 2:
         raise ValueError(f"need at least two month ends with {MIN_HISTORY_DAYS} days of history before them; "
                          f"the data has {len(cutoffs)}")
+    ids = [int(c) for c in club_ids]
     with ThreadPoolExecutor(max_workers=3) as pool:  # a few queries at a time keep the server busy
-        frames = list(pool.map(lambda c: query_df(engine, "customers/segment_rfm", cutoff=c).set_index("user_id"), cutoffs))
-    segments = {c: segment_customers(frame)["segment"] for c, frame in zip(cutoffs, frames)}
+        frames = list(pool.map(lambda c: query_df(engine, "customers/segment_rfm", cutoff=c, club_ids=ids)
+                               .set_index("user_id"), cutoffs))
+    segments = {c: pd.Series(name_segments(f.r_score, f.f_score, f.m_score, f.tenure_days <= NEW_DAYS),
+                             index=f.index, dtype=object) for c, f in zip(cutoffs, frames)}
     flows = []
     for before, after in zip(cutoffs, cutoffs[1:]):
         pair = pd.DataFrame({"to_segment": segments[after]})

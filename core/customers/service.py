@@ -1,16 +1,21 @@
-"""What the Customers and Customer pages show: segments, the searchable list, one customer's profile and
-history, and how customers moved between segments. Contacts are masked for analysts; every query is
-limited to the clubs given."""
+"""What the Customers and Customer pages show: segments, the searchable list and its CSV, one customer's
+profile and history, and how customers moved between segments.
+
+Every function takes the signed-in `viewer`: its club scope limits the clubs asked for (`scope.clubs`)
+before any query runs, and its role decides what it sees of a customer (`mask_customers`: analysts get
+a first name and an initial, no e-mail, no phone, and search names only). Opening a customer with
+contacts visible and exporting go to the activity log.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, Role, mask_contacts
+from core.accounts import Account, audit, mask_customers, scope, sees_contacts
 from core.customers.recommend import action_label, reason_text
 from core.customers.segments import SEGMENTS, segment_label, segment_transitions, transition_matrix
 from core.i18n.format import MISSING
@@ -18,6 +23,7 @@ from core.models.quality import churn_quality  # noqa: F401 - the Customers page
 from core.platform.db import query_df
 
 SEGMENT_MONTHS = 6  # month ends traced for the segment moves
+VIEW_SECONDS = 600  # one customer_view per customer, session and 10 minutes
 
 _WORD = re.compile(r"[\w@.+-]+", re.UNICODE)
 
@@ -29,34 +35,47 @@ def search_query(text: str | None) -> str | None:
     return " & ".join(f"{w}:*" for w in words[:8]) or None
 
 
-def search_customers(engine: Engine, *, viewer: Account | Role | str, club_ids: Sequence[int],
-                     text: str | None = None, segments: Sequence[str] = (),
-                     min_risk: float = 0, max_risk: float = 100, min_clv: float = 0, max_clv: float | None = None,
-                     limit: int = 500) -> pd.DataFrame:
-    """Scored customers of the active model at some clubs; `text` searches names and e-mails (prefixes of
-    words). Contacts are masked unless `viewer` may see them. Segments and the top action are in the
+def search_customers(engine: Engine, *, viewer: Account, club_ids: Sequence[int], text: str | None = None,
+                     segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
+                     max_clv: float | None = None, limit: int = 500) -> pd.DataFrame:
+    """Scored customers of the active model at some of the viewer's clubs; `text` searches names (and
+    e-mails, for people who may see them) by prefixes of words. Segments and the top action are in the
     current language (`segment_code` keeps the stored code)."""
+    viewer = scope.viewer(viewer)
     if not 0 <= min_risk <= max_risk <= 100:
         raise ValueError("churn risk bounds must satisfy 0 <= min <= max <= 100")
     if min_clv < 0 or (max_clv is not None and max_clv < min_clv):
         raise ValueError("lifetime value bounds must satisfy 0 <= min <= max")
     if not 1 <= limit <= 50_000:
         raise ValueError("limit must be between 1 and 50,000")
-    rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=[int(c) for c in club_ids],
-                    segments=list(segments), min_risk=min_risk, max_risk=max_risk, min_clv=min_clv,
-                    max_clv=max_clv, limit=limit)
+    rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=scope.clubs(viewer, club_ids),
+                    names_only=not sees_contacts(viewer), segments=list(segments), min_risk=min_risk,
+                    max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
     rows["segment_code"] = rows["segment"]
     rows["segment"] = rows["segment"].map(segment_label)
     rows["top_action"] = [MISSING if code is None else action_label(code, label)
                           for code, label in zip(rows.pop("top_action_code"), rows["top_action"])]
-    return mask_contacts(rows, viewer)
+    return mask_customers(rows, viewer)
 
 
-def segment_overview(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
-    """Each segment of the active model among the clubs' customers: customers, their 90-day revenue,
-    shares, average churn risk and lifetime value (empty before the first model). `segment` is the stored
-    code, `label` its name in the current language."""
-    frame = query_df(engine, "customers/segment_overview", club_ids=[int(c) for c in club_ids])
+def customers_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], text: str | None = None,
+                  segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
+                  max_clv: float | None = None, limit: int = 5000, labels: Mapping[str, str] | None = None) -> bytes:
+    """The customer list as a CSV (what the viewer sees of it), recorded as an export with its filter;
+    segments and actions in the current language, `labels` the header's names (None: the columns')."""
+    frame = search_customers(engine, viewer=viewer, club_ids=club_ids, text=text, segments=segments,
+                             min_risk=min_risk, max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
+    ids = scope.clubs(viewer, club_ids)
+    return audit.export_csv(engine, viewer, frame.drop(columns=["segment_code"]), what="customers", club_ids=ids,
+                            filters={"clubs": ids, "text": text or "", "segments": list(segments),
+                                     "risk": [min_risk, max_risk], "clv": [min_clv, max_clv]}, labels=labels)
+
+
+def segment_overview(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
+    """Each segment of the active model among the clubs' customers: customers, their 90-day revenue at
+    those clubs, shares, average churn risk and lifetime value (empty before the first model). `segment`
+    is the stored code, `label` its name in the current language."""
+    frame = query_df(engine, "customers/segment_overview", club_ids=scope.clubs(scope.viewer(viewer), club_ids))
     frame.insert(1, "label", frame["segment"].map(segment_label))
     return frame
 
@@ -72,14 +91,20 @@ def segments_revenue(overview: pd.DataFrame) -> float:
     return float(overview.revenue_90d.sum()) if len(overview) else 0.0
 
 
-def customer_profile(engine: Engine, *, viewer: Account | Role | str, user_id: int,
-                     club_ids: Sequence[int]) -> dict | None:
-    """One customer with the active model's scores (None: no such customer among the clubs)."""
-    rows = mask_contacts(query_df(engine, "customers/profile", user_id=int(user_id),
-                                  club_ids=[int(c) for c in club_ids]), viewer)
+def customer_profile(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> dict | None:
+    """One customer of the viewer's clubs with the active model's scores (None: no such customer among
+    them). A profile with contacts is recorded in the activity log (once per session and customer in
+    VIEW_SECONDS), so call this on every view, uncached. `segment_label` and `actions` (the stored
+    recommendations as a table) are in the current language."""
+    viewer = scope.viewer(viewer)
+    ids = scope.clubs(viewer, club_ids)
+    rows = query_df(engine, "customers/profile", user_id=int(user_id), club_ids=ids)
     if rows.empty:
         return None
-    profile = rows.iloc[0].to_dict()
+    if sees_contacts(viewer):
+        audit.record(engine, viewer, "customer_view", object_type="customer", object_id=int(user_id),
+                     club_ids=list(rows.visited_club_ids.iloc[0] or ()) or ids, once_within=VIEW_SECONDS)
+    profile = mask_customers(rows.drop(columns=["visited_club_ids"]), viewer).iloc[0].to_dict()
     profile["segment_label"] = None if pd.isna(profile.get("segment")) else segment_label(profile["segment"])
     profile["actions"] = action_rows(profile.get("recommendations") or [])
     return profile
@@ -92,21 +117,26 @@ def action_rows(recommendations: list[dict]) -> pd.DataFrame:
                         columns=["action", "why", "expected_value"])
 
 
-def customer_history(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
-    """A customer's visits, cancellations and spend per month."""
-    return query_df(engine, "customers/monthly_history", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
+def customer_history(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
+    """A customer's visits, cancellations and spend per month at the viewer's chosen clubs."""
+    return query_df(engine, "customers/monthly_history", user_id=int(user_id),
+                    club_ids=scope.clubs(scope.viewer(viewer), club_ids))
 
 
-def customer_visits(engine: Engine, *, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
-    """A customer's days with a visit at the clubs (day, club, visits), oldest first, for the timeline."""
-    return query_df(engine, "customers/visit_days", user_id=int(user_id), club_ids=[int(c) for c in club_ids])
+def customer_visits(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
+    """A customer's days with a visit at the viewer's chosen clubs (day, club, visits), oldest first, for
+    the timeline."""
+    return query_df(engine, "customers/visit_days", user_id=int(user_id),
+                    club_ids=scope.clubs(scope.viewer(viewer), club_ids))
 
 
-def segment_moves(engine: Engine, *, months: int = SEGMENT_MONTHS) -> pd.DataFrame:
-    """Customers moving between segments from one month end to the next (empty with under two month ends
-    of history); see `core.customers.segments.segment_transitions`."""
+def segment_moves(engine: Engine, *, viewer: Account, club_ids: Sequence[int],
+                  months: int = SEGMENT_MONTHS) -> pd.DataFrame:
+    """The chosen clubs' customers moving between segments from one month end to the next (empty with
+    under two month ends of history); see `core.customers.segments.segment_transitions`."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
     try:
-        return segment_transitions(engine, months=months)
+        return segment_transitions(engine, club_ids=ids, months=months)
     except ValueError:  # less than two month ends of history
         return pd.DataFrame(columns=["from_cutoff", "to_cutoff", "from_segment", "to_segment", "customers"])
 

@@ -13,6 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.platform import metrics
 from core.platform.db import execute, load_sql, query_df
 from core.demo.simulate import BAND_FACTOR, METHOD_SHARE, METHODS
 from core.demo.names import make_people
@@ -105,7 +106,9 @@ class LiveFeed:
             started = time.monotonic()
             try:
                 self.tick()
+                metrics.count(metrics.LIVE_FEED, "ok")
             except sa.exc.OperationalError as exc:
+                metrics.count(metrics.LIVE_FEED, "failed")
                 print(f"live feed: database unavailable, retrying ({str(exc.orig).strip()[:120]})", flush=True)
             ticks += 1
             self.ticks += 1

@@ -4,7 +4,7 @@ windows, the forecast with its track record in plain words, and a forecast for e
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit, scope
 from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
 from core.i18n import _, ngettext
 from core.i18n.format import percent
-from core.platform.clubs import all_club_ids, chain_timezone, list_clubs
+from core.platform.clubs import all_club_ids, all_clubs, chain_timezone
 from core.platform.db import query_df
 
 LEVELS = (80, 95)
@@ -49,9 +50,15 @@ def revenue_by_club(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
     return frame[frame.club_id.isin(ids)].reset_index(drop=True)
 
 
-def daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date | None = None) -> pd.Series:
-    """Daily revenue of some clubs together on a gap-free daily index (days without revenue are 0),
-    from the first day with revenue to `until` (default: the last complete day)."""
+def daily_revenue(engine: Engine, *, viewer: Account, club_ids: Sequence[int],
+                  until: date | None = None) -> pd.Series:
+    """Daily revenue of some of the viewer's clubs together on a gap-free daily index (days without
+    revenue are 0), from the first day with revenue to `until` (default: the last complete day)."""
+    return clubs_daily_revenue(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids), until=until)
+
+
+def clubs_daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date | None = None) -> pd.Series:
+    """`daily_revenue` of some clubs, for the chain's own work (alert delivery), never for a page."""
     frame = revenue_by_club(engine, club_ids=club_ids)
     if frame.empty:
         return pd.Series(dtype=float, name="revenue")
@@ -139,12 +146,24 @@ def accuracy_words(scores: Backtest | None, horizon: int, history_days: int) -> 
     return text + "."
 
 
-def export_frame(result: RevenueForecast, scope: str) -> pd.DataFrame:
-    """The forecast table for a CSV: scope, day, and whole tenge."""
+def export_frame(result: RevenueForecast, label: str) -> pd.DataFrame:
+    """The forecast table for a CSV: scope (the label of the clubs), day, and whole tenge."""
     out = result.table.round(0).reset_index(names="day")
     out["day"] = out.day.dt.date
-    out.insert(0, "scope", scope)
+    out.insert(0, "scope", label)
     return out
+
+
+def forecast_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], until: date, horizon: int,
+                 label: str, labels: Mapping[str, str] | None = None) -> bytes:
+    """The forecast of some of the viewer's clubs as a CSV, recorded as an export (empty without enough
+    history); `labels` the header's names (None: the columns')."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
+    result = revenue_forecast(daily_revenue(engine, viewer=viewer, club_ids=ids, until=until), horizon)
+    frame = export_frame(result, label) if result is not None else pd.DataFrame(columns=["scope", "day"])
+    return audit.export_csv(engine, viewer, frame, what="forecast", club_ids=ids,
+                            filters={"clubs": ids, "until": until, "horizon": int(horizon), "label": label},
+                            labels=labels)
 
 
 # ---------------------------------------------------------------- every series (the retrain)
@@ -156,7 +175,7 @@ def forecast_every_series(engine: Engine, *, until: datetime | None = None) -> t
     daily = revenue_by_club(engine, club_ids=all_club_ids(engine))  # the same numbers the pages chart
     daily["day"] = pd.to_datetime(daily["day"])
     if until is not None:
-        zone = ZoneInfo(chain_timezone(list_clubs(engine)))
+        zone = ZoneInfo(chain_timezone(all_clubs(engine)))
         daily = daily[daily.day < pd.Timestamp(until.astimezone(zone).date())]
     if daily.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), {}

@@ -53,7 +53,7 @@ class RetrainJob:
         with use_locale(self.language):  # a thread does not inherit the session's language
             try:
                 self.result = retrain(self.engine, self.settings, force=self.force,
-                                      trained_by=self.account.username, progress=self._progress)
+                                      trained_by=self.account.username, progress=self._progress, actor=self.account)
             except registry.RetrainBusy as exc:
                 self.error = str(exc)
             except Exception as exc:  # noqa: BLE001 - shown to the person who started it
@@ -70,5 +70,4 @@ class RetrainJob:
 
 def activate_version(engine: Engine, *, account: Account, version: str) -> None:
     require(account, "manage_models")
-    registry.activate(engine, version=version, by=account.username)
-    # audit: issue 10's audit trail records the rollback here when it lands
+    registry.activate(engine, version=version, by=account.username, actor=account)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, scope
 from core.customers.churn_metrics import quality_score
 from core.i18n import N_, _
 from core.i18n.format import number, percent
@@ -137,11 +138,12 @@ class ChurnQuality:
     histogram: pd.DataFrame      # `risk_histogram` for the clubs shown
 
 
-def churn_quality(engine: Engine, *, club_ids: Sequence[int]) -> ChurnQuality | None:
-    """The active version's churn quality and its customers' risk spread in some clubs (None: no model)."""
+def churn_quality(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> ChurnQuality | None:
+    """The active version's churn quality and its customers' risk spread in some of the viewer's clubs
+    (None: no model)."""
     active = query_df(engine, "models/active_model")
     if active.empty:
         return None
     row = active.iloc[0]
     return ChurnQuality(quality=held_out(row.metrics, row.row_counts), calibration=calibration(row.metrics),
-                        histogram=risk_histogram(engine, club_ids=club_ids))
+                        histogram=risk_histogram(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids)))

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit
 from core.i18n import _
 from core.platform.db import load_sql, query_df
 
@@ -83,21 +84,29 @@ def active_version(engine: Engine) -> str | None:
         return conn.execute(sa.text("select active_model_version()")).scalar()
 
 
-def activate(engine: Engine, *, version: str, by: str | None = None) -> None:
-    """Make `version` the active one, in one transaction; the old one becomes retired. `by`: who did it."""
+def activate(engine: Engine, *, version: str, by: str | None = None, actor: Account | None = None,
+             via: str | None = None) -> None:
+    """Make `version` the active one, in one transaction; the old one becomes retired. `by`: who did it.
+    With an `actor` or `via`, the activation (a rollback when the version is older than the active one)
+    goes to the activity log."""
     with engine.begin() as conn:
         status = conn.execute(sa.text("select status from model_versions where version = :v for update"),
                               {"v": version}).scalar()
         if status is None:
-            raise UnknownVersion(f"there is no model version {version!r}")
+            raise UnknownVersion(_("there is no model version {version}").format(version=version))
         if status == "backtest":
-            raise UnknownVersion(f"version {version} is a backtest (trained as of a past moment); it cannot be "
-                                 "made active")
+            raise UnknownVersion(_("version {version} is a backtest (trained as of a past moment); it cannot be "
+                                   "made active").format(version=version))
         scored = conn.execute(sa.text("select exists (select 1 from customer_scores where version = :v)"),
                               {"v": version}).scalar()
         if not scored:
-            raise UnknownVersion(f"version {version} has no customer scores left; retrain instead")
-        make_active(conn, version, by=by)
+            raise UnknownVersion(_("version {version} has no customer scores left; retrain instead").format(
+                version=version))
+        previous = conn.execute(sa.text("select active_model_version()")).scalar()
+        make_active(conn, version, by=by or (actor.username if actor is not None else None))
+        if actor is not None or via is not None:
+            audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
+                         details={"previous": previous, "rollback": previous is not None and version < previous})
 
 
 def make_active(conn: sa.Connection, version: str, *, by: str | None = None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account
+from core.accounts import Account, scope
 from core.i18n import N_, _
 from core.i18n.format import number
 from core.models import performance, quality, registry
@@ -116,16 +116,18 @@ def calibration(active: pd.Series) -> pd.DataFrame:
     return pd.DataFrame((active.metrics or {}).get("churn", {}).get("calibration") or [])
 
 
-def live_performance(engine: Engine, *, club_ids) -> pd.DataFrame:
-    """How each version's live predictions turned out in the clubs' scope (the whole chain's rows when the
-    clubs are the whole chain, else each club's), newest first; grading happens with the retrain and the
-    views' refresh."""
-    return performance.scope_rows(performance.performance(engine, club_ids=club_ids))
+def live_performance(engine: Engine, *, viewer: Account, club_ids) -> pd.DataFrame:
+    """How each version's live predictions turned out in the scope of some of the viewer's clubs (the whole
+    chain's rows when the clubs are the whole chain, else each club's), newest first; grading happens with
+    the retrain and the views' refresh."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
+    return performance.scope_rows(performance.performance(engine, club_ids=ids))
 
 
-def live_deciles(engine: Engine, *, version: str, club_ids) -> pd.DataFrame:
+def live_deciles(engine: Engine, *, viewer: Account, version: str, club_ids) -> pd.DataFrame:
     """Realized churn by decile of predicted risk for one version, in the same scope."""
-    return performance.scope_rows(performance.deciles(engine, version=version, club_ids=club_ids))
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
+    return performance.scope_rows(performance.deciles(engine, version=version, club_ids=ids))
 
 
 def live_declines(table: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit
 from core.customers.churn_training import train_churn
 from core.customers.clv import clv_table
 from core.customers.features import CUTOFF_SLACK, as_cutoff, model_features
@@ -28,6 +29,7 @@ from core.i18n import N_, _
 from core.models import compare, performance, registry
 from core.models.gate import gate_text
 from core.models.scoring import LOG_COLUMNS, fit_clv, score_customers
+from core.platform import metrics as instrument
 from core.platform.db import copy_frame, load_sql, query_df
 from core.platform.refresh import refresh_if_stale
 from core.platform.settings import Settings
@@ -56,19 +58,28 @@ def _quiet(fraction: float, message: str) -> None:
 
 
 def retrain(engine: Engine, settings: Settings, *, force: bool = False, trained_by: str | None = None,
-            progress: Progress = _quiet, random_state: int = 0, as_of: datetime | None = None) -> RetrainResult:
+            progress: Progress = _quiet, random_state: int = 0, as_of: datetime | None = None,
+            actor: Account | None = None, via: str | None = None) -> RetrainResult:
     """Train, evaluate, save and (if not worse than the active version) activate a new version.
 
     `as_of` trains as if the data ended then (a moment in the past): a backtest, whose predictions are
     logged and graded once their horizon has passed, but which is never activated and scores no
-    customer for the pages.
+    customer for the pages. With an `actor` (a signed-in manager) or `via` ('cli', 'system'), the
+    retrain and an activation go to the activity log.
     """
     with registry.retrain_lock(engine):
-        return _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
-                        random_state=random_state, as_of=as_of)
+        started = time.perf_counter()
+        try:
+            result = _retrain(engine, settings, force=force, trained_by=trained_by, progress=progress,
+                              random_state=random_state, as_of=as_of, actor=actor, via=via)
+        except Exception:
+            instrument.record_retrain(time.perf_counter() - started, "failed")
+            raise
+        instrument.record_retrain(result.seconds, "activated" if result.activated else "kept")
+        return result
 
 
-def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_of) -> RetrainResult:
+def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_of, actor, via) -> RetrainResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -135,19 +146,39 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
         conn.execute(sa.text(load_sql("models/version_insert")), {
             "version": version, "status": status, "trained_by": trained_by,
             "data_start": window.data_start, "data_end": data_end, "row_counts": json.dumps(row_counts),
-            "metrics": json.dumps(metrics, default=float), "library_versions": json.dumps(libraries),
+            "metrics": _finite_json(metrics), "library_versions": json.dumps(libraries),
             "files": json.dumps(files), "notes": reason})
         raw = conn.connection.driver_connection
         if not backtest:  # the pages read these; a backtest's are of the past
             copy_frame(raw, "customer_scores", scores.assign(version=version))
         copy_frame(raw, "prediction_log", scores[LOG_COLUMNS].assign(version=version))
         copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
+        previous = conn.execute(sa.text("select active_model_version()")).scalar()
         if activate:
             registry.make_active(conn, version, by=trained_by)
         registry.prune_scores(conn)
-        # audit: issue 10's audit trail records the retrain (and activation) here when it lands
+        if actor is not None or via is not None:
+            audit.record(conn, actor, "retrain", object_type="model", object_id=version, via=via or "app",
+                         details={"activated": activate, "reason": reason, "forced": force,
+                                  "backtest": backtest, "customers": row_counts["customers"]})
+            if activate:
+                audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
+                             details={"previous": previous, "rollback": False})
     step(1.0, N_("done") if activate else N_("done; the new version was not activated"), t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
+
+
+def _finite_json(value) -> str:
+    """JSON for jsonb: a metric that is no finite number (the MASE of a series without change) is null."""
+    def finite(x):
+        if isinstance(x, dict):
+            return {k: finite(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [finite(v) for v in x]
+        if isinstance(x, (float, np.floating)):
+            return float(x) if np.isfinite(x) else None
+        return x
+    return json.dumps(finite(value), default=float, allow_nan=False)
 
 
 def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:

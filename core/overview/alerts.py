@@ -34,12 +34,19 @@ from core.overview.kpis import (
 from core.platform.thresholds import HIGH_VALUE_SHARE
 
 
+# The kinds of alert; alert delivery (core/alerts) keys an incident by its kind and club.
+REVENUE, SILENT_CLUB, UTILIZATION, HIGH_VALUE = "revenue", "silent_club", "utilization", "high_value_risk"
+MODEL_QUALITY = "model_quality"
+KINDS = (SILENT_CLUB, REVENUE, UTILIZATION, HIGH_VALUE, MODEL_QUALITY)
+
+
 @dataclass(frozen=True)
 class Alert:
     level: str
     title: str
     detail: str
     club_id: int | None = None
+    kind: str = ""
 
 
 def revenue_alerts(cards: list[Kpi], scope: str) -> list[Alert]:
@@ -53,7 +60,8 @@ def revenue_alerts(cards: list[Kpi], scope: str) -> list[Alert]:
             out.append(Alert(card.alert,
                              _("Revenue below the forecast's {band} band ({scope})").format(band=band, scope=scope),
                              _("{current} so far against a forecast of {predicted} for the day{expected}.").format(
-                                 current=money(card.current), predicted=money(card.predicted), expected=expected)))
+                                 current=money(card.current), predicted=money(card.predicted), expected=expected),
+                             kind=REVENUE))
     return out
 
 
@@ -80,7 +88,7 @@ def silent_clubs(live: pd.DataFrame, club_ids: Iterable[int] | None = None, *,
                          hours).format(club=name, hours=hours),
                 _("It is open and usually gets about {expected} bookings in that time.{since} Check the booking "
                   "system, the internet line and the front desk.").format(expected=number(expected), since=since),
-                int(club_id)))
+                int(club_id), SILENT_CLUB))
     return out
 
 
@@ -106,7 +114,7 @@ def utilization_alerts(live: pd.DataFrame, club_ids: Iterable[int] | None = None
                      "{today} of seat-hours booked so far today against {usual} by this time on the same weekday "
                      "over the last {weeks} weeks.", len(past)).format(
                 today=percent(today), usual=percent(float(np.mean(past))), weeks=len(past)),
-            int(club_id)))
+            int(club_id), UTILIZATION))
     return out
 
 
@@ -123,7 +131,7 @@ def high_value_alerts(risk: RiskCounts | None) -> list[Alert]:
                   _("{now} of the top {share} of customers by lifetime value are at risk of leaving, up {change} "
                     "from {before} under the previous model. Reach out to them from the Customers page.").format(
                       now=number(risk.high_value_now), share=percent(HIGH_VALUE_SHARE), change=percent(change),
-                      before=number(risk.high_value_before)))]
+                      before=number(risk.high_value_before)), kind=HIGH_VALUE)]
 
 
 def model_quality_alerts(declines: pd.DataFrame, *, names: Mapping[int, str] | None = None) -> list[Alert]:
@@ -140,7 +148,7 @@ def model_quality_alerts(declines: pd.DataFrame, *, names: Mapping[int, str] | N
               "check what changed in the data. Details on the Models page.").format(
                 version=row.version, days=number(row.horizon_days), day=date_text(row.data_end),
                 live=number(row.live_auc, 2), promised=number(row.promised_auc, 2)),
-            None if row.club_id == 0 else int(row.club_id)))
+            None if row.club_id == 0 else int(row.club_id), MODEL_QUALITY))
     return out
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, scope
 from core.forecast import service as forecast_service
 from core.forecast.model import MIN_DAYS, forecast
 from core.i18n import _
@@ -42,17 +43,28 @@ class Overview:
         return next(c for c in self.cards if c.key == key)
 
 
-def live_figures(engine: Engine, *, club_ids: Sequence[int]) -> LiveFigures:
-    """Today so far and the same weekday 1-4 weeks ago, cut at the same local time, for some clubs."""
+def live_figures(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> LiveFigures:
+    """Today so far and the same weekday 1-4 weeks ago, cut at the same local time, for some of the
+    viewer's clubs."""
+    return clubs_live_figures(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids))
+
+
+def clubs_live_figures(engine: Engine, *, club_ids: Sequence[int]) -> LiveFigures:
+    """`live_figures` of some clubs, for the chain's own work (alert delivery), never for a page."""
     ids = [int(c) for c in club_ids]
     rows = query_df(engine, "overview/live_kpis", silent_hours=kpis.SILENT_HOURS, club_ids=ids)
     rows = rows[rows.club_id.isin(ids)].reset_index(drop=True)
     return LiveFigures(rows=rows, totals=kpis.totals(rows, ids))
 
 
-def revenue_history(engine: Engine, *, club_ids: Sequence[int], today: date) -> pd.Series:
-    """Daily revenue of the clubs together up to yesterday (complete days)."""
-    return forecast_service.daily_revenue(engine, club_ids=club_ids, until=today - timedelta(days=1))
+def revenue_history(engine: Engine, *, viewer: Account, club_ids: Sequence[int], today: date) -> pd.Series:
+    """Daily revenue of some of the viewer's clubs together up to yesterday (complete days)."""
+    return forecast_service.daily_revenue(engine, viewer=viewer, club_ids=club_ids, until=today - timedelta(days=1))
+
+
+def clubs_revenue_history(engine: Engine, *, club_ids: Sequence[int], today: date) -> pd.Series:
+    """`revenue_history` of some clubs, for the chain's own work (alert delivery), never for a page."""
+    return forecast_service.clubs_daily_revenue(engine, club_ids=club_ids, until=today - timedelta(days=1))
 
 
 def today_forecast(history: pd.Series, today: date) -> kpis.Forecast | None:
@@ -79,15 +91,25 @@ def revenue_trend(history: pd.Series, start: date, end: date) -> pd.DataFrame:
     return out
 
 
-def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts | None:
-    """Customers at risk (and high-value ones) under the active and the previous model, for some clubs;
-    None before the first model."""
+def risk_counts(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> kpis.RiskCounts | None:
+    """Customers at risk (and high-value ones) under the active and the previous model, for some of the
+    viewer's clubs; None before the first model."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
+    frame = query_df(engine, "overview/customers_at_risk", club_ids=ids)
+    return _risk(engine, frame[frame.club_id.isin(ids)])
+
+
+def risk_counts_by_club(engine: Engine, *, club_ids: Sequence[int]) -> dict[int, kpis.RiskCounts | None]:
+    """`risk_counts` of each club on its own, from one query (for alert delivery)."""
     ids = [int(c) for c in club_ids]
     frame = query_df(engine, "overview/customers_at_risk", club_ids=ids)
-    if frame.empty:
+    return {c: _risk(engine, frame[frame.club_id == c]) for c in ids}
+
+
+def _risk(engine: Engine, chosen: pd.DataFrame) -> kpis.RiskCounts | None:
+    if chosen.empty:
         return None
-    chosen = frame[frame.club_id.isin(ids)]
-    previous = bool(frame.has_previous.any())
+    previous = bool(chosen.has_previous.any())
     model = models.active_model(engine)
     auc = None if model is None or pd.isna(model.get("churn_auc")) else float(model["churn_auc"])
     return kpis.RiskCounts(
@@ -99,17 +121,37 @@ def risk_counts(engine: Engine, *, club_ids: Sequence[int]) -> kpis.RiskCounts |
     )
 
 
-def live_quality(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
-    """The scopes where the newest graded version's live churn predictions fell clearly below its promise
-    (empty: none, or nothing graded yet); see `core.models.performance`."""
+def live_by_club(live: LiveFigures) -> dict[int, LiveFigures]:
+    """The live figures of each club on its own (for alert delivery, which keys alerts by club)."""
+    out = {}
+    for club_id, rows in live.rows.groupby("club_id"):
+        rows = rows.reset_index(drop=True)
+        out[int(club_id)] = LiveFigures(rows=rows, totals=kpis.totals(rows, [int(club_id)]))
+    return out
+
+
+def live_quality(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
+    """The scopes (of the viewer's clubs) where the newest graded version's live churn predictions fell
+    clearly below its promise (empty: none, or nothing graded yet); see `core.models.performance`."""
     from core.models import performance
 
-    return performance.declines(performance.performance(engine, club_ids=club_ids))
+    return performance.declines(performance.performance(engine, club_ids=scope.clubs(scope.viewer(viewer),
+                                                                                      club_ids)))
 
 
-def chain_summary(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
-    """`ai_dashboard_summary()`: the chain-wide KPIs with the active model's predictions."""
-    return query_df(engine, "overview/dashboard_summary", club_ids=[int(c) for c in club_ids])
+def live_quality_by_club(engine: Engine, *, club_ids: Sequence[int]) -> dict[int, pd.DataFrame]:
+    """`live_quality` of each club on its own, from one query (for alert delivery, which runs as the
+    system and scopes each message by its subscriber's clubs)."""
+    from core.models import performance
+
+    table = performance.performance(engine, club_ids=club_ids)
+    return {int(c): performance.declines(table[table.club_id == int(c)]) for c in club_ids}
+
+
+def chain_summary(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
+    """`ai_dashboard_summary(club_ids)`: the KPIs of some of the viewer's clubs with the active model's
+    predictions."""
+    return query_df(engine, "overview/dashboard_summary", club_ids=scope.clubs(scope.viewer(viewer), club_ids))
 
 
 def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None = None,
@@ -121,11 +163,13 @@ def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.Ri
 
 def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
              summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool,
-             quality: pd.DataFrame | None = None) -> Overview:
-    """The cards and the alerts for the chosen clubs; `quality` is `live_quality` (model decline)."""
+             scope: str | None = None, quality: pd.DataFrame | None = None) -> Overview:
+    """The cards and the alerts for the chosen clubs; `scope` names them in the revenue alert, `quality` is
+    `live_quality` (model decline)."""
     shown = cards(live, forecast_today, risk, summary)
     club_ids = list(live.totals.clubs)
-    found = rules.revenue_alerts(shown, _("whole chain") if whole_chain else _("selected clubs"))
+    scope = scope or (_("whole chain") if whole_chain else _("selected clubs"))
+    found = rules.revenue_alerts(shown, scope)
     found += rules.silent_clubs(live.rows, club_ids, names=names)
     found += rules.utilization_alerts(live.rows, club_ids, names=names)
     found += rules.high_value_alerts(risk)

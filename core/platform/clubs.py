@@ -7,17 +7,29 @@ from datetime import date, datetime, timezone
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, scope
 from core.platform.db import query_df
 
 
-def list_clubs(engine: Engine) -> pd.DataFrame:
-    """Every club (club_id, club_name, city, timezone, opens_at, closes_at, opened_on, local_today,
-    seats, halls), by name."""
+def list_clubs(engine: Engine, *, viewer: Account) -> pd.DataFrame:
+    """The clubs the viewer may see (club_id, club_name, city, timezone, opens_at, closes_at, opened_on,
+    local_today, seats, halls), by name: every club for an account of the whole chain."""
+    return query_df(engine, "platform/clubs", club_ids=visible_club_ids(engine, viewer=viewer))
+
+
+def all_clubs(engine: Engine) -> pd.DataFrame:
+    """Every club, as `list_clubs` gives them: for the chain's own work (the retrain), never for a page."""
     return query_df(engine, "platform/clubs", club_ids=all_club_ids(engine))
 
 
+def visible_club_ids(engine: Engine, *, viewer: Account) -> list[int]:
+    """The ids of the clubs the viewer may see."""
+    viewer = scope.viewer(viewer)
+    return all_club_ids(engine) if viewer.whole_chain else list(viewer.club_ids or ())
+
+
 def all_club_ids(engine: Engine) -> list[int]:
-    """Every club's id: the scope of whoever works for the whole chain (SQL sees no club without it)."""
+    """Every club's id: the scope of the chain's own work (the retrain) and of accounts of the whole chain."""
     return [int(c) for c in query_df(engine, "platform/club_ids").club_id]
 
 

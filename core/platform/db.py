@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.platform import server
+from core.platform import metrics, server
 from core.platform.settings import PROJECT_ROOT, Settings, load_settings
 
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -91,19 +91,19 @@ def load_sql(name: str) -> str:
 
 def query_df(engine: Engine, name: str, **params: Any) -> pd.DataFrame:
     """Run a named query with bound parameters and return a DataFrame."""
-    with engine.connect() as conn:
+    with metrics.timer(metrics.QUERY, name), engine.connect() as conn:
         result = conn.execute(sa.text(load_sql(name)), params)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def query_rows(engine: Engine, name: str, **params: Any) -> list[sa.Row]:
-    with engine.connect() as conn:
+    with metrics.timer(metrics.QUERY, name), engine.connect() as conn:
         return list(conn.execute(sa.text(load_sql(name)), params))
 
 
 def execute(engine: Engine, name: str, **params: Any) -> int:
     """Run a named statement in its own transaction; returns the row count."""
-    with engine.begin() as conn:
+    with metrics.timer(metrics.QUERY, name), engine.begin() as conn:
         return conn.execute(sa.text(load_sql(name)), params).rowcount
 
 

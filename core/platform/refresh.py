@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.platform import metrics
 from core.platform.db import load_sql, query_rows
 
 VIEWS = ("mv_daily_club_stats", "mv_hourly_utilization")
@@ -26,6 +27,8 @@ def refresh(engine: Engine, *, concurrently: bool = True) -> dict[str, float]:
         raise ValueError("concurrently must be True or False")
     with engine.begin() as conn:
         rows = conn.execute(sa.text(load_sql("platform/refresh_views")), {"concurrent": concurrently}).all()
+    for row in rows:
+        metrics.observe(metrics.VIEW_REFRESH, float(row.seconds), row.view_name)
     return {row.view_name: float(row.seconds) for row in rows}
 
 

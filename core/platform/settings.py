@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ROOT_FALLBACK_HOME = Path("/var/lib/oyna")
+TELEGRAM_API_URL = "https://api.telegram.org"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,17 @@ class Settings:
     home: Path
     models_dir: Path
     churn_horizon_days: int = CHURN_WINDOW_DAYS
+    session_idle_hours: float = 12.0      # a session ends after this long without a run a person caused
+    session_max_days: float = 7.0         # ... and this long after signing in, whatever happens
+    trusted_proxies: int = 0              # reverse proxies in front of the app whose X-Forwarded-For is trusted
+    activity_retention_days: int = 400    # the activity log keeps this many days (whole months are dropped)
+    sign_in_log_days: int = 90            # sign-in attempts are kept this long
+    # Alert delivery (core/alerts): the chain's Telegram bot and mail server; the destinations are
+    # channels in the database.
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = TELEGRAM_API_URL
+    smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=a@b.kz
+    metrics_dir: Path | None = None  # OYNA_METRICS_DIR: where every oyna process writes its metrics
 
     @property
     def pgdata(self) -> Path:
@@ -68,4 +80,30 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
     home = resolve_home(Path(env.get("OYNA_HOME") or root / ".oyna"))
     models_dir = Path(env.get("OYNA_MODELS_DIR") or root / "models")
     horizon = int(env.get("OYNA_CHURN_DAYS", CHURN_WINDOW_DAYS))
-    return Settings(database_url=url, home=home, models_dir=models_dir, churn_horizon_days=horizon)
+    metrics_dir = env.get("OYNA_METRICS_DIR")
+    return Settings(
+        database_url=url, home=home, models_dir=models_dir, churn_horizon_days=horizon,
+        telegram_token=env.get("OYNA_TELEGRAM_TOKEN") or None,
+        telegram_api_url=(env.get("OYNA_TELEGRAM_API_URL") or TELEGRAM_API_URL).rstrip("/"),
+        smtp_url=env.get("OYNA_SMTP_URL") or None,
+        metrics_dir=Path(metrics_dir) if metrics_dir else None,
+        session_idle_hours=_number(env, "OYNA_SESSION_IDLE_HOURS", 12.0, low=0.01),
+        session_max_days=_number(env, "OYNA_SESSION_MAX_DAYS", 7.0, low=0.01),
+        trusted_proxies=int(_number(env, "OYNA_TRUSTED_PROXIES", 0, low=0, whole=True)),
+        activity_retention_days=int(_number(env, "OYNA_ACTIVITY_RETENTION_DAYS", 400, low=31, whole=True)),
+        sign_in_log_days=int(_number(env, "OYNA_SIGN_IN_LOG_DAYS", 90, low=1, whole=True)),
+    )
+
+
+def _number(env: dict[str, str], name: str, default: float, *, low: float, whole: bool = False) -> float:
+    """A numeric setting; a clear message (and exit) for a value that is not a number or too small."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a {'whole ' if whole else ''}number, got {raw!r}") from None
+    if value < low:
+        raise SystemExit(f"{name} must be at least {low:g}, got {raw!r}")
+    return value

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, scope
 from core.i18n.format import percent, time_text, weekday_name
 from core.platform.db import query_df
 from core.utilization import rules
@@ -19,16 +20,20 @@ from core.utilization.rules import IDLE_SEAT, Slot, Suggestion
 PEAK_SLOTS = 3  # busiest and emptiest hours listed
 
 
-def hourly_use(engine: Engine, *, club_ids: Sequence[int], start: date, end: date) -> pd.DataFrame:
-    """Booked seat-hours of every hall of some clubs by local weekday and hour, open hours only."""
-    ids = [int(c) for c in club_ids]
+def hourly_use(engine: Engine, *, viewer: Account, club_ids: Sequence[int], start: date,
+               end: date) -> pd.DataFrame:
+    """Booked seat-hours of every hall of some of the viewer's clubs by local weekday and hour, open
+    hours only."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
     frame = query_df(engine, "utilization/hourly", start_day=start, end_day=end, club_ids=ids)
     return frame[frame.club_id.isin(ids)].reset_index(drop=True)
 
 
-def seat_use(engine: Engine, *, club_ids: Sequence[int], start: date, end: date) -> pd.DataFrame:
-    """How much each active seat of some clubs was used: booked hours against the club's open hours."""
-    ids = [int(c) for c in club_ids]
+def seat_use(engine: Engine, *, viewer: Account, club_ids: Sequence[int], start: date,
+             end: date) -> pd.DataFrame:
+    """How much each active seat of some of the viewer's clubs was used: booked hours against the
+    club's open hours."""
+    ids = scope.clubs(scope.viewer(viewer), club_ids)
     frame = query_df(engine, "utilization/seat_use", start_day=start, end_day=end, club_ids=ids)
     return frame[frame.club_id.isin(ids)].reset_index(drop=True)
 

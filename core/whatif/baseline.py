@@ -27,6 +27,7 @@ from core.whatif import elasticity as el
 from core.whatif.campaign import with_risk
 from core.whatif.demand import unconstrain
 from core.whatif.elasticity import ElasticityEstimate
+from core.accounts import Account, scope
 from core.whatif.levers import HALL_TYPES, ScenarioError, check_club_ids
 
 MIN_WEEKS, MAX_WEEKS = 4, 26
@@ -91,17 +92,19 @@ class Baseline:
         return pd.Series(out, dtype=float).reindex(self.club_ids).fillna(0.0)
 
 
-def load_baseline(engine: Engine, *, club_ids: Iterable[int] | None = None, weeks: int = 12,
+def load_baseline(engine: Engine, *, viewer: Account, club_ids: Iterable[int] | None = None, weeks: int = 12,
                   as_of: date | None = None, estimate: bool = True) -> Baseline:
-    """Read the last `weeks` full weeks before `as_of` (default: each club's local today) for the clubs."""
+    """Read the last `weeks` full weeks before `as_of` (default: each club's local today) for those of
+    the clubs the viewer may see."""
     if not isinstance(weeks, (int, np.integer)) or not MIN_WEEKS <= weeks <= MAX_WEEKS:
         raise ScenarioError(_("the baseline needs {lo} to {hi} weeks of history, got {value!r}").format(
             lo=number(MIN_WEEKS), hi=number(MAX_WEEKS), value=weeks))
-    ids = list(check_club_ids(club_ids))
+    asked = check_club_ids(club_ids)
+    ids = scope.clubs(scope.viewer(viewer), asked)
     got = _read(engine, ids, int(weeks), as_of, estimate)
     cells = got["cells"]
     if cells.empty:
-        raise ScenarioError(_("no clubs match the selection") if ids else _("there are no clubs in the database"))
+        raise ScenarioError(_("no clubs match the selection") if asked else _("there are no clubs in the database"))
     notes: list[str] = []
     customers, risk_source = with_risk(got["customers"], notes)
     elasticity = got["elasticity"] or el.default("not estimated")

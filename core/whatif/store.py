@@ -1,7 +1,8 @@
 """Saved scenarios: save, list, load, delete and compare, in the `scenarios` table (migration 008).
 
-A scenario is saved with its levers and its result (as JSON); names are unique per author, and only
-the author may delete one.
+A scenario is saved with its levers, its result (as JSON) and the clubs it covers; names are unique per
+author, and only the author may delete one. A scenario is listed, loaded and compared only for accounts
+that may see every club it covers; saves and deletes go to the activity log.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.accounts import Account, audit, scope
 from core.i18n import _
 from core.i18n.format import number
 from core.platform.db import load_sql, query_df
@@ -71,24 +73,36 @@ def _exists(name: str) -> ScenarioExists:
         name=name))
 
 
-def save_scenario(engine: Engine, *, name: str, author: str, scenario: Scenario,
+def _club_ids(result: ScenarioResult | Mapping[str, Any]) -> list[int]:
+    data = result.to_dict() if isinstance(result, ScenarioResult) else result
+    return sorted({int(c) for c in (data.get("baseline") or {}).get("club_ids") or ()})
+
+
+def save_scenario(engine: Engine, *, name: str, author: Account, scenario: Scenario,
                   result: ScenarioResult | Mapping[str, Any], overwrite: bool = False) -> int:
     """Save in one transaction and return the id. A name the author already used raises ScenarioExists
-    unless overwrite=True, which replaces it (the old row goes only if the new one is written)."""
-    name, author = _clean_name(name, _("name")), _clean_name(author, _("author"))
+    unless overwrite=True, which replaces it (the old row goes only if the new one is written). The
+    author must be able to see every club the result covers."""
+    author = scope.viewer(author)
+    name, author_name = _clean_name(name, _("name")), _clean_name(author.username, _("author"))
     if not isinstance(scenario, Scenario):
         raise ScenarioError(_("save_scenario needs a Scenario"))
+    clubs = _club_ids(result)
+    if not scope.allows_all(author, clubs):
+        raise ScenarioError(_("this scenario covers clubs you cannot see"))
     levers = json.dumps(json_safe(scenario.to_dict()), ensure_ascii=False, allow_nan=False)
     try:
         with engine.begin() as conn:
-            existing = conn.execute(sa.text(load_sql("whatif/find")), {"author": author, "name": name}).first()
+            existing = conn.execute(sa.text(load_sql("whatif/find")), {"author": author_name, "name": name}).first()
             if existing is not None:
                 if not overwrite:
                     raise _exists(name)
-                conn.execute(sa.text(load_sql("whatif/delete_named")), {"author": author, "name": name})
+                conn.execute(sa.text(load_sql("whatif/delete_named")), {"author": author_name, "name": name})
             row = conn.execute(sa.text(load_sql("whatif/insert")),
-                               {"name": name, "author": author, "levers": levers}).one()
+                               {"name": name, "author": author_name, "levers": levers, "club_ids": clubs}).one()
             conn.execute(sa.text(load_sql("whatif/set_result")), {"id": row.id, "result": _result_json(result)})
+            audit.record(conn, author, "scenario_save", object_type="scenario", object_id=row.id, club_ids=clubs,
+                         details={"name": name, "replaced": existing is not None})
             return int(row.id)
     except sa.exc.IntegrityError as exc:   # a concurrent save of the same name won the race
         if "unique" in str(exc.orig).lower():
@@ -96,13 +110,19 @@ def save_scenario(engine: Engine, *, name: str, author: str, scenario: Scenario,
         raise
 
 
-def list_scenarios(engine: Engine) -> pd.DataFrame:
-    """Saved scenarios, newest first, with their headline numbers."""
-    return query_df(engine, "whatif/list")
+def _visible(viewer: Account) -> dict[str, Any]:
+    viewer = scope.viewer(viewer)
+    return {"whole_chain": viewer.whole_chain, "club_ids": list(viewer.club_ids or ())}
 
 
-def load_scenario(engine: Engine, *, id: int) -> SavedScenario:
-    rows = query_df(engine, "whatif/load", id=int(id))
+def list_scenarios(engine: Engine, *, viewer: Account) -> pd.DataFrame:
+    """Saved scenarios the viewer may see, newest first, with their headline numbers."""
+    return query_df(engine, "whatif/list", **_visible(viewer))
+
+
+def load_scenario(engine: Engine, *, id: int, viewer: Account) -> SavedScenario:
+    """A saved scenario the viewer may see (ScenarioNotFound otherwise)."""
+    rows = query_df(engine, "whatif/load", id=int(id), **_visible(viewer))
     if rows.empty:
         raise ScenarioNotFound(_("there is no saved scenario with id {id}").format(id=id))
     r = rows.iloc[0]
@@ -112,11 +132,14 @@ def load_scenario(engine: Engine, *, id: int) -> SavedScenario:
                          scenario=Scenario.from_dict(levers), result=result)
 
 
-def delete_scenario(engine: Engine, *, id: int, author: str) -> None:
+def delete_scenario(engine: Engine, *, id: int, author: Account) -> None:
     """Delete a saved scenario; only its author may."""
+    author = scope.viewer(author)
     with engine.begin() as conn:
-        deleted = conn.execute(sa.text(load_sql("whatif/delete")), {"id": int(id), "author": author}).first()
+        deleted = conn.execute(sa.text(load_sql("whatif/delete")), {"id": int(id), "author": author.username}).first()
         if deleted is not None:
+            audit.record(conn, author, "scenario_delete", object_type="scenario", object_id=int(id),
+                         club_ids=list(deleted.club_ids or ()), details={"name": deleted.name})
             return
         owner = conn.execute(sa.text(load_sql("whatif/exists")), {"id": int(id)}).first()
     if owner is None:
@@ -144,6 +167,6 @@ def compare_saved(saved: list[SavedScenario]) -> pd.DataFrame:
     return pd.DataFrame(rows).fillna(value=math.nan).infer_objects()
 
 
-def compare_scenarios(engine: Engine, ids: Iterable[int]) -> pd.DataFrame:
+def compare_scenarios(engine: Engine, ids: Iterable[int], *, viewer: Account) -> pd.DataFrame:
     """The side-by-side table (`compare_saved`) of the saved scenarios with these ids, in that order."""
-    return compare_saved([load_scenario(engine, id=i) for i in ids])
+    return compare_saved([load_scenario(engine, id=i, viewer=viewer) for i in ids])

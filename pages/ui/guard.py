@@ -10,7 +10,9 @@ import streamlit as st
 
 from core.i18n import _
 from core.platform.db import database_down
-from pages.ui.session import ensure_entrypoint
+from core.accounts import Account
+from pages.ui.metrics import page_timer
+from pages.ui.session import current_account, ensure_entrypoint
 
 logger = logging.getLogger("oyna.pages")
 
@@ -25,21 +27,43 @@ def page_guard(where: str = "page") -> Iterator[None]:
     `st.rerun()` pass through (they are not Exceptions).
     """
     ensure_entrypoint()
+    with page_timer(where):
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - this is the page's last line of defence
+            _explain(exc, where)
+
+
+def _explain(exc: Exception, where: str) -> None:
+    if database_down(exc):
+        logger.warning("database unavailable on %s: %s", where, str(exc).splitlines()[0] if str(exc) else exc)
+        st.error(_("The database is not reachable right now — this page will recover by itself when it is "
+                   "back. Trying again every {seconds} seconds…").format(seconds=DB_RETRY_SECONDS),
+                 icon=":material/cloud_off:")
+        _retry_soon(where)
+    else:
+        logger.exception("unexpected error on %s", where)
+        st.error(_("Something went wrong while building this part of the page. The details were logged for "
+                   "the team; try again in a moment, or with other filters."), icon=":material/error:")
+        if st.button(_("Try again"), key=f"retry_{where}"):
+            st.rerun()
+
+
+def signed_in_account() -> Account | None:
+    """app.py's `current_account()`: while the database is down, a message that retries by itself
+    instead of the sign-in form (nobody is signed in or out by an outage)."""
     try:
-        yield
-    except Exception as exc:  # noqa: BLE001 - this is the page's last line of defence
-        if database_down(exc):
-            logger.warning("database unavailable on %s: %s", where, str(exc).splitlines()[0] if str(exc) else exc)
-            st.error(_("The database is not reachable right now — this page will recover by itself when it is "
-                       "back. Trying again every {seconds} seconds…").format(seconds=DB_RETRY_SECONDS),
-                     icon=":material/cloud_off:")
-            _retry_soon(where)
-        else:
-            logger.exception("unexpected error on %s", where)
-            st.error(_("Something went wrong while building this part of the page. The details were logged for "
-                       "the team; try again in a moment, or with other filters."), icon=":material/error:")
-            if st.button(_("Try again"), key=f"retry_{where}"):
-                st.rerun()
+        return current_account()
+    except Exception as exc:  # noqa: BLE001
+        if not database_down(exc):
+            raise
+        logger.warning("database unavailable while finding the session: %s", str(exc).splitlines()[0])
+        st.error(_("The database is not reachable right now — the app will recover by itself when it is back. "
+                   "Trying again every {seconds} seconds…").format(seconds=DB_RETRY_SECONDS),
+                 icon=":material/cloud_off:")
+        _retry_soon("session")
+        st.stop()
+        raise  # not reached
 
 
 def _retry_soon(where: str) -> None:

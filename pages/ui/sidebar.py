@@ -32,11 +32,13 @@ ROLE_NAMES = {"manager": N_("manager"), "analyst": N_("analyst")}
 
 @dataclass(frozen=True)
 class Filters:
-    """The sidebar's choices: clubs (all when nothing is chosen) and an inclusive date range."""
+    """The sidebar's choices: clubs (all of the account's when nothing is chosen) and an inclusive date
+    range. `whole_chain`: the account sees the whole chain and every club is chosen."""
 
     club_ids: tuple[int, ...]
     start: date
     end: date
+    whole_chain: bool = False
 
     @property
     def days(self) -> int:
@@ -44,8 +46,9 @@ class Filters:
 
 
 def clubs() -> pd.DataFrame:
-    """Every club with its local today, opening hours, seats and halls (cached 5 minutes)."""
-    return cached(chain.list_clubs, ttl=300)()
+    """The clubs the signed-in account may see, with their local today, opening hours, seats and halls
+    (cached 5 minutes)."""
+    return cached(chain.list_clubs, ttl=300)(viewer=current_account())
 
 
 def club_names() -> dict[int, str]:
@@ -75,6 +78,11 @@ def filters() -> Filters:
         return drawn
 
     names = club_names()
+    if not names:
+        account_box(st.sidebar)
+        st.info(_("Your account has no clubs to show yet. Ask a manager to give it some (`oyna user scope`)."),
+                icon=":material/store:")
+        st.stop()
     today = local_today()
     default_range = (today - timedelta(days=DEFAULT_DAYS - 1), today)
 
@@ -87,16 +95,20 @@ def filters() -> Filters:
     st.session_state[_DATES_KEY] = tuple(dates)
 
     side = st.sidebar
+    account = current_account()
+    chain_wide = account is not None and account.whole_chain
     side.multiselect(
         _("Clubs"), options=list(names), format_func=lambda c: names.get(c, str(c)), key=_CLUBS_KEY,
-        placeholder=_("All clubs"), help=_("Leave empty for the whole chain; pick several to compare a group."))
+        placeholder=_("All clubs") if chain_wide else _("All your clubs"),
+        help=_("Leave empty for the whole chain; pick several to compare a group.") if chain_wide else
+        _("Leave empty for all the clubs you work for; pick several to compare a group."))
     picked = side.date_input(
         _("Dates"), key=_DATES_KEY, max_value=today, format="DD.MM.YYYY",
         help=_("Club-local days, both ends included. Live figures are always today's."))
 
     start, end = _date_range(picked, default_range)
     ids = tuple(sorted(st.session_state.get(_CLUBS_KEY) or names))
-    result = Filters(club_ids=ids, start=start, end=end)
+    result = Filters(club_ids=ids, start=start, end=end, whole_chain=chain_wide and set(ids) == set(names))
     freshness(side)
     account_box(side)
     st.session_state[FILTERS_KEY] = result
@@ -144,7 +156,12 @@ def account_box(where: Any = None) -> None:
     box = where if where is not None else st.sidebar
     language_switch(box)
     role = _(ROLE_NAMES.get(account.role.value, account.role.value))
-    box.caption(_("Signed in as **{name}** ({role})").format(name=account.username, role=role))
+    text = _("Signed in as **{name}** ({role})").format(name=account.username, role=role)
+    if not account.whole_chain:
+        names = club_names()
+        text += "  \n" + _("Clubs: {clubs}").format(
+            clubs=", ".join(names.get(c, str(c)) for c in account.club_ids or ()) or _("none"))
+    box.caption(text)
     sign_out_button(box)
 
 

@@ -1,2 +1,2 @@
--- Remove one sign-in account.
-delete from app_accounts where username = :username
+-- Remove one sign-in account (its sessions and club scope go with it).
+delete from app_accounts where username = :username returning id

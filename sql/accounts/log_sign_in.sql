@@ -1,3 +1,3 @@
--- Record one sign-in attempt (username only for existing accounts).
-insert into sign_in_log (username, succeeded, reason)
-values (:username, :succeeded, :reason)
+-- Record one sign-in attempt (username only for existing accounts) and the client's address.
+insert into sign_in_log (username, succeeded, reason, address)
+values (:username, :succeeded, :reason, :address)

@@ -1,7 +1,9 @@
--- A successful sign-in clears the throttle (and stores an upgraded hash when one is given).
+-- A successful sign-in stores an upgraded hash when one is given; nothing comes back when the password
+-- changed while it was being checked (the attempt then counts as failed).
 update app_accounts
-set failed_attempts = 0,
-    locked_until = null,
-    password_hash = coalesce(cast(:new_hash as text), password_hash)
+set password_hash = coalesce(cast(:new_hash as text), password_hash)
 where id = :id
-returning id, username, role, created_at, password_changed_at, failed_attempts, locked_until
+  and password_hash = :checked_hash
+returning id, username, role, created_at, password_changed_at, failed_attempts, locked_until, whole_chain,
+          array(select ac.club_id from app_account_clubs ac where ac.account_id = app_accounts.id
+                order by ac.club_id) as club_ids

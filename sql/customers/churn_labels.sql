@@ -4,7 +4,7 @@ with
 
 visits as (
     select user_id, start_time
-    from bookings
+    from club_bookings
     where status in ('завершено', 'активно')
       and start_time <= cast(:cutoff as timestamptz) + make_interval(days => cast(:horizon_days as integer))
 ),

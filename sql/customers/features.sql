@@ -48,14 +48,15 @@ payment_stats as (  -- payment attempts before the cutoff on bookings that start
         b.user_id,
         sum(p.amount) filter (where p.payment_status = 'успешно') as monetary_total,
         sum(p.amount) filter (where p.payment_status = 'успешно'
-                                and p.paid_at >= cast(:cutoff as timestamptz) - interval '90 days') as monetary_90d,
+                                and club_instant(p.paid_at, b.timezone)
+                                    >= cast(:cutoff as timestamptz) - interval '90 days') as monetary_90d,
         avg((p.payment_status = 'ошибка')::integer) as failed_payment_share,
         sum(p.amount) filter (where p.payment_status = 'успешно' and b.status in ('завершено', 'активно')
                                 and b.date > bs.first_day) as repeat_spend
     from payments p
-    join bookings b on b.id = p.booking_id
+    join club_bookings b on b.booking_id = p.booking_id
     join booking_stats bs on bs.user_id = b.user_id
-    where p.paid_at < :cutoff
+    where club_instant(p.paid_at, b.timezone) < :cutoff
       and b.start_time < :cutoff
     group by b.user_id
 ),
@@ -88,7 +89,9 @@ features as (
         bs.cancel_share::float8 as cancel_share,
         bs.no_show_share::float8 as no_show_share,
         coalesce(ps.failed_payment_share, 0)::float8 as failed_payment_share,
-        greatest(date_part('epoch', cast(:cutoff as timestamptz) - u.signed_up_at) / 86400, 0) as days_since_signup,
+        -- a sign-up time a chain's table does not have is taken as the first visit
+        greatest(date_part('epoch', cast(:cutoff as timestamptz) - coalesce(u.signed_up_at, bs.first_visit)) / 86400, 0)
+            as days_since_signup,
         -- BG/NBD and Gamma-Gamma inputs, in days of visits
         bs.visit_days - 1 as bg_frequency,
         bs.last_day - bs.first_day as bg_recency,

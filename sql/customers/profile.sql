@@ -1,8 +1,12 @@
 -- One customer with the active model's scores, when the customer belongs to one of :club_ids.
 -- A customer belongs to every club they have a booking at (any status) and to their favourite club
--- under the active model; anyone else returns no row, and so does an empty list.
+-- under the active model; anyone else returns no row, and so does an empty list. The favourite club is
+-- named only when it is one of :club_ids; visited_club_ids are the clubs of :club_ids the customer booked.
 select u.id as user_id, u.full_name, u.email, u.phone, u.signed_up_at,
-       c.name as favourite_club, s.segment, s.r_score, s.f_score, s.m_score,
+       case when s.club_id = any(cast(:club_ids as int[])) then c.name end as favourite_club,
+       array(select distinct b.club_id from club_bookings b
+             where b.user_id = u.id and b.club_id = any(cast(:club_ids as int[])) order by b.club_id)
+           as visited_club_ids, s.segment, s.r_score, s.f_score, s.m_score,
        s.churn_risk::float8 as churn_risk, s.probability_alive::float8 as probability_alive,
        s.expected_visits_30d::float8 as expected_visits_30d, s.expected_visits_90d::float8 as expected_visits_90d,
        s.clv_6m::float8 as clv_6m, s.clv_12m::float8 as clv_12m,

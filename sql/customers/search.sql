@@ -1,5 +1,7 @@
 -- Scored customers of the active model whose favourite club is in :club_ids (an empty list returns
--- nothing), filtered; an empty :segments list means every segment. :tsquery uses the GIN index on users.
+-- nothing), filtered; an empty :segments list means every segment. :tsquery uses the GIN index on users
+-- (names and e-mails); with :names_only (people who may not see contacts) a match must be in the name,
+-- so an e-mail fragment finds nothing.
 select u.id as user_id,
        u.full_name,
        u.email,
@@ -28,6 +30,7 @@ where s.version = active_model_version()
   and s.clv_12m >= :min_clv
   and (cast(:max_clv as numeric) is null or s.clv_12m <= :max_clv)
   and (cast(:tsquery as text) is null
-       or to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, '')) @@ to_tsquery('russian', :tsquery))
+       or (to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, '')) @@ to_tsquery('russian', :tsquery)
+           and (not :names_only or to_tsvector('russian', u.full_name) @@ to_tsquery('russian', :tsquery))))
 order by s.churn_risk desc, s.clv_12m desc
 limit :limit

@@ -1,11 +1,12 @@
 -- Each segment of the active model: customers whose favourite club is in :club_ids (an empty list
--- returns nothing) and their revenue over the 90 days before data_as_of().
+-- returns nothing) and their revenue at those clubs over the 90 days before data_as_of().
 with revenue as (
     select b.user_id, sum(p.amount) as revenue_90d
     from payments p
-    join bookings b on b.id = p.booking_id
+    join club_bookings b on b.booking_id = p.booking_id
     where p.payment_status = 'успешно'
-      and p.paid_at >= (select data_as_of()) - interval '90 days'
+      and club_instant(p.paid_at, b.timezone) >= (select data_as_of()) - interval '90 days'
+      and b.club_id = any(cast(:club_ids as int[]))
     group by b.user_id
 ),
 segments as (

@@ -1,4 +1,4 @@
--- A seat is never double-booked, and changes to bookings and payments are audited.
+-- A seat is never double-booked, and changes to bookings and payments are audited (on oyna's own tables).
 
 create or replace function bookings_no_overlap() returns trigger
 language plpgsql as $$
@@ -22,10 +22,6 @@ begin
     return new;
 end $$;
 
-create trigger bookings_no_overlap
-    before insert or update of seat_id, start_time, end_time, status on bookings
-    for each row execute function bookings_no_overlap();
-
 create or replace function audit_changes() returns trigger
 language plpgsql as $$
 begin
@@ -41,8 +37,22 @@ begin
     return null;
 end $$;
 
-create trigger bookings_audit after update or delete on bookings
-    for each row execute function audit_changes();
-
-create trigger payments_audit after update or delete on payments
-    for each row execute function audit_changes();
+-- The triggers go on oyna's own tables only. On tables adopted from a chain's database (001) nothing may
+-- refuse or add to the chain's own writes: its application keeps its own rules and its own audit, and
+-- sql/data/seat_overlaps.sql finds double-booked seats there instead.
+do $$
+begin
+    if not exists (select 1 from adopted_tables where table_name = 'bookings') then
+        create trigger bookings_no_overlap
+            before insert or update of seat_id, start_time, end_time, status on bookings
+            for each row execute function bookings_no_overlap();
+    end if;
+    if not exists (select 1 from adopted_tables where table_name in ('bookings', 'audit_logs')) then
+        create trigger bookings_audit after update or delete on bookings
+            for each row execute function audit_changes();
+    end if;
+    if not exists (select 1 from adopted_tables where table_name in ('payments', 'audit_logs')) then
+        create trigger payments_audit after update or delete on payments
+            for each row execute function audit_changes();
+    end if;
+end $$;

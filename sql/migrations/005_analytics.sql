@@ -1,6 +1,11 @@
 -- Analytics layer: daily club stats, hourly utilization, and a refresh log.
 -- Views are refreshed by refresh_analytics() (core/refresh.py calls it).
 
+-- The seed's own view of this name, on a chain's database, gives way to oyna's: 010 defines it with the
+-- seed's columns kept (docs/schema.md, "An existing database"). The views are created empty here, since
+-- 010 builds them again.
+drop materialized view if exists mv_daily_club_stats;
+
 -- One row per club and club-local day over all history.
 -- Bookings count on their local `date`; seat-hours are split at local midnight.
 create materialized view mv_daily_club_stats as
@@ -109,7 +114,7 @@ select
 from booked bk
 left join daily_bookings db on db.club_id = bk.club_id and db.report_date = bk.report_date
 left join daily_revenue dr on dr.club_id = bk.club_id and dr.report_date = bk.report_date
-with data;
+with no data;
 
 -- The seed's index name, made unique so the view can be refreshed concurrently.
 create unique index idx_mv_daily_club_stats_date_club on mv_daily_club_stats (report_date, club_id);
@@ -215,7 +220,7 @@ select
 from slots sl
 left join occurrences oc on oc.club_id = sl.club_id and oc.dow = sl.dow and oc.hour = sl.hour
 left join booked bk on bk.hall_id = sl.hall_id and bk.dow = sl.dow and bk.hour = sl.hour
-with data;
+with no data;
 
 create unique index idx_mv_hourly_utilization_key on mv_hourly_utilization (hall_id, dow, hour);
 create index idx_mv_hourly_utilization_club on mv_hourly_utilization (club_id, dow, hour);

@@ -22,7 +22,7 @@ create unique index model_versions_one_active on model_versions ((true)) where s
 
 create table customer_scores (
     version              text not null references model_versions (version) on delete cascade,
-    user_id              integer not null references users (id),
+    user_id              integer not null references users (id) on delete cascade,  -- never blocks a delete of theirs
     club_id              integer,            -- favourite club
     segment              text not null,
     recency_days         numeric(8, 1),

@@ -92,10 +92,27 @@ left join hall_seats hs on hs.club_id = c.id
 group by c.id;
 
 
--- Every booking with its seat, hall and club, and its start and end in the club's local time.
--- A plain join, so the planner inlines it and keeps using the indexes on bookings. Clubs are joined
--- "left" (every hall has its club) so that a query that needs neither the time zone nor local times
--- skips that join.
+-- A time of the chain's tables as an instant and as the club's local time. oyna's own columns are
+-- timestamptz; a chain's own tables (the seed's style) may hold `timestamp without time zone`, which is
+-- the club's local time. The overload is chosen by the column's type when a view or query is created, and
+-- these one-line SQL functions are inlined, so on timestamptz columns the planner sees the bare column
+-- (and keeps using its indexes).
+create or replace function club_instant(at timestamptz, tz text) returns timestamptz
+language sql immutable parallel safe as 'select at';
+create or replace function club_instant(at timestamp, tz text) returns timestamptz
+language sql immutable parallel safe as 'select at at time zone tz';
+create or replace function club_local(at timestamptz, tz text) returns timestamp
+language sql immutable parallel safe as 'select at at time zone tz';
+create or replace function club_local(at timestamp, tz text) returns timestamp
+language sql immutable parallel safe as 'select at';
+
+
+-- Every booking with its seat, hall and club, and its start and end as instants and in the club's local
+-- time (club_instant, club_local). A plain join, so the planner inlines it and keeps using the indexes on
+-- bookings. Seats, halls and clubs are joined "left" (every booking has its seat, hall and club) so that a
+-- query that needs none of their columns skips those joins (on oyna's timestamptz columns the times need
+-- no time zone). created_at is when the booking was made; a chain's booking that
+-- does not say is taken as made when it starts.
 create or replace view club_bookings as
 select
     b.id as booking_id,
@@ -106,17 +123,17 @@ select
     h.hall_type,
     c.timezone,
     b.date,                                        -- the club's local date of start_time
-    b.start_time,
-    b.end_time,
-    b.start_time at time zone c.timezone as local_start,
-    b.end_time at time zone c.timezone as local_end,
+    club_instant(b.start_time, c.timezone) as start_time,
+    club_instant(b.end_time, c.timezone) as end_time,
+    club_local(b.start_time, c.timezone) as local_start,
+    club_local(b.end_time, c.timezone) as local_end,
     b.status,
     b.package,
     b.price,
-    b.created_at
+    coalesce(club_instant(b.created_at, c.timezone), club_instant(b.start_time, c.timezone)) as created_at
 from bookings b
-join seats s on s.id = b.seat_id
-join halls h on h.id = s.hall_id
+left join seats s on s.id = b.seat_id
+left join halls h on h.id = s.hall_id
 left join clubs c on c.id = h.club_id;
 
 
@@ -163,14 +180,16 @@ begin atomic
 end;
 
 
--- The analytics views of 005, rebuilt on the blocks above (same columns, same unique indexes, so
--- refresh_analytics() still refreshes them concurrently).
+-- The analytics views of 005, rebuilt on the blocks above (same unique indexes, so refresh_analytics()
+-- still refreshes them concurrently).
 drop materialized view mv_daily_club_stats;
 drop materialized view mv_hourly_utilization;
 
 -- One row per club and club-local day over all history.
 -- Bookings count on their local `date`; seat-hours are split at local midnight. A day's open hours
--- are the local hours club_open_hours marks open.
+-- are the local hours club_open_hours marks open. The seed's own view of this name had
+-- occupied_seats and utilization_rate; they stay, with the seed's meaning (distinct seats booked that day,
+-- and their share of the club's seats in percent), so its readers and refresh_daily_stats() keep working.
 create materialized view mv_daily_club_stats as
 with
 
@@ -199,7 +218,8 @@ daily_bookings as (  -- sessions are live or completed bookings; seat-hours excl
         sum(date_part('epoch', cb.local_end - (cb.date + interval '1 day')) / 3600)
             filter (where cb.status <> 'отменено' and cb.local_end > cb.date + interval '1 day') as next_day_hours,
         count(*) filter (where cb.status = 'отменено') as cancellations,
-        count(*) filter (where cb.status = 'неявка') as no_shows
+        count(*) filter (where cb.status = 'неявка') as no_shows,
+        count(distinct cb.seat_id) filter (where cb.status <> 'отменено') as occupied_seats
     from club_bookings cb
     group by cb.club_id, cb.date
 ),
@@ -253,7 +273,9 @@ select
     (bk.seats * bk.open_hours)::double precision as open_seat_hours,
     (bk.booked_seat_hours / nullif(bk.seats * bk.open_hours, 0))::double precision as utilization,
     coalesce(db.cancellations, 0)::integer as cancellations,
-    coalesce(db.no_shows, 0)::integer as no_shows
+    coalesce(db.no_shows, 0)::integer as no_shows,
+    coalesce(db.occupied_seats, 0)::integer as occupied_seats,
+    (100.0 * coalesce(db.occupied_seats, 0) / nullif(bk.seats, 0))::double precision as utilization_rate
 from booked bk
 left join daily_bookings db on db.club_id = bk.club_id and db.report_date = bk.report_date
 left join daily_revenue dr on dr.club_id = bk.club_id and dr.report_date = bk.report_date

@@ -46,7 +46,7 @@ open_hours as (  -- open hours of each moment's day: all of it, and the part ela
 ),
 
 recent_bookings as (  -- bookings near the five moments (index on start_time)
-    select b.club_id, b.booking_id as id, b.date, b.start_time, b.end_time, b.status, b.created_at
+    select b.club_id, b.booking_id as id, b.timezone, b.date, b.start_time, b.end_time, b.status, b.created_at
     from club_bookings b
     where b.start_time >= (select data_as_of()) - interval '30 days'
       and b.start_time < (select data_as_of()) + interval '2 days'
@@ -83,7 +83,7 @@ revenue_stats as (  -- successful payments of the day's bookings: by the cut, an
     select
         m.club_id,
         m.weeks_ago,
-        coalesce(sum(p.amount) filter (where p.paid_at <= m.cut_ts), 0) as revenue_by_now,
+        coalesce(sum(p.amount) filter (where club_instant(p.paid_at, b.timezone) <= m.cut_ts), 0) as revenue_by_now,
         coalesce(sum(p.amount), 0) as revenue_full_day
     from moment m
     join recent_bookings b on b.club_id = m.club_id and b.date = m.day

@@ -1,3 +1,2 @@
--- Every club's id: the scope of a caller that acts for the whole chain (the retrain, and the app's
--- accounts until they carry a club scope of their own).
+-- Every club's id: the scope of the chain's own work (the retrain) and of accounts of the whole chain.
 select id as club_id from clubs order by id

@@ -3,4 +3,4 @@
 select least(max(created_at), now()) as data_end,
        min(start_time) as data_start,
        count(*) as bookings
-from bookings
+from club_bookings

@@ -39,7 +39,7 @@ select
     h.name as hall_name,
     h.hall_type,
     s.id as seat_id,
-    s.label as seat_label,
+    coalesce(s.label, '#' || s.id) as seat_label,
     s.device,
     coalesce(sb.bookings, 0)::integer as bookings,
     coalesce(sb.booked_hours, 0)::float8 as booked_hours,
@@ -51,4 +51,4 @@ left join open_hours oh on oh.club_id = h.club_id
 left join seat_bookings sb on sb.seat_id = s.id
 where s.is_active
   and h.club_id = any(cast(:club_ids as int[]))
-order by h.club_id, h.id, s.label
+order by h.club_id, h.id, seat_label

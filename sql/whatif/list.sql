@@ -1,4 +1,6 @@
--- Saved scenarios, newest first, with the headline numbers of their results.
+-- Saved scenarios, newest first, with the headline numbers of their results: those an account of the
+-- whole chain (:whole_chain) may see, or whose clubs all lie in :club_ids (a scenario of no club is
+-- chain-wide and hidden from a club-scoped account).
 select id,
        name,
        author,
@@ -10,4 +12,5 @@ select id,
        (result -> 'total' ->> 'utilization')::float8 as utilization,
        result ->> 'summary' as summary
 from scenarios
+where :whole_chain or (cardinality(club_ids) > 0 and club_ids <@ cast(:club_ids as int[]))
 order by created_at desc, id desc

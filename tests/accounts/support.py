@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.accounts import Account, add_account, remove_account
+from tests.conftest import logs_forgotten
 
 PASSWORD = "Steppe-wind-42!"
 OTHER_PASSWORD = "Another long one 7"
@@ -23,12 +24,10 @@ def unique_name(prefix: str = "t") -> str:
 
 @pytest.fixture(autouse=True)
 def forget_sign_ins(engine):
-    """The sign-in log rows a test writes are deleted after it (accounts are removed by `names`)."""
-    with engine.connect() as conn:
-        before = conn.execute(sa.text("select coalesce(max(id), 0) from sign_in_log")).scalar_one()
-    yield
-    with engine.begin() as conn:
-        conn.execute(sa.text("delete from sign_in_log where id > :before"), {"before": before})
+    """The sign-ins, sessions, throttle rows and activity a test writes are undone after it (accounts are
+    removed by `names`)."""
+    with logs_forgotten(engine):
+        yield
 
 
 @pytest.fixture

@@ -1,22 +1,27 @@
-"""Roles and permissions, and masking of customers' contacts."""
+"""Roles and permissions, club scope, and what analysts see of a customer."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from core.accounts import (
+    CHAIN_PERMISSIONS,
     AuthError,
     PermissionDenied,
     Role,
     add_account,
     can,
-    mask_contacts,
-    mask_email,
-    mask_phone,
+    mask_customers,
     require,
+    scope,
+    sees_contacts,
+    short_name,
 )
 from tests.accounts.support import PASSWORD
+from tests.conftest import viewer_of
 
 
 def test_permissions():
@@ -45,32 +50,38 @@ def test_require(engine, names):
         require(manager, "launch_rockets")
 
 
-@pytest.mark.parametrize("email, masked", [
-    ("aigerim.alieva5@mail.kz", "a***@mail.kz"),
-    ("x@gmail.com", "x***@gmail.com"),
-    ("@odd.kz", "***@odd.kz"),
-    ("no-at-sign", "***"),
+def test_scoped_managers_may_not_act_on_the_whole_chain(engine, demo, names):
+    scoped = add_account(engine, username=names("s"), role="manager", password=PASSWORD, club_ids=[1])
+    assert scoped.club_ids == (1,) and not scoped.whole_chain
+    assert can(scoped, "view") and can(scoped, "see_contacts") and can(scoped, "view_activity")
+    for permission in CHAIN_PERMISSIONS:
+        assert not can(scoped, permission)
+    with pytest.raises(PermissionDenied, match="some clubs only"):
+        require(scoped, "retrain")
+
+
+def test_scope_keeps_only_the_accounts_clubs(chain_viewer):
+    assert scope.clubs(chain_viewer, [3, 1, 3, 2]) == [3, 1, 2]        # the whole chain: the choice as it is
+    assert scope.clubs(viewer_of([1, 2]), [3, 2, 1]) == [2, 1]
+    assert scope.clubs(viewer_of([]), [1, 2]) == []                    # no clubs: nothing (fails closed)
+    assert scope.clubs(None, [1, 2]) == []
+    assert scope.allows_all(viewer_of([1, 2]), [2]) and not scope.allows_all(viewer_of([1]), [1, 2])
+    with pytest.raises(PermissionDenied):                               # a role name is not a signed-in account
+        scope.clubs("manager", [1])
+
+
+@pytest.mark.parametrize("full, short", [
+    ("Айгерим Алиева", "Айгерим А."),
+    ("Данияр Омаров Серикович", "Данияр О."),
+    ("Cher", "Cher"),
     ("", ""),
     (None, None),
 ])
-def test_mask_email(email, masked):
-    assert mask_email(email) == masked
+def test_short_name(full, short):
+    assert short_name(full) == short
 
 
-@pytest.mark.parametrize("phone, masked", [
-    ("+7 701 234 56 78", "+7 *** *** ** 78"),
-    ("+77012345678", "+7********78"),
-    ("8 (701) 234-56-78", "* (***) ***-**-78"),
-    ("+996 555 123 456", "+996 *** *** *56"),
-    ("12", "**"),
-    ("n/a", "***"),
-    (None, None),
-])
-def test_mask_phone(phone, masked):
-    assert mask_phone(phone) == masked
-
-
-def test_mask_contacts_by_role(engine, account):
+def test_masking_of_customers_by_the_accounts_role(chain_viewer):
     df = pd.DataFrame({
         "full_name": ["Айгерим Алиева", "Данияр Омаров"],
         "email": ["aigerim.alieva5@mail.kz", None],
@@ -79,14 +90,14 @@ def test_mask_contacts_by_role(engine, account):
         "visits": [3, 5],
     })
     original = df.copy()
-    masked = mask_contacts(df, "analyst")
-    assert masked["email"].iloc[0] == "a***@mail.kz" and pd.isna(masked["email"].iloc[1])
-    assert masked["phone"].iloc[0] == "+7 *** *** ** 78" and pd.isna(masked["phone"].iloc[1])
-    assert masked["Customer_Email"].tolist() == ["d***@gmail.com", "x***@y.kz"]
-    assert masked["full_name"].equals(df["full_name"]) and masked["visits"].equals(df["visits"])
+    analyst = replace(chain_viewer, role=Role.ANALYST)
+    for who in (analyst, None):
+        masked = mask_customers(df, who)
+        assert list(masked.columns) == ["full_name", "visits"]          # no e-mail, no phone, in any column
+        assert masked.full_name.tolist() == ["Айгерим А.", "Данияр О."]
+        assert not sees_contacts(who)
     pd.testing.assert_frame_equal(df, original)  # the input is left alone
-    assert mask_contacts(df, account)["email"].iloc[0] == "a***@mail.kz"  # an analyst's Account
-    assert mask_contacts(df, None)["email"].iloc[0] == "a***@mail.kz"     # nobody signed in
-    full = mask_contacts(df, Role.MANAGER)
+    full = mask_customers(df, chain_viewer)
     pd.testing.assert_frame_equal(full, original)
-    assert full is not df
+    assert full is not df and sees_contacts(chain_viewer)
+    assert not sees_contacts("manager")           # a role string is never trusted

@@ -53,7 +53,7 @@ def streamlit_server(database_url: str, *, port: int | None = None, timeout: flo
     env = dict(os.environ)
     env.update({"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}, **(extra_env or {}))
     log = tempfile.NamedTemporaryFile(prefix="oyna-streamlit-", suffix=".log", delete=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "pages" / "ui" / "asgi.py"), "--server.port", str(port),
            "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
            "false", "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from core.accounts import add_account, remove_account
+from tests.browser.conftest import PASSWORD
 from tests.browser.support import (
     CHROMIUM,
     DESKTOP,
@@ -30,28 +30,12 @@ pytestmark = [
                                                      "`apt-get install -y chromium`, as .ci/run does)"),
 ]
 
-PASSWORD = "violet-comet-5182"
 # page -> Plotly charts it draws (the Customer page waits for a customer to be picked)
-PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilization": 2, "What-if": 2, "Models": 1}
+PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilization": 2, "What-if": 2, "Models": 1,
+         "Activity": 0, "Account": 0}
+MANAGERS_ONLY = {"Activity"}
 LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
 ENGLISH = "en-US"  # the browser's language (Accept-Language); tests/browser/test_russian.py has the Russian one
-
-
-@pytest.fixture(scope="module")
-def accounts(engine, demo):
-    suffix = uuid.uuid4().hex[:8]
-    made = {role: add_account(engine, username=f"web-{role}-{suffix}", role=role, password=PASSWORD)
-            for role in ("manager", "analyst")}
-    yield made
-    for account in made.values():
-        remove_account(engine, username=account.username)
-
-
-@pytest.fixture
-def desktop(browser):
-    context = browser.new_context(viewport=DESKTOP, locale=ENGLISH)
-    yield context.new_page()
-    context.close()
 
 
 def no_exceptions(page) -> None:
@@ -72,6 +56,9 @@ def test_pages_draw_their_charts(browser, server, accounts, role, size):
     try:
         sign_in(page, server, accounts[role].username, PASSWORD)
         for title, count in PAGES.items():
+            if title in MANAGERS_ONLY and role != "manager":
+                assert page.locator('[data-testid="stSidebarNav"] a', has_text=title).count() == 0
+                continue
             started = time.monotonic()
             if title != "Overview":
                 open_page(page, title)
@@ -123,6 +110,8 @@ def test_overview_updates_itself(desktop, server, accounts, engine):
     sign_in(page, server, accounts["manager"].username, PASSWORD)
     wait_for_charts(page, 1)
     wait_for_app(page)
+    page.wait_for_timeout(1500)  # the run the cookie's component asks for right after signing in
+    seen = _last_seen(engine, accounts["manager"].username)
     before = metric_value(page, "Bookings today")
     with walk_ins(engine, 4) as added:
         assert added > 0
@@ -137,6 +126,7 @@ def test_overview_updates_itself(desktop, server, accounts, engine):
             arg=["Bookings today", expected], timeout=LIVE_WITHIN * 1000)
         waited = time.monotonic() - inserted
     assert waited <= LIVE_WITHIN
+    assert _last_seen(engine, accounts["manager"].username) == seen  # a refresh does not keep the session alive
     assert page.get_by_text(re.compile(r"Updated (just now|\d+ seconds? ago)")).count() >= 1
     no_exceptions(page)
     screenshot(page, "desktop-overview-after-live-update", whole=False)
@@ -212,6 +202,15 @@ def _forget_versions(engine, models_dir, made: set[str], active: str | None) -> 
     for version in made:
         for suffix in (".joblib", ".json"):
             (models_dir / f"{version}{suffix}").unlink(missing_ok=True)
+
+
+def _last_seen(engine, username: str):
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "select s.id, s.last_seen_at from app_sessions s join app_accounts a on a.id = s.account_id "
+            "where a.username = :u and s.ended_at is null order by s.id desc limit 1"), {"u": username}).one()
 
 
 def _versions(engine) -> list[str]:

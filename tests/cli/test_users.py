@@ -15,6 +15,7 @@ from core.platform.settings import PROJECT_ROOT
 from tests.accounts.support import OTHER_PASSWORD, PASSWORD, forget_sign_ins, names, unique_name  # noqa: F401
 
 
+
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="oyna")
     user_command.add_parsers(parser.add_subparsers(dest="command", required=True))
@@ -86,15 +87,45 @@ def test_cli_remove(engine, names, capsys):
     assert name not in {a.username for a in list_accounts(engine)}
 
 
+def test_cli_clubs_scope_and_role(engine, demo, names, capsys):
+    clubs = {int(c.id): str(c.name) for c in demo.clubs.itertuples()}
+    first, second = sorted(clubs)[:2]
+    name = names("club")
+    code, out, err = run(engine, capsys, "add", name, "--role", "manager", "--clubs", f" {clubs[first].upper()} ")
+    assert code == 0 and f"for {clubs[first]}" in out, err
+    account = next(a for a in list_accounts(engine) if a.username == name)
+    assert account.club_ids == (first,)
+    code, out, _ = run(engine, capsys, "list")
+    assert clubs[first] in next(line for line in out.splitlines() if line.startswith(name))
+
+    code, out, _ = run(engine, capsys, "scope", name, "--clubs", f"{clubs[first]},{clubs[second]}")
+    assert code == 0 and next(a for a in list_accounts(engine) if a.username == name).club_ids == (first, second)
+    code, out, _ = run(engine, capsys, "scope", name, "--all")
+    assert code == 0 and "whole chain" in out
+    assert next(a for a in list_accounts(engine) if a.username == name).whole_chain
+    code, _, err = run(engine, capsys, "scope", name, "--clubs", "No Such Club")
+    assert code == 2 and "no club named 'No Such Club'" in err
+    code, out, _ = run(engine, capsys, "role", name, "analyst")
+    assert code == 0 and "is now an analyst" in out
+    assert next(a for a in list_accounts(engine) if a.username == name).role is Role.ANALYST
+    code, _, err = run(engine, capsys, "role", unique_name("ghost"), "manager")
+    assert code == 1 and "no account named" in err
+    with pytest.raises(SystemExit):
+        parse("scope", name)  # --clubs or --all
+
+
 def test_cli_parser_rejects_a_bad_role(capsys):
     with pytest.raises(SystemExit) as info:
         parse("add", "someone", "--role", "admin")
     assert info.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
-def test_cli_finds_the_database_from_settings(oyna_home, db_url, capsys, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("OYNA_HOME", str(oyna_home))
+def test_cli_finds_the_database_from_settings(cli_env, capsys, monkeypatch):
+    for name in ("DATABASE_URL", "OYNA_HOME"):  # the embedded server in OYNA_HOME, or the external URL
+        if name in cli_env:
+            monkeypatch.setenv(name, cli_env[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
     assert user_command.run(parse("list")) == 0
     assert capsys.readouterr().err == ""
 

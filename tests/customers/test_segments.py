@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from core.customers.features import customer_features, data_end
+from core.customers.segments import (NOT_YET, SEGMENT_NAMES, SEGMENTS, month_end_cutoffs, segment_customers,
+                                    segment_summary, segment_transitions, transition_matrix)
 from core.i18n import use_locale
-from core.customers.segments import (NOT_YET, SEGMENT_NAMES, SEGMENTS, segment_customers, segment_summary,
-                           segment_transitions, transition_matrix)
+from core.platform.db import query_df
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_summary_sizes_and_revenue_add_up(features):
 
 
 def test_transitions_sum_to_the_customers_at_each_month_end(engine, demo):
-    flows = segment_transitions(engine, months=6)
+    flows = segment_transitions(engine, club_ids=query_df(engine, "platform/club_ids").club_id.tolist(), months=6)
     assert set(flows.columns) == {"from_cutoff", "to_cutoff", "from_segment", "to_segment", "customers"}
     assert (flows["customers"] > 0).all()
     assert set(flows["from_segment"]) <= set(SEGMENTS) | {NOT_YET}
@@ -120,6 +121,21 @@ def test_transitions_sum_to_the_customers_at_each_month_end(engine, demo):
             assert to_cutoff.day == 1 and to_cutoff.hour == 0
     matrix = transition_matrix(flows)
     assert matrix.to_numpy().sum() == flows["customers"].sum()
+
+
+def test_sql_scores_are_the_same_quintiles(engine, demo):
+    """customers/segment_rfm scores in SQL (so a club's query returns only its customers) exactly as
+    segment_customers does in Python, judged against the whole chain."""
+    ids = query_df(engine, "platform/club_ids").club_id.tolist()
+    cutoff = month_end_cutoffs(engine, months=1)[-1]
+    chain = query_df(engine, "customers/segment_rfm", cutoff=cutoff, club_ids=ids).set_index("user_id")
+    python = segment_customers(chain[["recency_days", "frequency", "monetary_total", "tenure_days"]])
+    for score in ("r_score", "f_score", "m_score"):
+        assert (chain[score] == python[score]).all(), score
+    one = query_df(engine, "customers/segment_rfm", cutoff=cutoff, club_ids=ids[:1]).set_index("user_id")
+    assert 0 < len(one) < len(chain)
+    pd.testing.assert_frame_equal(one, chain.loc[one.index])  # the same scores, fewer customers
+    assert query_df(engine, "customers/segment_rfm", cutoff=cutoff, club_ids=[]).empty
 
 
 def test_bad_inputs_are_refused(engine, features):
@@ -135,6 +151,6 @@ def test_bad_inputs_are_refused(engine, features):
         segment_summary(features.drop(columns=["monetary_90d"]))
     for months in (0, -1, 2.5):
         with pytest.raises(ValueError, match="months"):
-            segment_transitions(engine, months=months)
+            segment_transitions(engine, club_ids=[1], months=months)
     with pytest.raises(ValueError):
         transition_matrix(pd.DataFrame({"a": [1]}))

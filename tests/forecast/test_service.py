@@ -53,19 +53,19 @@ def test_a_short_history_has_no_forecast_or_no_track_record():
                               f"days and there are {MIN_DAYS + 3}. Try a shorter horizon.")
 
 
-def test_daily_revenue_is_gap_free_and_limited_to_the_clubs(engine, demo):
+def test_daily_revenue_is_gap_free_and_limited_to_the_clubs(engine, demo, chain_viewer):
     ids = all_club_ids(engine)
     by_club = service.revenue_by_club(engine, club_ids=ids)
-    chain = service.daily_revenue(engine, club_ids=ids)
+    chain = service.daily_revenue(engine, viewer=chain_viewer, club_ids=ids)
     assert chain.index.is_monotonic_increasing and chain.index.is_unique
     assert len(chain) == (chain.index.max() - chain.index.min()).days + 1
     assert chain.sum() == pytest.approx(by_club.revenue.sum())
-    one = service.daily_revenue(engine, club_ids=ids[:1])
+    one = service.daily_revenue(engine, viewer=chain_viewer, club_ids=ids[:1])
     assert 0 < one.sum() < chain.sum()
     until = chain.index.max().date() + timedelta(days=3)
-    padded = service.daily_revenue(engine, club_ids=ids, until=until)
+    padded = service.daily_revenue(engine, viewer=chain_viewer, club_ids=ids, until=until)
     assert padded.index.max() == pd.Timestamp(until) and (padded.iloc[-3:] == 0).all()
-    assert service.daily_revenue(engine, club_ids=[]).empty  # no clubs: nothing, never everything
+    assert service.daily_revenue(engine, viewer=chain_viewer, club_ids=[]).empty  # no clubs: nothing, never everything
 
 
 def test_daily_revenue_from_the_view_matches_the_tables(engine, demo):

@@ -21,6 +21,7 @@ from core.platform.clubs import all_club_ids
 from core.platform.db import query_df
 
 from tests.conftest import BACKTEST_HORIZON as HORIZON
+from tests.conftest import CHAIN_VIEWER, viewer_of
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +113,10 @@ def test_a_degraded_version_is_flagged(engine, degraded, backtest):
                            {"v": degraded.version}).one()
     assert sql.below_promise and sql.live_auc == pytest.approx(row.live_auc)
     # and the Overview lists it among its alerts
-    declines = overview.live_quality(engine, club_ids=everyone)
-    result = overview.overview(overview.live_figures(engine, club_ids=everyone), None, None, None, names={},
+    declines = overview.live_quality(engine, viewer=CHAIN_VIEWER, club_ids=everyone)
+    assert overview.live_quality(engine, viewer=viewer_of([]), club_ids=everyone).empty  # no clubs: nothing
+    result = overview.overview(overview.live_figures(engine, viewer=CHAIN_VIEWER, club_ids=everyone), None, None,
+                               None, names={},
                                whole_chain=True, quality=declines)
     found = [a for a in result.alerts if "worse than promised" in a.title]
     assert len(found) == 1 and degraded.version in found[0].detail and found[0].level == "warning"

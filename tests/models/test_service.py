@@ -68,9 +68,10 @@ def test_only_managers_retrain_or_activate(engine, trained, model_settings, anal
 def test_the_quality_in_plain_terms(engine, trained):
     from core.models import quality
     from core.platform.clubs import all_club_ids
+    from tests.conftest import CHAIN_VIEWER, viewer_of
 
     ids = all_club_ids(engine)
-    result = service.churn_quality(engine, club_ids=ids)
+    result = service.churn_quality(engine, viewer=CHAIN_VIEWER, club_ids=ids)
     q = result.quality
     assert q.score == pytest.approx(200 * q.auc - 100) and q.band == quality.band(q.score)
     assert q.lift["lift_top10"] >= q.lift["lift_top20"] >= 1 and 0 < q.lift["capture_top10"] < 1
@@ -79,8 +80,10 @@ def test_the_quality_in_plain_terms(engine, trained):
     scored = engine.connect().execute(__import__("sqlalchemy").text(
         "select count(*) from customer_scores where version = active_model_version()")).scalar()
     assert result.histogram.customers.sum() == scored
-    one = service.churn_quality(engine, club_ids=ids[:1]).histogram.customers.sum()
-    assert 0 < one < scored and service.churn_quality(engine, club_ids=[]).histogram.empty
+    one = service.churn_quality(engine, viewer=CHAIN_VIEWER, club_ids=ids[:1]).histogram.customers.sum()
+    assert 0 < one < scored and service.churn_quality(engine, viewer=CHAIN_VIEWER, club_ids=[]).histogram.empty
+    mine = service.churn_quality(engine, viewer=viewer_of(ids[:1]), club_ids=ids).histogram.customers.sum()
+    assert mine == one  # a club's manager asking for the chain gets their club
     words = quality.summary(q) + quality.auc_words(q) + quality.lift_words(q) + quality.what_numbers_mean(30)
     assert q.label in words and "coin flip" in words and "probability" in words and "rank" in words
 

@@ -1,5 +1,7 @@
 """One way to make an app under test: `app_client(account, page)` is an AppTest of app.py signed in as
-`account` (None: signed out) on `page`, run once, against the session's tier-S database.
+`account` (None: signed out) on `page`, run once, against the session's tier-S database. Signing in
+starts a real session row (AppTest cannot carry cookies), so every run finds the account as a served
+app does: through `core.accounts.sessions.resume`, re-read from the database.
 
 Every AppTest run goes through app.py, as in a served app after its first run: next to a pages/ folder
 Streamlit starts in its legacy multipage mode until `st.navigation` runs once, and AppTest starts every
@@ -13,20 +15,26 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core.accounts import Account, add_account, remove_account
+from core.accounts import Account, add_account, list_accounts, remove_account, sessions
+from core.platform.db import make_engine
+from pages.ui.session import SESSION_KEY
+from tests.conftest import logs_forgotten
 from tests.pages.support import APP, PASSWORD, TIMEOUT, AfterFirstRun, clear_caches, ok
 
 
 @pytest.fixture(scope="module")
 def app_db(db_url, engine, demo) -> Iterator:
-    """The app's DATABASE_URL for this module (the session's database), fresh caches before and after."""
+    """The app's DATABASE_URL for this module (the session's database), fresh caches before and after;
+    the sessions, sign-ins and activity the module writes are deleted afterwards."""
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", db_url)
     clear_caches()
-    yield engine
+    with logs_forgotten(engine):
+        yield engine
     clear_caches()
     mp.undo()
 
@@ -44,7 +52,8 @@ def accounts(app_db) -> Iterator[dict[str, Account]]:
 
 @pytest.fixture
 def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
-    """Make an AppTest of app.py, signed in as `account` on `page` and run once (see the module doc).
+    """Make an AppTest of app.py, signed in as `account` on `page` and run once (see the module doc); the
+    session's id is `at.session_state["oyna_session"]`.
 
     `fresh=True` empties Streamlit's caches first; `database_url` points the app at another server
     (the caches are emptied before and after, so no other test sees its engine).
@@ -62,7 +71,8 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
             clear_caches()
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         if account is not None:
-            at.session_state["account"] = account
+            at.session_state[SESSION_KEY] = _session_on(database_url, account) if database_url else \
+                sessions.start(app_db, account).session_id
         if page:
             at.switch_page(page)
         if run:
@@ -70,6 +80,19 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
             if account is not None and database_url is None:
                 ok(at)
         return at
+
+    def _session_on(url: str, account: Account) -> int:
+        """A session on another database, for an account of the same name and role made there."""
+        other = make_engine(url)
+        try:
+            with other.connect() as conn:
+                known = conn.execute(sa.text("select id from app_accounts where username = :u"),
+                                     {"u": account.username}).scalar()
+            there = add_account(other, username=account.username, role=account.role, password=PASSWORD) \
+                if known is None else next(a for a in list_accounts(other) if a.id == known)
+            return sessions.start(other, there).session_id
+        finally:
+            other.dispose()
 
     def leave_legacy_mode() -> None:
         """From now on runs go through app.py (the process has run it once)."""

@@ -23,12 +23,14 @@ def test_customer_asks_for_someone_first(app_client, accounts, scored, role):
 
 
 def test_customer_page_shows_scores_and_actions(app_client, accounts, scored, app_db):
-    user_id, name, _ = top_customer(app_db)
+    user_id, name, email = top_customer(app_db)
     at = app_client(accounts["analyst"], run=False)
     at.session_state["customer_id"] = user_id
     at.switch_page(PAGE)
     ok(at.run())
-    assert any(name in s.value for s in at.subheader)
+    first, last = name.split()[:2]
+    assert [s.value for s in at.subheader][0] == f"{first} {last[0]}."  # an analyst sees a first name and initial
+    assert not any(email in c.value or last in c.value for c in at.caption)
     labels = [m.label for m in at.metric]
     assert {"Churn risk", "Still active", "Lifetime value, 12 months", "Next visit"} <= set(labels)
     assert len(charts(at)) >= 2  # the timeline of visits and the next one, and the months

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -34,13 +37,18 @@ def test_customers_shows_segments_and_the_list(app_client, accounts, scored, rol
     assert any("is a probability" in c.value for c in at.caption)
 
 
-def test_contacts_are_masked_for_analysts(app_client, accounts, scored, app_db):
-    _, _, email = top_customer(app_db)
+def test_analysts_see_no_contacts_and_no_full_names(app_client, accounts, scored, app_db):
+    _, name, email = top_customer(app_db)
     table_m = app_client(accounts["manager"], PAGE).dataframe[-1].value
-    table_a = app_client(accounts["analyst"], PAGE).dataframe[-1].value
-    assert email in set(table_m["email"])
-    assert email not in set(table_a["email"])
-    assert table_a["email"].str.contains(r"\*\*\*@").all()
+    at = app_client(accounts["analyst"], PAGE)
+    table_a = at.dataframe[-1].value
+    assert email in set(table_m["email"]) and name in set(table_m["full_name"])
+    assert not {"email", "phone"} & set(table_a.columns)
+    assert name not in set(table_a["full_name"]) and table_a["full_name"].str.fullmatch(r"\S+ \S\.").all()
+    rfm = json.loads(charts(at)[1].proto.spec)  # the RFM scatter's hover names
+    hovers = [h for trace in rfm["data"] for h in trace.get("hovertext", [])]
+    assert hovers and all(re.fullmatch(r"\S+ \S\.", h) for h in hovers)
+    assert at.text_input(key="cust_search").label == "Name"
 
 
 def test_search_and_filters_change_the_list(app_client, accounts, scored, app_db):

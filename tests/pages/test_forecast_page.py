@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from core.platform.clubs import list_clubs
+from tests.conftest import CHAIN_VIEWER
 from tests.pages.support import charts, metric, ok
 
 PAGE = "pages/forecast.py"
@@ -46,7 +47,7 @@ def test_forecast_for_one_club_is_smaller_than_the_chain(app_client, accounts):
 
 def test_filters_survive_a_page_change(app_client, accounts, app_db):
     at = app_client(accounts["manager"])
-    clubs = list_clubs(app_db)
+    clubs = list_clubs(app_db, viewer=CHAIN_VIEWER)
     first = int(sorted(clubs.club_id)[0])
     at.multiselect(key="flt_clubs").set_value([first])
     ok(at.run())

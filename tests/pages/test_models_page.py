@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -46,12 +48,12 @@ def test_models_shows_how_live_predictions_turned_out(app_client, accounts, scor
 
 
 @pytest.fixture(scope="module")
-def newer(app_db, scored, model_settings):
+def newer(app_db, scored, model_settings, accounts):
     """A second, active version (forced), removed afterwards with its files; the first becomes active again."""
     from core.models.training import retrain
 
     before = registry.active_version(app_db)
-    result = retrain(app_db, model_settings, force=True, trained_by="test")
+    result = retrain(app_db, model_settings, force=True, trained_by="test", actor=accounts["manager"])
     yield result
     registry.activate(app_db, version=before)
     with app_db.begin() as conn:  # its scores and forecasts go with it (on delete cascade)
@@ -74,3 +76,10 @@ def test_manager_can_roll_back_from_the_page(app_client, accounts, scored, newer
     at.button(key="activate").click()
     ok(at.run())
     assert registry.active_version(app_db) == scored.version != newer.version
+    at.switch_page("pages/activity.py")
+    table = ok(at.run()).dataframe[-1].value
+    mine = table[table.who == accounts["manager"].username]
+    assert {("retrained the models", newer.version), ("activated a model version", newer.version),
+            ("activated a model version", scored.version)} <= set(zip(mine.action, mine.object_id))
+    rollback = mine[(mine.action == "activated a model version") & (mine.object_id == scored.version)]
+    assert json.loads(rollback.details.iloc[0]) == {"previous": newer.version, "rollback": True}

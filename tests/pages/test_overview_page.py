@@ -7,6 +7,7 @@ import pytest
 from core.i18n.format import number
 from core.overview import service
 from core.platform.clubs import list_clubs
+from tests.conftest import CHAIN_VIEWER
 from tests.browser.support import walk_ins
 from tests.pages.support import charts, clear_caches, metric, ok
 
@@ -27,14 +28,14 @@ def test_overview_shows_the_cards_the_chart_and_the_update_time(app_client, acco
 
 def test_club_selection_changes_the_kpis(app_client, accounts, app_db):
     at = app_client(accounts["manager"])
-    clubs = list_clubs(app_db)
+    clubs = list_clubs(app_db, viewer=CHAIN_VIEWER)
     first = int(sorted(clubs.club_id)[0])
     at.multiselect(key="flt_clubs").set_value([first])
     ok(at.run())
-    one = service.live_figures(app_db, club_ids=[first]).totals
+    one = service.live_figures(app_db, viewer=CHAIN_VIEWER, club_ids=[first]).totals
     assert metric(at, "Seats in use").value == number(one.today("occupied"))
     assert metric(at, "Bookings today").value == number(one.today("bookings_by_now"))
-    everyone = service.live_figures(app_db, club_ids=list(clubs.club_id)).totals
+    everyone = service.live_figures(app_db, viewer=CHAIN_VIEWER, club_ids=list(clubs.club_id)).totals
     assert everyone.today("seats") > one.today("seats")  # the chain has more seats than one club
     assert any(c.value.startswith(str(clubs.set_index("club_id").club_name[first])) for c in at.caption)
 

@@ -41,11 +41,11 @@ def _needs(permission: str, role: str) -> None:  # an AppTest script
     import streamlit as st
 
     from core.accounts import Account, Role
-    from pages.ui.session import require
+    from pages.ui.session import RUN_KEY, _Found, require
 
     now = datetime.now(timezone.utc)
-    st.session_state["account"] = Account(id=1, username="probe", role=Role(role), created_at=now,
-                                          password_changed_at=now)
+    st.session_state[RUN_KEY] = _Found(Account(id=1, username="probe", role=Role(role), created_at=now,
+                                               password_changed_at=now))  # as app.py found it this run
     require(permission)
     st.write("allowed")
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core.accounts import Account, Role
+from core.accounts import add_account, remove_account
+from tests.pages.support import PASSWORD
 
 PAGE = "pages/whatif.py"
 AUTHOR = "ana.page"
 
 
+@pytest.fixture(scope="module")
+def analyst(app_db):
+    made = add_account(app_db, username=AUTHOR, role="analyst", password=PASSWORD)
+    yield made
+    remove_account(app_db, username=AUTHOR)
+
+
 @pytest.fixture
-def page(app_client, app_db):
-    now = datetime.now(timezone.utc)
-    analyst = Account(id=1, username=AUTHOR, role=Role.ANALYST, created_at=now, password_changed_at=now)
+def page(app_client, app_db, analyst):
     at = app_client(analyst)  # the first run registers app.py's pages (What-if lives at /what-if)
     at.switch_page(PAGE)
     yield at

@@ -258,7 +258,8 @@ SCOPED = {
     "utilization/hourly": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
     "utilization/seat_use": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
     "customers/search": {"tsquery": None, "segments": [], "min_risk": 0, "max_risk": 100, "min_clv": 0,
-                         "max_clv": None, "limit": 500},
+                         "max_clv": None, "limit": 500, "names_only": False},
+    "customers/segment_rfm": {"cutoff": datetime.now(timezone.utc)},
     "customers/segment_overview": {},
     "customers/profile": {},
     "customers/monthly_history": {},
@@ -270,8 +271,14 @@ SCOPED = {
     "whatif/elasticity_cells": {"as_of": None, "weeks": 4, "holidays": []},
     "whatif/campaign_customers": {"as_of": None},
 }
-# graded versions' numbers: checked with graded backtests in tests/models/test_performance.py
-SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles"}
+# graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
+# and the activity log take the viewer's scope (:whole_chain, :club_ids): tests/whatif/test_scenarios.py and
+# tests/accounts/test_audit.py; the others write the clubs an account, a scenario or an activity row has;
+# the alerts' lists: tests/alerts/test_scope.py
+SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "whatif/list", "whatif/load",
+                    "accounts/activity_search", "accounts/scope_add", "accounts/activity_insert",
+                    "accounts/activity_insert_once", "whatif/insert",
+                    "alerts/recent_incidents", "alerts/recent_deliveries"}
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,10 @@ def test_changes_are_audited(conn):
     assert tuple(row) == ("UPDATE", "активно", "отменено")
 
 
-def test_monthly_partition_function(conn):
-    name = conn.execute(sa.text("select create_monthly_partition(date '2031-03-10')")).scalar_one()
+def test_monthly_partition_functions(conn):
+    name = conn.execute(sa.text("select create_audit_partition(date '2031-03-10')")).scalar_one()
     assert name == "audit_logs_2031_03"
-    assert conn.execute(sa.text("select create_monthly_partition(date '2031-03-01')")).scalar_one() == name
+    assert conn.execute(sa.text("select create_audit_partition(date '2031-03-01')")).scalar_one() == name
+    month = conn.execute(sa.text("select to_char(current_date + interval '1 month', 'YYYY_MM')")).scalar_one()
+    assert conn.execute(sa.text("select create_monthly_partition()")).scalar_one() == f"audit_logs_{month}"  # the seed's
+    assert conn.execute(sa.text("select ensure_audit_partitions(date '2031-01-15', date '2031-03-01')")).scalar_one() == 3

@@ -9,13 +9,14 @@ import pytest
 
 from core.i18n import use_locale
 from core.platform.clubs import chain_today, club_names, list_clubs
+from tests.conftest import CHAIN_VIEWER as chain_viewer
 from core.utilization import service
 from core.utilization.rules import IDLE_SEAT, Slot
 
 
 @pytest.fixture(scope="module")
 def period(engine, demo):
-    clubs = list_clubs(engine)
+    clubs = list_clubs(engine, viewer=chain_viewer)
     end = chain_today(clubs)
     ids = [int(c) for c in clubs.club_id]
     return {"club_ids": ids, "start": end - timedelta(days=27), "end": end, "names": club_names(clubs)}
@@ -23,7 +24,7 @@ def period(engine, demo):
 
 @pytest.fixture(scope="module")
 def frames(engine, period):
-    args = {k: period[k] for k in ("club_ids", "start", "end")}
+    args = {"viewer": chain_viewer, **{k: period[k] for k in ("club_ids", "start", "end")}}
     return service.hourly_use(engine, **args), service.seat_use(engine, **args)
 
 
@@ -31,8 +32,8 @@ def test_queries_are_limited_to_the_clubs_given(engine, period, frames):
     hourly, seats = frames
     assert set(hourly.club_id) == set(period["club_ids"]) == set(seats.club_id)
     one = period["club_ids"][:1]
-    assert set(service.hourly_use(engine, club_ids=one, start=period["start"], end=period["end"]).club_id) == set(one)
-    assert service.seat_use(engine, club_ids=[], start=period["start"], end=period["end"]).empty
+    assert set(service.hourly_use(engine, viewer=chain_viewer, club_ids=one, start=period["start"], end=period["end"]).club_id) == set(one)
+    assert service.seat_use(engine, viewer=chain_viewer, club_ids=[], start=period["start"], end=period["end"]).empty
 
 
 def test_week_of_a_club_and_of_one_hall(frames, period):

@@ -17,7 +17,7 @@ from core.whatif import store
 from core.whatif.baseline import load_baseline, make_baseline
 from core.whatif.campaign import with_risk
 from core.whatif.demand import unconstrain
-from core.whatif.levers import HALL_TYPES, OpeningHours, RetentionCampaign, Scenario
+from core.whatif.levers import HALL_TYPES, OpeningHours, RetentionCampaign, Scenario, ScenarioError
 from core.whatif.simulate import run_scenario
 from core.whatif.store import (
     NotYourScenario,
@@ -30,13 +30,17 @@ from core.whatif.store import (
     load_scenario,
     save_scenario,
 )
+from tests.conftest import CHAIN_VIEWER, viewer_of
 
 WEEKS = 12
+ANA = replace(CHAIN_VIEWER, id=-11, username="ana")
+BOB = replace(CHAIN_VIEWER, id=-12, username="bob")
 
 
 @pytest.fixture(scope="module")
 def baseline(engine, demo):
-    return load_baseline(engine, club_ids=query_df(engine, "platform/club_ids").club_id.tolist(), weeks=WEEKS)
+    return load_baseline(engine, viewer=CHAIN_VIEWER, club_ids=query_df(engine, "platform/club_ids").club_id.tolist(),
+                         weeks=WEEKS)
 
 
 def _scalar(engine, sql: str) -> float:
@@ -316,9 +320,11 @@ def test_bad_inputs_against_the_baseline_raise(baseline, engine):
     with pytest.raises(ValueError, match="n_draws"):
         run_scenario(baseline, Scenario(), n_draws=-1)
     with pytest.raises(ValueError, match="weeks"):
-        load_baseline(engine, weeks=2)
+        load_baseline(engine, viewer=CHAIN_VIEWER, weeks=2)
     with pytest.raises(ValueError, match="no clubs match"):
-        load_baseline(engine, club_ids=[999], estimate=False)
+        load_baseline(engine, viewer=CHAIN_VIEWER, club_ids=[999], estimate=False)
+    with pytest.raises(ValueError, match="no clubs match"):  # clubs outside a manager's scope are not read
+        load_baseline(engine, viewer=viewer_of([2]), club_ids=[1], estimate=False)
 
 
 def test_scenario_round_trips_through_a_dict():
@@ -396,15 +402,15 @@ def _count(engine, name: str) -> int:
         return conn.execute(sa.text("select count(*) from scenarios where name = :n"), {"n": name}).scalar()
 
 
-def test_save_list_load_delete_round_trip(engine, saved_result):
+def test_save_list_load_delete_round_trip(engine, saved_result, forget_logs):
     scenario, result = saved_result
-    sid = save_scenario(engine, name="VIP evenings +10%", author="ana", scenario=scenario, result=result)
-    listed = list_scenarios(engine)
+    sid = save_scenario(engine, name="VIP evenings +10%", author=ANA, scenario=scenario, result=result)
+    listed = list_scenarios(engine, viewer=ANA)
     row = listed.set_index("id").loc[sid]
     assert row["name"] == "VIP evenings +10%" and row["author"] == "ana"
     assert row["revenue"] == pytest.approx(result.total["revenue"])
     assert row["summary"] == result.summary
-    loaded = load_scenario(engine, id=sid)
+    loaded = load_scenario(engine, id=sid, viewer=ANA)
     assert loaded.scenario == scenario
     assert loaded.result["total"]["revenue_change_pct"] == pytest.approx(result.total["revenue_change_pct"])
     assert loaded.result["elasticity"]["value"] == result.elasticity.value
@@ -414,52 +420,83 @@ def test_save_list_load_delete_round_trip(engine, saved_result):
     assert table["revenue_change_pct_lo"].iloc[0] == pytest.approx(result.total["revenue_change_pct_lo"])
     assert table["utilization_change_pp_hi"].iloc[0] == pytest.approx(result.total["utilization_change_pp_hi"])
     assert table["clubs"].iloc[0] == ", ".join(str(c) for c in result.baseline_window["club_ids"])
-    assert compare_scenarios(engine, [sid]).drop(columns="created_at").equals(
+    assert compare_scenarios(engine, [sid], viewer=ANA).drop(columns="created_at").equals(
         table.head(1).drop(columns="created_at"))
 
     with pytest.raises(NotYourScenario, match="only ana"):
-        delete_scenario(engine, id=sid, author="bob")
-    delete_scenario(engine, id=sid, author="ana")
-    assert sid not in set(list_scenarios(engine)["id"])
+        delete_scenario(engine, id=sid, author=BOB)
+    delete_scenario(engine, id=sid, author=ANA)
+    assert sid not in set(list_scenarios(engine, viewer=ANA)["id"])
     with pytest.raises(ScenarioNotFound):
-        load_scenario(engine, id=sid)
+        load_scenario(engine, id=sid, viewer=ANA)
     with pytest.raises(ScenarioNotFound):
-        delete_scenario(engine, id=sid, author="ana")
+        delete_scenario(engine, id=sid, author=ANA)
 
 
-def test_duplicate_name_is_refused_unless_overwriting(engine, saved_result):
+def test_duplicate_name_is_refused_unless_overwriting(engine, saved_result, forget_logs):
     scenario, result = saved_result
-    first = save_scenario(engine, name="dup", author="ana", scenario=scenario, result=result)
+    first = save_scenario(engine, name="dup", author=ANA, scenario=scenario, result=result)
     with pytest.raises(ScenarioExists, match="already have a scenario named 'dup'"):
-        save_scenario(engine, name="  dup ", author="ana", scenario=Scenario(), result=result)
-    other = save_scenario(engine, name="dup", author="bob", scenario=scenario, result=result)  # names are per author
-    second = save_scenario(engine, name="dup", author="ana", scenario=Scenario(), result=result, overwrite=True)
+        save_scenario(engine, name="  dup ", author=ANA, scenario=Scenario(), result=result)
+    other = save_scenario(engine, name="dup", author=BOB, scenario=scenario, result=result)  # names are per author
+    second = save_scenario(engine, name="dup", author=ANA, scenario=Scenario(), result=result, overwrite=True)
     assert second != first
-    assert load_scenario(engine, id=second).scenario == Scenario()
+    assert load_scenario(engine, id=second, viewer=ANA).scenario == Scenario()
     assert _count(engine, "dup") == 2
-    for sid, author in ((second, "ana"), (other, "bob")):
+    for sid, author in ((second, ANA), (other, BOB)):
         delete_scenario(engine, id=sid, author=author)
     with pytest.raises(ValueError, match="cannot be empty"):
-        save_scenario(engine, name="  ", author="ana", scenario=scenario, result=result)
+        save_scenario(engine, name="  ", author=ANA, scenario=scenario, result=result)
 
 
-def test_saving_is_atomic(engine, saved_result, monkeypatch):
+def test_saving_is_atomic(engine, saved_result, monkeypatch, forget_logs):
     scenario, result = saved_result
-    kept = save_scenario(engine, name="atomic", author="ana", scenario=scenario, result=result)
+    kept = save_scenario(engine, name="atomic", author=ANA, scenario=scenario, result=result)
 
     def broken(_result):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(store, "_result_json", broken)   # fails after the row is inserted
     with pytest.raises(RuntimeError, match="disk full"):
-        save_scenario(engine, name="atomic-new", author="ana", scenario=scenario, result=result)
+        save_scenario(engine, name="atomic-new", author=ANA, scenario=scenario, result=result)
     assert _count(engine, "atomic-new") == 0
     with pytest.raises(RuntimeError, match="disk full"):
-        save_scenario(engine, name="atomic", author="ana", scenario=Scenario(), result=result, overwrite=True)
-    survivor = load_scenario(engine, id=kept)               # the overwrite's delete was rolled back too
+        save_scenario(engine, name="atomic", author=ANA, scenario=Scenario(), result=result, overwrite=True)
+    survivor = load_scenario(engine, id=kept, viewer=ANA)               # the overwrite's delete was rolled back too
     assert survivor.scenario == scenario and survivor.result["total"]
     monkeypatch.undo()
-    delete_scenario(engine, id=kept, author="ana")
+    delete_scenario(engine, id=kept, author=ANA)
+
+
+def test_saved_scenarios_are_shown_only_to_who_may_see_their_clubs(engine, demo, forget_logs):
+    ids = query_df(engine, "platform/club_ids").club_id.tolist()
+    mine = replace(viewer_of(ids[:1]), id=-13, username="club-one")
+    local = load_baseline(engine, viewer=mine, club_ids=ids, weeks=WEEKS, estimate=False)
+    assert local.club_ids == tuple(ids[:1])   # the club picker's whole chain, cut to the manager's club
+    chain = load_baseline(engine, viewer=ANA, club_ids=ids, weeks=WEEKS, estimate=False)
+    scenario = Scenario(price_pct={("vip", "evening"): 10})
+    wide = save_scenario(engine, name="chain-wide", author=ANA, scenario=scenario,
+                         result=run_scenario(chain, scenario, n_draws=20))
+    own = save_scenario(engine, name="one club", author=mine, scenario=scenario,
+                        result=run_scenario(local, scenario, n_draws=20))
+    with pytest.raises(ScenarioError, match="clubs you cannot see"):
+        save_scenario(engine, name="not mine", author=mine, scenario=scenario,
+                      result=run_scenario(chain, scenario, n_draws=20))
+    assert own in set(list_scenarios(engine, viewer=mine).id) and wide not in set(list_scenarios(engine, viewer=mine).id)
+    assert {own, wide} <= set(list_scenarios(engine, viewer=ANA).id)
+    with pytest.raises(ScenarioNotFound):
+        load_scenario(engine, id=wide, viewer=mine)
+    with pytest.raises(ScenarioNotFound):
+        compare_scenarios(engine, [own, wide], viewer=mine)
+    assert list(compare_scenarios(engine, [own], viewer=mine).id) == [own]
+    delete_scenario(engine, id=wide, author=ANA)
+    delete_scenario(engine, id=own, author=mine)
+    with engine.connect() as conn:
+        logged = conn.execute(sa.text("select action, username, club_ids from activity_log "
+                                      "where object_type = 'scenario' and object_id = :o order by id"),
+                              {"o": str(own)}).all()
+    assert [(r.action, r.username, list(r.club_ids)) for r in logged] == [
+        ("scenario_save", "club-one", ids[:1]), ("scenario_delete", "club-one", ids[:1])]
 
 
 def test_result_is_plain_json(baseline):
