@@ -23,6 +23,7 @@ PAGES = [
     ("pages/overview.py", N_("Overview"), ":material/monitoring:", "overview", "view"),
     ("pages/customers.py", N_("Customers"), ":material/groups:", "customers", "view"),
     ("pages/customer.py", N_("Customer"), ":material/person_search:", "customer", "view"),
+    ("pages/campaigns.py", N_("Campaigns"), ":material/campaign:", "campaigns", "view"),
     ("pages/forecast.py", N_("Forecast"), ":material/trending_up:", "forecast", "view"),
     ("pages/utilization.py", N_("Utilization"), ":material/event_seat:", "utilization", "view"),
     ("pages/whatif.py", N_("What-if"), ":material/science:", "what-if", "view"),

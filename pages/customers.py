@@ -17,6 +17,7 @@ from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
+from pages.ui.targeting import targeting_control
 
 CLV_CAP = 300_000  # the slider's right end: no upper limit
 LIMIT = 5000
@@ -143,6 +144,8 @@ with page_guard("customers"):
     export = engine()
     csv_download(lambda names: service.customers_csv(export, viewer=account, labels=names, **query),
                  file_name="customers.csv", labels={"user_id": _("Customer id"), **list_labels()}, key="customers_csv")
+
+    targeting_control(f.club_ids, account)
 
     moves = cached(service.segment_moves, ttl=3600, spinner=_("Tracing segment moves…"))(
         viewer=account, club_ids=f.club_ids)

@@ -55,6 +55,15 @@ def retrain_progress() -> None:
         st.rerun()
 
 
+def day_range(moments: pd.Series, pad_days: int = 3) -> list | None:
+    """A date axis's range that spans at least a week (None: Plotly's own), so that versions trained close
+    together (or a single one) are not spread over hours and seconds."""
+    first, last = pd.to_datetime(moments.min()), pd.to_datetime(moments.max())
+    if last - first >= pd.Timedelta(days=2 * pad_days):
+        return None
+    return [first - pd.Timedelta(days=pad_days), last + pd.Timedelta(days=pad_days)]
+
+
 def decile_chart(table: pd.DataFrame) -> go.Figure:
     """Realized churn by decile of the risk a version published, against the risk it predicted."""
     fig = go.Figure()
@@ -124,6 +133,7 @@ def render_live(f: Filters) -> None:
                           line_dash="club_id" if several else None,
                           color_discrete_sequence=[GREY, PURPLE], hover_data=["version"],
                           labels={"value": _("ROC AUC"), "data_end": "", "which": "", "club_id": _("Scope")})
+            fig.update_xaxes(tickformat="%-d %b", range=day_range(trend.data_end))  # days, never clock times
             plot(style_figure(fig, height=300), key="live_auc_trend")
     revenue = service.live_revenue_trend(table)
     with right:

@@ -42,6 +42,12 @@ def baseline_for(viewer, club_ids: tuple[int, ...], weeks: int) -> whatif.Baseli
         viewer=viewer, club_ids=club_ids, weeks=weeks)
 
 
+@st.cache_data(ttl=300, show_spinner=False, max_entries=32)
+def measured_save_rate(club_ids: tuple[int, ...]) -> dict | None:
+    """The save rate closed campaigns measured at these clubs (None: none has)."""
+    return whatif.measured_save_rate(engine(), club_ids=club_ids)
+
+
 @st.cache_data(ttl=600, show_spinner=_("Running the scenario…"), max_entries=64)
 def result_for(_baseline: whatif.Baseline, club_ids: tuple[int, ...], weeks: int,
                scenario: whatif.Scenario, language: str) -> whatif.ScenarioResult:
@@ -105,7 +111,14 @@ def levers(baseline: whatif.Baseline) -> tuple[list, dict[str, Any]]:
             raw["risk"] = st.slider(_("Contact customers with churn risk above"), 0, 100, int(HIGH_RISK), step=5,
                                     key="camp_risk")
             raw["discount"] = st.slider(_("Discount for those who stay, %"), 0, 50, 10, key="camp_discount")
-            raw["save_rate"] = st.slider(_("Expected to stay, %"), 0, 100, 20, key="camp_save")
+            measured = measured_save_rate(tuple(baseline.club_ids))
+            start = 20 if measured is None else int(round(measured["rate"] * 100))
+            raw["save_rate"] = st.slider(_("Expected to stay, %"), 0, 100, start, key="camp_save",
+                                         help=_("The share of contacted customers the campaign keeps."))
+            if measured is not None:
+                st.caption(_("Starts from the save rate {n} closed campaigns measured against their control groups: "
+                             "{rate}.").format(n=fmt.number(measured["campaigns"]),
+                                               rate=fmt.percent(measured["rate"], 1)))
             raw["cost"] = st.number_input(_("Cost per contact, ₸"), min_value=0, max_value=100_000, value=300,
                                           step=50, key="camp_cost")
             source = (_("the active churn model") if baseline.risk_source == "model"

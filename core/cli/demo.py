@@ -26,6 +26,9 @@ def add_parsers(sub: Any) -> None:
     live = sub.add_parser("live", help="keep adding bookings and payments as they happen")
     live.add_argument("--interval", type=float, default=5.0, help="seconds between ticks")
     live.add_argument("--speedup", type=float, default=1.0, help="multiply the usual arrival rate")
+    live.add_argument("--campaign-uplift", type=float, default=None, metavar="P",
+                      help="the true chance that a customer contacted by a campaign visits once more in its "
+                           "window (default 0.15; kept in demo_truth.campaign_uplift)")
     live.set_defaults(run=run_live)
 
 
@@ -57,16 +60,20 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    return live_feed(connect(), args.interval, args.speedup)
+    return live_feed(connect(), args.interval, args.speedup, args.campaign_uplift)
 
 
-def live_feed(engine: Engine, interval: float, speedup: float) -> int:
+def live_feed(engine: Engine, interval: float, speedup: float, campaign_uplift: float | None = None) -> int:
     """Run the live feed until Ctrl-C or SIGTERM."""
+    from core.demo.campaigns import DEFAULT_UPLIFT
     from core.demo.live import LiveFeed
 
+    uplift = DEFAULT_UPLIFT if campaign_uplift is None else campaign_uplift
+    if not 0 <= uplift <= 1:
+        raise UsageError("--campaign-uplift must be between 0 and 1, e.g. 0.15")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    feed = LiveFeed(engine, interval=interval, speedup=speedup)
+    feed = LiveFeed(engine, interval=interval, speedup=speedup, campaign_uplift=uplift)
     print(f"live feed: a new tick every {interval:g} s (Ctrl-C stops it)", flush=True)
     try:
         feed.run(stop)

@@ -1,4 +1,5 @@
-"""Keep the demo chain alive: bookings and payments arrive at the rate the hour usually brings."""
+"""Keep the demo chain alive: bookings and payments arrive at the rate the hour usually brings, and
+customers contacted by a retention campaign come back with a true uplift (`core.demo.campaigns`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from core.platform import metrics
 from core.platform.db import execute, load_sql, query_df
+from core.demo.campaigns import DEFAULT_UPLIFT, CampaignResponses
 from core.demo.simulate import BAND_FACTOR, METHOD_SHARE, METHODS
 from core.demo.names import make_people
 
@@ -32,7 +34,8 @@ class LiveFeed:
     """Inserts bookings every `interval` seconds; `speedup` multiplies the usual rate (for tests).
 
     `clock` gives the moment each tick simulates (the wall clock unless a test passes its own);
-    `ticks` and `inserted` count what `run` has done so far.
+    `ticks` and `inserted` count what `run` has done so far. `campaign_uplift` is the true chance that a
+    customer contacted by a running campaign makes one extra visit in its window (0: campaigns do nothing).
     """
 
     engine: Engine
@@ -40,6 +43,7 @@ class LiveFeed:
     speedup: float = 1.0
     seed: int | None = None
     clock: Callable[[], datetime] = _utc_now
+    campaign_uplift: float = DEFAULT_UPLIFT
     inserted: int = 0
     ticks: int = 0
     _rng: np.random.Generator = field(init=False)
@@ -47,6 +51,7 @@ class LiveFeed:
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
+        self._campaigns = CampaignResponses(self.engine, self.campaign_uplift, self._rng)
 
     def _refresh(self, now: datetime) -> None:
         self.rates = query_df(self.engine, "demo/live_hourly_rates")
@@ -67,11 +72,23 @@ class LiveFeed:
             rate = club.per_hour[local.weekday() * 24 + local.hour] if club.per_hour else 0.0
             rate = max(rate, QUIET_HOUR_RATE) if rate > 0 else 0.0  # an open club is never silent
             for _ in range(self._rng.poisson(rate * self.speedup * self.interval / 3600)):
-                added += self._book(club.club_id, local, now)
+                added += bool(self._book(club.club_id, local, now))
+        for campaign_id, user_id, club_id in self._campaigns.due(now):
+            local = now.astimezone(ZoneInfo(self._timezone(club_id)))
+            booked = self._book(club_id, local, now, user_id=user_id)
+            if booked:
+                self._campaigns.booked(campaign_id, user_id, booked)
+                added += 1
         self.inserted += added
         return added
 
-    def _book(self, club_id: int, local: datetime, now: datetime) -> int:
+    def _timezone(self, club_id: int) -> str:
+        match = self.rates[self.rates.club_id == club_id]
+        return str(match.timezone.iloc[0]) if len(match) else "UTC"
+
+    def _book(self, club_id: int, local: datetime, now: datetime, user_id: int | None = None) -> int:
+        """Book a seat at the club now (for `user_id`, else a regular or a new customer); returns the
+        booking's id, or 0 when no seat was free."""
         rng = self._rng
         halls = self.halls[self.halls.club_id == club_id]
         if halls.empty:
@@ -80,13 +97,14 @@ class LiveFeed:
         hours = int(np.clip(round(rng.gamma(3.0, 2.7 / 3.0)), 1, 6))
         price = round(float(hall.hourly_price) * hours * BAND_FACTOR[local.hour] / 10) * 10
         with self.engine.begin() as conn:
-            user_id = self._customer(conn, club_id)
+            if user_id is None:
+                user_id = self._customer(conn, club_id)
             row = conn.execute(sa.text(load_sql("demo/live_insert_booking")), {
                 "user_id": user_id, "hall_id": int(hall.hall_id), "start_time": now,
                 "end_time": now + timedelta(hours=hours), "price": price,
                 "method": str(METHODS[rng.choice(4, p=METHOD_SHARE)]),
             }).first()
-        return 0 if row is None else 1
+        return 0 if row is None else int(row.booking_id)
 
     def _customer(self, conn: sa.Connection, club_id: int) -> int:
         regulars = self.regulars[self.regulars.club_id == club_id]

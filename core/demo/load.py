@@ -56,6 +56,8 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
                             "demo_truth.customer_future, demo_truth.generation restart identity cascade")
                 if raw.execute("select to_regclass('model_versions')").fetchone()[0]:
                     raw.execute("truncate model_versions cascade")
+                if raw.execute("select to_regclass('campaigns')").fetchone()[0]:
+                    raw.execute("truncate campaigns restart identity cascade")  # their customers are gone
             span = (data.audit_logs.created_at.min(), data.data_end) if len(data.audit_logs) else \
                 (data.data_end, data.data_end)
             raw.execute("select ensure_audit_partitions(%s::date, (%s::date + 31))", [span[0].date(), span[1].date()])

@@ -78,3 +78,12 @@ def gap_closed(scores: dict[str, dict[str, float]], name: str, group: str) -> fl
     recency, 1: as good as the oracle)."""
     recency, oracle = scores["recency"][group], scores["oracle"][group]
     return (scores[name][group] - recency) / (oracle - recency)
+
+
+def campaign_truth(engine: Engine, campaign_id: int) -> dict[str, Any] | None:
+    """What the demo really did for a campaign (`demo_truth.campaign_*`): its true uplift, how many treated
+    customers were drawn, responded and had their extra visit booked, and that visit's revenue. None when
+    the live feed has not seen the campaign. Never feed this to a model."""
+    rows = query_df(engine, "demo/campaign_truth", campaign_id=int(campaign_id))
+    return None if rows.empty else {k: (float(v) if k in ("uplift", "booked_revenue") else int(v))
+                                    for k, v in rows.iloc[0].items()}

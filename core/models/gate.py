@@ -8,18 +8,30 @@ current language, numbers in the language's format.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from core.i18n import _
-from core.i18n.format import number
+from core.i18n.format import datetime_text, number
 
 
 def gate_text(gate: Any) -> str:
     """A stored verdict in the current language ('' when there is none)."""
     if not isinstance(gate, dict) or not gate.get("message"):
         return ""
-    params = {k: number(v, 3) if isinstance(v, float) else v for k, v in (gate.get("params") or {}).items()}
+    params = {k: _field(k, v) for k, v in (gate.get("params") or {}).items()}
     try:
         return _(gate["message"]).format(**params)
     except (KeyError, IndexError, ValueError):  # a verdict whose fields no longer match: the stored notes
         return ""
+
+
+def _field(name: str, value: Any) -> Any:
+    if isinstance(value, float):
+        return number(value, 3)
+    if name == "as_of" and isinstance(value, str):  # an ISO moment (a backtest's)
+        try:
+            return datetime_text(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value

@@ -8,7 +8,7 @@ The modules, by job:
     demand      turned-away demand of full hall-hours
     elasticity  the price elasticity estimate
     simulate    run_scenario: the levers applied to the baseline, with ranges
-    campaign    who a retention campaign contacts, what it keeps and costs
+    campaign    who a retention campaign contacts, what it keeps and costs; the save rate campaigns measured
     result      ScenarioResult and its tables
     words       the levers and a result in plain words
     store       saved scenarios: save, list, load, delete, compare
@@ -17,6 +17,7 @@ The page uses the names exported here.
 """
 
 from core.whatif.baseline import Baseline, load_baseline, make_baseline
+from core.whatif.campaign import measured_save_rate
 from core.whatif.levers import BANDS, HALL_TYPES, OpeningHours, RetentionCampaign, Scenario, ScenarioError
 from core.whatif.result import ScenarioResult
 from core.whatif.simulate import run_scenario
@@ -38,5 +39,5 @@ __all__ = [
     "BANDS", "HALL_TYPES", "Baseline", "NotYourScenario", "OpeningHours", "RetentionCampaign", "SavedScenario",
     "Scenario", "ScenarioError", "ScenarioExists", "ScenarioNotFound", "ScenarioResult", "compare_saved",
     "compare_scenarios", "delete_scenario", "list_scenarios", "load_baseline", "load_scenario", "make_baseline",
-    "pp", "run_scenario", "save_scenario",
+    "measured_save_rate", "pp", "run_scenario", "save_scenario",
 ]

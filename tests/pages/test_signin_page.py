@@ -129,7 +129,8 @@ def test_navigation_lists_the_pages_whose_files_exist(app_client, accounts):
     at = app_client(accounts["analyst"])
     root = Path(APP).parent
     expected = [title for file, title in [("pages/overview.py", "Overview"), ("pages/customers.py", "Customers"),
-                                          ("pages/customer.py", "Customer"), ("pages/forecast.py", "Forecast"),
+                                          ("pages/customer.py", "Customer"), ("pages/campaigns.py", "Campaigns"),
+                                          ("pages/forecast.py", "Forecast"),
                                           ("pages/utilization.py", "Utilization"), ("pages/whatif.py", "What-if"),
                                           ("pages/models.py", "Models")] if (root / file).is_file()]
     assert nav_titles(at) == expected + ["Account"]  # an analyst has no Activity or System page

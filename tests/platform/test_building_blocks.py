@@ -270,6 +270,7 @@ SCOPED = {
     "whatif/weekly_revenue": {"as_of": None, "weeks": 4},
     "whatif/elasticity_cells": {"as_of": None, "weeks": 4, "holidays": []},
     "whatif/campaign_customers": {"as_of": None},
+    "campaigns/scores": {},
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
 # and the activity log take the viewer's scope (:whole_chain, :club_ids): tests/whatif/test_scenarios.py and
@@ -279,6 +280,9 @@ SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "whatif/list",
                     "accounts/activity_search", "accounts/scope_add", "accounts/activity_insert",
                     "accounts/activity_insert_once", "whatif/insert",
                     "alerts/recent_incidents", "alerts/recent_deliveries"}
+# a campaign's queries: checked with a real campaign in tests/campaigns/test_store.py
+SCOPED_ELSEWHERE |= {f"campaigns/{name}" for name in ("assignments", "close", "closed_results", "contacts", "list",
+                                                       "outcomes", "treated_contacts")}
 
 
 @pytest.fixture(scope="module")
