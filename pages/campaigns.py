@@ -89,7 +89,7 @@ def report_section(table, club_ids, account) -> None:
         st.session_state["camp_pick"] = wanted
     pick = st.selectbox(_("Campaign"), list(names), format_func=lambda i: f"#{i} {names[i]}", key="camp_pick")
     try:
-        found = cached(service.campaign_report, ttl=30)(int(pick), club_ids=club_ids)
+        found = cached(service.campaign_report, ttl=30)(int(pick), viewer=account, club_ids=club_ids)
         contacts = cached(service.treated_contacts, ttl=60)(int(pick), viewer=account, club_ids=club_ids)
     except CampaignError as exc:
         st.warning(str(exc)[:1].upper() + str(exc)[1:] + ".")
@@ -152,7 +152,7 @@ def report_section(table, club_ids, account) -> None:
                 st.rerun()
 
 
-def audience_inputs(club_ids, handed: dict | None) -> Audience:
+def audience_inputs(club_ids, account, handed: dict | None) -> Audience:
     handed = handed or {}
     kinds = list(KINDS)
     kind = st.radio(_("Customers"), kinds, index=kinds.index(handed.get("kind", "top")), key="new_kind",
@@ -163,7 +163,7 @@ def audience_inputs(club_ids, handed: dict | None) -> Audience:
     if kind == "threshold":
         value = st.slider(_("Churn risk at least"), 0, 100, int(handed.get("value") or HIGH_RISK), key="new_risk")
         return Audience("threshold", value)
-    options = cached(service.segments, ttl=300)(club_ids=club_ids)
+    options = cached(service.segments, ttl=300)(viewer=account, club_ids=club_ids)
     return Audience("segment", segment=st.selectbox(_("Segment"), options, key="new_segment"))
 
 
@@ -176,7 +176,7 @@ def new_campaign_section(club_ids, account) -> None:
     if st.session_state.pop(RESET_KEY, False):
         st.session_state["new_name"] = st.session_state["new_offer"] = ""
     with st.container(border=True):
-        audience = audience_inputs(club_ids, st.session_state.get(AUDIENCE_KEY))
+        audience = audience_inputs(club_ids, account, st.session_state.get(AUDIENCE_KEY))
         name = st.text_input(_("Name"), key="new_name", max_chars=120)
         offer = st.text_input(_("Offer"), key="new_offer", max_chars=300,
                               placeholder=_("e.g. a free hour on the next visit"))
@@ -189,7 +189,8 @@ def new_campaign_section(club_ids, account) -> None:
         share = d.slider(_("Control group, %"), 5, 50, int(DEFAULT_CONTROL_SHARE * 100), key="new_share",
                          help=_("Held out at random within each risk band and never contacted."))
         try:
-            groups = cached(preview, ttl=60)(audience=audience, control_share=share / 100, club_ids=club_ids)
+            groups = cached(preview, ttl=60)(account=account, audience=audience, control_share=share / 100,
+                                             club_ids=club_ids)
         except CampaignError as exc:
             st.warning(str(exc))
             return
@@ -220,7 +221,7 @@ with page_guard("campaigns"):
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.success(flash, icon=":material/check_circle:")
-    table = ledger()(club_ids=f.club_ids)
+    table = ledger()(viewer=account, club_ids=f.club_ids)
     ledger_section(table)
     if not table.empty:
         report_section(table, f.club_ids, account)

@@ -42,10 +42,9 @@ def baseline_for(viewer, club_ids: tuple[int, ...], weeks: int) -> whatif.Baseli
         viewer=viewer, club_ids=club_ids, weeks=weeks)
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=32)
-def measured_save_rate(club_ids: tuple[int, ...]) -> dict | None:
-    """The save rate closed campaigns measured at these clubs (None: none has)."""
-    return whatif.measured_save_rate(engine(), club_ids=club_ids)
+def measured_save_rate(viewer, club_ids: tuple[int, ...]) -> dict | None:
+    """The save rate closed campaigns measured at the viewer's clubs among these (None: none has)."""
+    return cached(whatif.measured_save_rate, ttl=300, max_entries=32)(viewer=viewer, club_ids=club_ids)
 
 
 @st.cache_data(ttl=600, show_spinner=_("Running the scenario…"), max_entries=64)
@@ -86,7 +85,7 @@ def price_controls(prefix: str, hall_types: list[str], default_pct: int = 0) -> 
     return [(chosen, b, change) for b in (bands or ["*"])]
 
 
-def levers(baseline: whatif.Baseline) -> tuple[list, dict[str, Any]]:
+def levers(baseline: whatif.Baseline, viewer) -> tuple[list, dict[str, Any]]:
     """The lever widgets, in one form; returns raw choices (validated by Scenario)."""
     names = baseline.club_names
     hall_types = baseline.hall_types
@@ -111,7 +110,7 @@ def levers(baseline: whatif.Baseline) -> tuple[list, dict[str, Any]]:
             raw["risk"] = st.slider(_("Contact customers with churn risk above"), 0, 100, int(HIGH_RISK), step=5,
                                     key="camp_risk")
             raw["discount"] = st.slider(_("Discount for those who stay, %"), 0, 50, 10, key="camp_discount")
-            measured = measured_save_rate(tuple(baseline.club_ids))
+            measured = measured_save_rate(viewer, tuple(baseline.club_ids))
             start = 20 if measured is None else int(round(measured["rate"] * 100))
             raw["save_rate"] = st.slider(_("Expected to stay, %"), 0, 100, start, key="camp_save",
                                          help=_("The share of contacted customers the campaign keeps."))
@@ -387,7 +386,7 @@ with page_guard("whatif"):
                         "Baseline: {first} – {last}, {n} clubs; amounts per 30 days. Scenarios start from the latest "
                         "full weeks, so the sidebar's dates do not apply here.", n_clubs).format(
         first=fmt.date_text(baseline.first_day), last=fmt.date_text(last_day), n=fmt.number(n_clubs)))
-    prices, raw = levers(baseline)
+    prices, raw = levers(baseline, account)
     try:
         scenario = build_scenario(prices, raw)
         result = result_for(baseline, tuple(baseline.club_ids), int(weeks), scenario, current_locale())

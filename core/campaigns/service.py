@@ -1,8 +1,10 @@
 """What the Customers page's targeting control and the Campaigns page show, and what they export.
 
-Every function takes the clubs the viewer works with (`club_ids`; an empty list sees nothing) and reads
-the active model's scores or the campaigns whose clubs are all among them. Exports mask contacts
-unless the viewer may see them. Creating and closing campaigns are in `core.campaigns.store`.
+Every function takes the signed-in `viewer` and the clubs asked for (`club_ids`); the viewer's club
+scope limits them (`scope.clubs`) before any query runs, so an empty result sees nothing. It reads the
+active model's scores or the campaigns whose clubs are all among them: a campaign with a club outside the
+viewer's scope is not found for it. Exports mask contacts unless the viewer may see them. Creating and
+closing campaigns are in `core.campaigns.store`.
 """
 
 from __future__ import annotations
@@ -13,56 +15,55 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, mask_customers
+from core.accounts import Account, mask_customers, scope
 from core.campaigns.measure import CampaignError, measure_campaign, pooled_save_rate
 from core.campaigns.store import find_campaign
 from core.campaigns.targeting import ASSUMED_SAVE_RATE, Audience, check_scores, select, summarize
 from core.platform.db import query_df
 
-Viewer = Account | None
+def _ids(viewer: Account, club_ids: Sequence[int]) -> list[int]:
+    """The clubs of `club_ids` the viewer may see (PermissionDenied for nobody signed in)."""
+    return scope.clubs(scope.viewer(viewer), club_ids)
 
 
-def _ids(club_ids: Sequence[int]) -> list[int]:
-    return [int(c) for c in club_ids]
+def scores(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
+    """The active model's scored customers at the viewer's clubs among `club_ids` (user_id, club_id,
+    segment, churn_risk, clv_12m, model_version), riskiest first; empty before the first model."""
+    return query_df(engine, "campaigns/scores", club_ids=_ids(viewer, club_ids))
 
 
-def scores(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
-    """The active model's scored customers at the clubs (user_id, club_id, segment, churn_risk, clv_12m,
-    model_version), riskiest first; empty before the first model."""
-    return query_df(engine, "campaigns/scores", club_ids=_ids(club_ids))
-
-
-def measured_save_rate(engine: Engine, *, club_ids: Sequence[int]) -> dict[str, Any] | None:
+def measured_save_rate(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> dict[str, Any] | None:
     """The save rate measured by closed campaigns at these clubs (pooled over those measured over their
     whole window): {rate, raw_rate, campaigns, treated}; None when none has."""
-    closed = query_df(engine, "campaigns/closed_results", club_ids=_ids(club_ids))
+    closed = query_df(engine, "campaigns/closed_results", club_ids=_ids(viewer, club_ids))
     return pooled_save_rate(list(closed.result)) if len(closed) else None
 
 
-def default_save_rate(engine: Engine, *, club_ids: Sequence[int]) -> dict[str, Any]:
+def default_save_rate(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> dict[str, Any]:
     """The save rate the targeting control starts from: {rate, source ('measured' or 'assumed'),
     campaigns, treated}."""
-    measured = measured_save_rate(engine, club_ids=club_ids)
+    measured = measured_save_rate(engine, viewer=viewer, club_ids=club_ids)
     if measured is not None:
         return {**measured, "source": "measured"}
     return {"rate": ASSUMED_SAVE_RATE, "source": "assumed", "campaigns": 0, "treated": 0}
 
 
-def targeting(engine: Engine, *, club_ids: Sequence[int], audience: Audience, offer_cost: float,
-              save_rate: float) -> dict[str, Any]:
+def targeting(engine: Engine, *, viewer: Account, club_ids: Sequence[int], audience: Audience,
+              offer_cost: float, save_rate: float) -> dict[str, Any]:
     """The targeting control's numbers (`core.campaigns.targeting.summarize`) for `audience` among the
     clubs' scored customers, plus the risk at which a top share starts and the share a threshold is."""
-    s = scores(engine, club_ids=club_ids)
+    s = scores(engine, viewer=viewer, club_ids=club_ids)
     if s.empty:
         return {"customers": 0, "targeted": 0}
     checked = check_scores(s)
     return summarize(checked, select(checked, audience), offer_cost=offer_cost, save_rate=save_rate)
 
 
-def targeted_list(engine: Engine, *, viewer: Viewer, club_ids: Sequence[int], audience: Audience) -> pd.DataFrame:
+def targeted_list(engine: Engine, *, viewer: Account, club_ids: Sequence[int], audience: Audience) -> pd.DataFrame:
     """The customers `audience` picks, riskiest first, with names and contacts (masked unless `viewer`
     may see them), churn risk, risk rank (1 = riskiest) and 12-month value: for the CSV export."""
-    s = scores(engine, club_ids=club_ids)
+    club_ids = _ids(viewer, club_ids)
+    s = scores(engine, viewer=viewer, club_ids=club_ids)
     if s.empty:
         return pd.DataFrame(columns=["user_id", "full_name", "email", "phone", "favourite_club", "segment",
                                      "churn_risk", "risk_rank", "clv_12m"])
@@ -70,18 +71,19 @@ def targeted_list(engine: Engine, *, viewer: Viewer, club_ids: Sequence[int], au
     checked["risk_rank"] = range(1, len(checked) + 1)
     chosen = select(checked, audience)
     people = query_df(engine, "campaigns/contacts", user_ids=chosen.user_id.astype(int).tolist(),
-                      club_ids=_ids(club_ids))
+                      club_ids=club_ids)
     out = chosen.merge(people, on="user_id", how="left")
     out = out[["user_id", "full_name", "email", "phone", "favourite_club", "segment", "churn_risk", "risk_rank",
                "clv_12m"]]
     return mask_customers(out, viewer)
 
 
-def ledger(engine: Engine, *, club_ids: Sequence[int]) -> pd.DataFrame:
+def ledger(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
     """Every campaign at these clubs, newest first, with its status and result: one row each with id,
     name, offer, status, starts_on, ends_at, window_days, treated, control, cost, incremental revenue and
     net (with their 90% intervals), save rate, and whether the result is provisional."""
-    rows = query_df(engine, "campaigns/list", club_ids=_ids(club_ids), campaign_id=None)
+    club_ids = _ids(viewer, club_ids)
+    rows = query_df(engine, "campaigns/list", club_ids=club_ids, campaign_id=None)
     out = []
     for c in rows.to_dict("records"):
         result = c["result"] if c["status"] == "closed" else _safe_measure(engine, c, club_ids)
@@ -119,11 +121,12 @@ def _safe_measure(engine: Engine, campaign: dict[str, Any], club_ids: Sequence[i
         return None
 
 
-def campaign_report(engine: Engine, campaign_id: int, *, club_ids: Sequence[int]) -> dict[str, Any]:
+def campaign_report(engine: Engine, campaign_id: int, *, viewer: Account, club_ids: Sequence[int]) -> dict[str, Any]:
     """One campaign and its measurement: {"campaign": the row, "result": the stored final result of a
     closed campaign, else the measurement now (provisional while the window runs; None before it
-    starts)}."""
-    campaign = find_campaign(engine, campaign_id, club_ids=club_ids)
+    starts)}. CampaignError when the campaign is not among the viewer's clubs of `club_ids`."""
+    club_ids = _ids(viewer, club_ids)
+    campaign = find_campaign(engine, campaign_id, viewer=viewer, club_ids=club_ids)
     if campaign["status"] == "closed":
         result = campaign["result"] or None
     else:
@@ -131,17 +134,18 @@ def campaign_report(engine: Engine, campaign_id: int, *, club_ids: Sequence[int]
     return {"campaign": campaign, "result": result}
 
 
-def treated_contacts(engine: Engine, campaign_id: int, *, viewer: Viewer, club_ids: Sequence[int]) -> pd.DataFrame:
+def treated_contacts(engine: Engine, campaign_id: int, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
     """The campaign's contact list: its treated customers only, contacts masked unless `viewer` may see
-    them."""
-    find_campaign(engine, campaign_id, club_ids=club_ids)
-    rows = query_df(engine, "campaigns/treated_contacts", campaign_id=int(campaign_id), club_ids=_ids(club_ids))
+    them. CampaignError when the campaign is not among the viewer's clubs of `club_ids`."""
+    club_ids = _ids(viewer, club_ids)
+    find_campaign(engine, campaign_id, viewer=viewer, club_ids=club_ids)
+    rows = query_df(engine, "campaigns/treated_contacts", campaign_id=int(campaign_id), club_ids=club_ids)
     return mask_customers(rows, viewer)
 
 
-def segments(engine: Engine, *, club_ids: Sequence[int]) -> list[str]:
+def segments(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> list[str]:
     """The segments of the clubs' scored customers, in the order of `core.customers.segments.SEGMENTS`."""
     from core.customers.segments import SEGMENTS
 
-    present = set(scores(engine, club_ids=club_ids).segment)
+    present = set(scores(engine, viewer=viewer, club_ids=club_ids).segment)
     return [s for s in SEGMENTS if s in present]

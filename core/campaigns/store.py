@@ -134,10 +134,13 @@ def _scores(conn_or_engine, club_ids: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def preview(engine: Engine, *, audience: Audience, control_share: float, club_ids: Sequence[int],
-            seed: int = 0) -> Groups:
-    """The groups a campaign on `audience` would have now, for checking their sizes and the warnings
-    before creating it (the sizes do not depend on the seed). Reads only."""
+def preview(engine: Engine, *, account: Account | None, audience: Audience, control_share: float,
+            club_ids: Sequence[int], seed: int = 0) -> Groups:
+    """The groups a campaign on `audience` would have now at the account's clubs among `club_ids`, for
+    checking their sizes and the warnings before creating it (managers only; the sizes do not depend on
+    the seed). Reads only."""
+    require(account, "manage_campaigns")
+    club_ids = scope.clubs(account, club_ids)
     if not MIN_SHARE <= control_share <= MAX_SHARE:
         raise CampaignError(_("the control group must be from {low}% to {high}% of the customers").format(
             low=number(MIN_SHARE * 100), high=number(MAX_SHARE * 100)))
@@ -177,10 +180,13 @@ def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | No
     return int(campaign_id), groups
 
 
-def find_campaign(engine: Engine, campaign_id: int, *, club_ids: Sequence[int]) -> dict[str, Any]:
-    """One campaign (a row of `campaigns/list`); CampaignError when it is not among these clubs."""
-    rows = query_df(engine, "campaigns/list", club_ids=[int(c) for c in club_ids], campaign_id=int(campaign_id))
-    if rows.empty:
+def find_campaign(engine: Engine, campaign_id: int, *, viewer: Account | None,
+                  club_ids: Sequence[int]) -> dict[str, Any]:
+    """One campaign (a row of `campaigns/list`); CampaignError when it is not among the viewer's clubs of
+    `club_ids` (every club of the campaign must be within the viewer's scope)."""
+    clubs = scope.clubs(scope.viewer(viewer), club_ids)
+    rows = query_df(engine, "campaigns/list", club_ids=clubs, campaign_id=int(campaign_id))
+    if rows.empty or not scope.allows_all(viewer, rows.iloc[0]["club_ids"]):
         raise CampaignError(_("no such campaign among the selected clubs"))
     return rows.iloc[0].to_dict()
 
@@ -191,7 +197,7 @@ def close_campaign(engine: Engine, campaign_id: int, *, account: Account | None,
     campaign closed before its window ends is measured over the shorter window). Returns the result."""
     require(account, "manage_campaigns")
     club_ids = scope.clubs(account, club_ids)
-    campaign = find_campaign(engine, campaign_id, club_ids=club_ids)
+    campaign = find_campaign(engine, campaign_id, viewer=account, club_ids=club_ids)
     if campaign["status"] == "closed":
         raise CampaignError(_("this campaign is already closed"))
     result = measure_campaign(engine, campaign, club_ids=club_ids, closing=True)

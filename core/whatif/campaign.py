@@ -106,10 +106,11 @@ def _save_rate_draws(save_rate: float, n_draws: int, rng: np.random.Generator) -
     return np.full(n_draws, save_rate)
 
 
-def measured_save_rate(engine, *, club_ids: Sequence[int]) -> dict[str, Any] | None:
-    """The save rate retention campaigns measured at these clubs (`core.campaigns`: control churn −
-    contacted churn, pooled over closed campaigns measured over their whole window), for the campaign lever
-    to start from: {rate, raw_rate, campaigns, treated}; None when no campaign has measured one."""
+def measured_save_rate(engine, *, viewer, club_ids: Sequence[int]) -> dict[str, Any] | None:
+    """The save rate retention campaigns measured at the viewer's clubs among these (`core.campaigns`:
+    control churn − contacted churn, pooled over closed campaigns measured over their whole window), for
+    the campaign lever to start from: {rate, raw_rate, campaigns, treated}; None when no campaign has
+    measured one."""
     from core.campaigns.service import measured_save_rate as measured
 
-    return measured(engine, club_ids=club_ids)
+    return measured(engine, viewer=viewer, club_ids=club_ids)

@@ -35,7 +35,7 @@ def reach_chart(out: dict) -> go.Figure:
 
 def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> None:
     st.subheader(_("Whom to target with a retention offer"), anchor=False)
-    start = cached(service.default_save_rate, ttl=300)(club_ids=club_ids)
+    start = cached(service.default_save_rate, ttl=300)(viewer=account, club_ids=club_ids)
     a, b = st.columns(2)
     mode = a.radio(_("Pick"), list(MODES), format_func=lambda m: _(MODES[m]), key="tgt_mode")
     if mode == "top":
@@ -58,8 +58,8 @@ def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> Non
             rate=percent(start["rate"])))
     audience = Audience(mode, value)
     try:
-        out = cached(service.targeting, ttl=120)(club_ids=club_ids, audience=audience, offer_cost=float(cost),
-                                                 save_rate=save / 100)
+        out = cached(service.targeting, ttl=120)(viewer=account, club_ids=club_ids, audience=audience,
+                                                 offer_cost=float(cost), save_rate=save / 100)
     except TargetingError as exc:
         st.error(str(exc))
         return

@@ -14,6 +14,7 @@ from core.campaigns import Audience, CampaignPlan, create_campaign, service
 from core.campaigns.measure import compare_groups, measure
 from core.platform.db import load_sql, query_df
 from tests.campaigns.support import every_club, purge_campaigns
+from tests.conftest import CHAIN_VIEWER
 
 PRICE = 2_000
 
@@ -80,7 +81,7 @@ def test_the_outcomes_count_visits_and_revenue_after_the_start(engine, campaign)
     """The SQL against a plain pandas count of the same bookings and payments."""
     clubs = every_club(engine)
     out = _outcomes(engine, campaign).set_index("user_id")
-    row = service.campaign_report(engine, campaign, club_ids=clubs)["campaign"]
+    row = service.campaign_report(engine, campaign, viewer=CHAIN_VIEWER, club_ids=clubs)["campaign"]
     with engine.connect() as conn:
         raw = pd.DataFrame(conn.execute(sa.text(
             "select b.id, b.user_id, b.status, b.start_time, h.club_id, "
@@ -100,9 +101,9 @@ def test_the_outcomes_count_visits_and_revenue_after_the_start(engine, campaign)
 def test_planted_visits_after_the_start_move_exactly_their_share(engine, campaign, planter):
     clubs = every_club(engine)
     before = _outcomes(engine, campaign)
-    r0 = service.campaign_report(engine, campaign, club_ids=clubs)["result"]
+    r0 = service.campaign_report(engine, campaign, viewer=CHAIN_VIEWER, club_ids=clubs)["result"]
     assert r0["provisional"] and not r0["shortened"]
-    starts_at = service.campaign_report(engine, campaign, club_ids=clubs)["campaign"]["starts_at"]
+    starts_at = service.campaign_report(engine, campaign, viewer=CHAIN_VIEWER, club_ids=clubs)["campaign"]["starts_at"]
     groups = query_df(engine, "campaigns/assignments", campaign_id=campaign, club_ids=clubs).set_index("user_id")
     idle = before[before.visits == 0]
     treated = idle[idle.treated].user_id.tolist()[:10]
@@ -115,7 +116,7 @@ def test_planted_visits_after_the_start_move_exactly_their_share(engine, campaig
     planter.plant(other, int(groups.club_id[other]), starts_at - timedelta(days=1))        # before the start
     planter.plant(other, int(groups.club_id[other]), datetime.now(timezone.utc) + timedelta(days=1))  # not yet
 
-    r1 = service.campaign_report(engine, campaign, club_ids=clubs)["result"]
+    r1 = service.campaign_report(engine, campaign, viewer=CHAIN_VIEWER, club_ids=clubs)["result"]
     n_t, n_c = r0["overall"]["treated"], r0["overall"]["control"]
     v0, v1 = r0["overall"]["visits"], r1["overall"]["visits"]
     assert v1["treated"] - v0["treated"] == pytest.approx(10 / n_t)

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.accounts import PermissionDenied
+from core.accounts import PermissionDenied, Role
 from core.campaigns import Audience, CampaignError, CampaignPlan, close_campaign, create_campaign, preview, service
 from core.campaigns.measure import AssignmentChanged, verify_assignment
+from core.campaigns.store import find_campaign
 from core.platform.db import query_df
 from tests.campaigns.support import every_club
+from tests.conftest import viewer_of
 
 
 def _plan(**changes) -> CampaignPlan:
@@ -36,11 +38,11 @@ def test_a_manager_creates_a_campaign_with_a_seeded_stratified_control(engine, t
     for band, part in stored.groupby("risk_band"):
         assert (~part.treated).sum() == round(0.15 * len(part)), band     # each risk band holds out 15%
     # the same plan and seed give the same split again (reproducible), here without writing anything
-    again = preview(engine, audience=Audience("top", 40), control_share=0.15, club_ids=clubs, seed=7)
+    again = preview(engine, account=manager, audience=Audience("top", 40), control_share=0.15, club_ids=clubs, seed=7)
     again = again.customers.set_index("user_id").treated
     assert (again.loc[stored.user_id].to_numpy() == stored.treated.to_numpy()).all()
     verify_assignment(stored, control_share=0.15, seed=7)
-    row = service.campaign_report(engine, campaign_id, club_ids=clubs)["campaign"]
+    row = service.campaign_report(engine, campaign_id, viewer=manager, club_ids=clubs)["campaign"]
     assert row["created_by"] == manager.username and row["status"] == "running" and row["treated"] == groups.treated
 
 
@@ -56,7 +58,7 @@ def test_an_analyst_cannot_create_or_close_a_campaign(engine, trained, manager, 
     made.append(campaign_id)
     with pytest.raises(PermissionDenied):
         close_campaign(engine, campaign_id, account=analyst, club_ids=clubs)
-    assert service.campaign_report(engine, campaign_id, club_ids=clubs)["campaign"]["status"] != "closed"
+    assert service.campaign_report(engine, campaign_id, viewer=manager, club_ids=clubs)["campaign"]["status"] != "closed"
 
 
 def test_assignments_cannot_change_afterwards(engine, trained, manager, made):
@@ -93,7 +95,7 @@ def test_closing_freezes_the_result(engine, trained, manager, made):
     made.append(campaign_id)
     result = close_campaign(engine, campaign_id, account=manager, club_ids=clubs)
     assert result["shortened"] and not result["provisional"]          # closed before its 30 days were over
-    report = service.campaign_report(engine, campaign_id, club_ids=clubs)
+    report = service.campaign_report(engine, campaign_id, viewer=manager, club_ids=clubs)
     assert report["campaign"]["status"] == "closed" and report["result"] == result
     with pytest.raises(CampaignError, match="already closed"):
         close_campaign(engine, campaign_id, account=manager, club_ids=clubs)
@@ -108,14 +110,14 @@ def test_closing_freezes_the_result(engine, trained, manager, made):
 
 def test_fewer_than_200_control_customers_bring_a_clear_warning(engine, trained, manager, made):
     clubs = every_club(engine)
-    small = preview(engine, audience=Audience("top", 5), control_share=0.15, club_ids=clubs)
+    small = preview(engine, account=manager, audience=Audience("top", 5), control_share=0.15, club_ids=clubs)
     assert small.control < 200
     assert any("fewer than 200" in w for w in small.warnings)
     campaign_id, groups = create_campaign(engine, _plan(audience=Audience("top", 5)), account=manager,
                                           club_ids=clubs)
     made.append(campaign_id)
     assert groups.warnings == small.warnings
-    big = preview(engine, audience=Audience("top", 100), control_share=0.4, club_ids=clubs)
+    big = preview(engine, account=manager, audience=Audience("top", 100), control_share=0.4, club_ids=clubs)
     assert big.control >= 200 and not big.warnings
 
 
@@ -135,13 +137,70 @@ def test_club_scope_fails_closed(engine, trained, manager, made):
     clubs = every_club(engine)
     campaign_id, _ = create_campaign(engine, _plan(), account=manager, club_ids=clubs)
     made.append(campaign_id)
-    assert campaign_id not in set(service.ledger(engine, club_ids=[]).id)
-    assert campaign_id not in set(service.ledger(engine, club_ids=clubs[:1]).id)   # it covers more clubs
-    assert campaign_id in set(service.ledger(engine, club_ids=clubs).id)
+    assert campaign_id not in set(service.ledger(engine, viewer=manager, club_ids=[]).id)
+    assert campaign_id not in set(service.ledger(engine, viewer=manager, club_ids=clubs[:1]).id)   # it covers more clubs
+    assert campaign_id in set(service.ledger(engine, viewer=manager, club_ids=clubs).id)
     with pytest.raises(CampaignError, match="no such campaign"):
         service.treated_contacts(engine, campaign_id, viewer=manager, club_ids=clubs[:1])
     with pytest.raises(CampaignError, match="at least one club"):
         create_campaign(engine, _plan(), account=manager, club_ids=[])
+
+
+def test_a_club_manager_reads_no_campaign_of_another_club_whatever_clubs_the_page_passes(engine, trained, manager,
+                                                                                          made):
+    """The services apply the signed-in account's club scope themselves: a manager of club A asking for
+    club B (as a tampered page would) reads nothing of B's campaign, its report, contacts or targeting."""
+    a, b = every_club(engine)[:2]
+    plan = _plan(window_days=14, starts_on=date.today() - timedelta(days=20))
+    at_b, _ = create_campaign(engine, plan, account=manager, club_ids=[b])
+    both, _ = create_campaign(engine, _plan(), account=manager, club_ids=[a, b])
+    made.extend([at_b, both])
+    close_campaign(engine, at_b, account=manager, club_ids=[b])
+    of_a, of_b = viewer_of([a]), viewer_of([b])
+    asked = {"b": [b], "a and b": [a, b]}
+    top = Audience("top", 40)
+    # club B's manager sees it all: the checks below can fail
+    assert at_b in set(service.ledger(engine, viewer=of_b, club_ids=[b]).id)
+    assert service.campaign_report(engine, at_b, viewer=of_b, club_ids=[b])["result"]
+    assert len(service.treated_contacts(engine, at_b, viewer=of_b, club_ids=[b]))
+    assert service.measured_save_rate(engine, viewer=of_b, club_ids=[b]) is not None
+    assert service.targeting(engine, viewer=of_b, club_ids=[b], audience=top, offer_cost=100, save_rate=0.1)["targeted"]
+    assert len(service.targeted_list(engine, viewer=of_b, club_ids=[b], audience=top))
+    for what, clubs in asked.items():
+        for viewer in (of_a, viewer_of([a], Role.ANALYST)):
+            ledger = set(service.ledger(engine, viewer=viewer, club_ids=clubs).id)
+            assert at_b not in ledger and both not in ledger, what
+            for campaign_id in (at_b, both):
+                with pytest.raises(CampaignError, match="no such campaign"):
+                    service.campaign_report(engine, campaign_id, viewer=viewer, club_ids=clubs)
+                with pytest.raises(CampaignError, match="no such campaign"):
+                    service.treated_contacts(engine, campaign_id, viewer=viewer, club_ids=clubs)
+                with pytest.raises(CampaignError, match="no such campaign"):
+                    find_campaign(engine, campaign_id, viewer=viewer, club_ids=clubs)
+            assert service.measured_save_rate(engine, viewer=viewer, club_ids=clubs) is None
+            seen = service.scores(engine, viewer=viewer, club_ids=clubs)
+            assert set(seen.club_id) <= {a}, what
+            out = service.targeting(engine, viewer=viewer, club_ids=clubs, audience=top, offer_cost=100, save_rate=0.1)
+            assert out["customers"] == len(seen), what
+            listed = service.targeted_list(engine, viewer=viewer, club_ids=clubs, audience=top)
+            assert set(listed.user_id) <= set(seen.user_id), what
+        with pytest.raises(CampaignError, match="no such campaign"):
+            close_campaign(engine, both, account=of_a, club_ids=clubs)
+    # only club B asked for: nothing at all for club A's manager
+    assert service.scores(engine, viewer=of_a, club_ids=[b]).empty
+    assert service.segments(engine, viewer=of_a, club_ids=[b]) == []
+    assert service.targeting(engine, viewer=of_a, club_ids=[b], audience=top, offer_cost=100,
+                             save_rate=0.1)["targeted"] == 0
+    assert service.targeted_list(engine, viewer=of_a, club_ids=[b], audience=top).empty
+    with pytest.raises(CampaignError, match="no customer"):
+        preview(engine, account=of_a, audience=top, control_share=0.15, club_ids=[b])
+    # nobody signed in reads nothing, and an analyst cannot preview a campaign's groups
+    with pytest.raises(PermissionDenied):
+        service.ledger(engine, viewer=None, club_ids=[a, b])
+    with pytest.raises(PermissionDenied):
+        service.targeting(engine, viewer=None, club_ids=[a, b], audience=top, offer_cost=100, save_rate=0.1)
+    with pytest.raises(PermissionDenied):
+        preview(engine, account=viewer_of([a, b], Role.ANALYST), audience=top, control_share=0.15, club_ids=[a, b])
 
 
 def test_bad_plans_are_refused_with_a_reason():

@@ -71,9 +71,9 @@ def test_risk_bands_follow_the_product_thresholds():
     assert list(bands) == ["low", "low", "medium", "medium", "high", "high"]
 
 
-def test_targeting_on_the_database_agrees_with_the_scores(engine, trained):
+def test_targeting_on_the_database_agrees_with_the_scores(engine, trained, analyst):
     clubs = every_club(engine)
-    out = service.targeting(engine, club_ids=clubs, audience=Audience("threshold", 70), offer_cost=300,
+    out = service.targeting(engine, viewer=analyst, club_ids=clubs, audience=Audience("threshold", 70), offer_cost=300,
                             save_rate=0.1)
     with engine.connect() as conn:
         row = conn.execute(sa.text(
@@ -84,7 +84,7 @@ def test_targeting_on_the_database_agrees_with_the_scores(engine, trained):
     assert out["customers"] == row.total and out["targeted"] == row.n > 0
     assert out["expected_churners"] == pytest.approx(float(row.churners))
     assert out["value_at_stake"] == pytest.approx(float(row.value))
-    assert service.targeting(engine, club_ids=[], audience=Audience(), offer_cost=0, save_rate=0.1)["targeted"] == 0
+    assert service.targeting(engine, viewer=analyst, club_ids=[], audience=Audience(), offer_cost=0, save_rate=0.1)["targeted"] == 0
 
 
 def test_the_exported_list_masks_contacts_for_analysts(engine, trained, manager, analyst):

@@ -16,6 +16,7 @@ from core.demo.truth import campaign_truth
 from core.platform.clubs import all_club_ids
 from core.platform.db import query_df
 from tests.campaigns.support import purge_campaigns
+from tests.conftest import CHAIN_VIEWER
 from tests.demo.test_live import undo_live_writes  # noqa: F401 - a fixture
 
 UPLIFT = 0.3
@@ -43,7 +44,7 @@ def _sums(engine, campaign_id: int, as_of: datetime):
 def test_contacted_customers_come_back_with_the_true_uplift(engine, campaign):
     campaign_id, groups = campaign
     clubs = all_club_ids(engine)
-    row = find_campaign(engine, campaign_id, club_ids=clubs)
+    row = find_campaign(engine, campaign_id, viewer=CHAIN_VIEWER, club_ids=clubs)
     start = datetime.now(timezone.utc)
     ends_at = row["ends_at"].to_pydatetime()
     end = ends_at - timedelta(minutes=1)                                 # the last tick
@@ -64,7 +65,7 @@ def test_contacted_customers_come_back_with_the_true_uplift(engine, campaign):
     assert treated_after.revenue - treated_before.revenue == pytest.approx(truth["booked_revenue"])
     assert control_after.visits == control_before.visits          # the control group is never contacted
 
-    result = measure_campaign(engine, find_campaign(engine, campaign_id, club_ids=clubs), club_ids=clubs, as_of=ends_at)
+    result = measure_campaign(engine, find_campaign(engine, campaign_id, viewer=CHAIN_VIEWER, club_ids=clubs), club_ids=clubs, as_of=ends_at)
     visits = result["overall"]["visits"]
     true_effect = truth["booked"] / n_t
     se = (visits["hi"] - visits["lo"]) / (2 * 1.645)

@@ -12,6 +12,7 @@ from core.campaigns import Audience, CampaignPlan, create_campaign
 from core.platform.clubs import all_club_ids
 
 from tests.campaigns.support import purge_campaigns
+from tests.conftest import viewer_of
 from tests.pages.support import clear_caches, metric, ok
 
 PAGE = "pages/campaigns.py"
@@ -93,14 +94,16 @@ def test_the_what_if_campaign_lever_starts_from_the_measured_save_rate(app_clien
     from core.whatif import measured_save_rate
 
     clubs = all_club_ids(app_db)
-    assert measured_save_rate(app_db, club_ids=clubs) is None
+    assert measured_save_rate(app_db, viewer=accounts["analyst"], club_ids=clubs) is None
     plan = CampaignPlan(name="Measured", offer="A free hour", cost_per_contact=200, window_days=14,
                         starts_on=date.today() - timedelta(days=20), audience=Audience("top", 100))
     campaign_id, _ = create_campaign(app_db, plan, account=accounts["manager"], club_ids=clubs)
     result = close_campaign(app_db, campaign_id, account=accounts["manager"], club_ids=clubs)
     assert not result["provisional"] and not result["shortened"]
-    measured = measured_save_rate(app_db, club_ids=clubs)
+    measured = measured_save_rate(app_db, viewer=accounts["analyst"], club_ids=clubs)
     assert measured["campaigns"] == 1 and measured["raw_rate"] == pytest.approx(result["overall"]["save_rate"]["value"])
+    # a manager of one club does not start from a campaign that covers other clubs too, whatever clubs are asked
+    assert measured_save_rate(app_db, viewer=viewer_of(clubs[:1]), club_ids=clubs) is None
     at = app_client(accounts["analyst"], fresh=True)  # the first run registers the pages (What-if is /what-if)
     at.switch_page("pages/whatif.py")
     ok(at.run())
