@@ -28,6 +28,7 @@ PAGES = [
     ("pages/utilization.py", N_("Utilization"), ":material/event_seat:", "utilization", "view"),
     ("pages/whatif.py", N_("What-if"), ":material/science:", "what-if", "view"),
     ("pages/models.py", N_("Models"), ":material/model_training:", "models", "view"),
+    ("pages/data.py", N_("Data"), ":material/database:", "data", "view"),
     ("pages/activity.py", N_("Activity"), ":material/history:", "activity", "view_activity"),
     ("pages/system.py", N_("System"), ":material/monitor_heart:", "system", "view_system"),
     ("pages/account.py", N_("Account"), ":material/manage_accounts:", "account", "view"),

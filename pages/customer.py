@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.accounts import Account, sees_contacts
 from core.customers import service
+from core.models import service as models
 from core.i18n import _
 from core.i18n.format import date_text, money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS
@@ -95,14 +96,17 @@ def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
         return None
 
 
-def render_scores(p: dict) -> None:
+def render_scores(p: dict, skipped: dict[str, str]) -> None:
     a, b, c = st.columns(3)
     rank = p.get("risk_top_share")
-    a.metric(_("Churn risk"), f"{number(p['churn_risk'])} / 100",
-             help=_("A probability: a {risk}% chance of no visit in the next {days} days.").format(
-                 risk=number(p["churn_risk"]), days=CHURN_WINDOW_DAYS)
-             + ("" if not _known(rank) else " " + _("A rank: {share} of customers have a higher risk.").format(
-                 share=percent(rank))))
+    if "churn" in skipped:
+        a.metric(_("Churn risk"), "—", help=skipped["churn"])
+    else:
+        a.metric(_("Churn risk"), f"{number(p['churn_risk'])} / 100",
+                 help=_("A probability: a {risk}% chance of no visit in the next {days} days.").format(
+                     risk=number(p["churn_risk"]), days=CHURN_WINDOW_DAYS)
+                 + ("" if not _known(rank) else " " + _("A rank: {share} of customers have a higher risk.").format(
+                     share=percent(rank))))
     b.metric(_("Still active"), percent(p["probability_alive"]), help=_("BG/NBD's P(alive)."))
     c.metric(_("Segment"), p["segment_label"], help=f"R{p['r_score']} F{p['f_score']} M{p['m_score']}")
     d, e, g = st.columns(3)
@@ -117,6 +121,9 @@ def render_scores(p: dict) -> None:
              help=upsell)
     st.caption(_("Lifetime value range (80%): {low} – {high}.").format(
         low=money(p["clv_12m_lo"]), high=money(p["clv_12m_hi"])) + " " + upsell)
+    for model, title in (("churn", _("Churn risk")), ("clv", _("Lifetime value"))):
+        if model in skipped:
+            st.info(_("{what}: {notice}.").format(what=title, notice=skipped[model]), icon=":material/hourglass_empty:")
 
 
 def render_actions(actions: pd.DataFrame) -> None:
@@ -156,7 +163,7 @@ with page_guard("customer"):
     if pd.isna(p.get("segment")):
         st.info(_("This customer has no scores yet: they have no visit before the active model was trained."))
     else:
-        render_scores(p)
+        render_scores(p, cached(models.skipped_models, ttl=60)())
 
     visits = cached(service.customer_visits, ttl=600)(viewer=account, user_id=user_id, club_ids=f.club_ids)
     if not visits.empty and not pd.isna(p.get("segment")):

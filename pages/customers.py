@@ -8,6 +8,7 @@ import streamlit as st
 from core.accounts import sees_contacts
 from core.customers import service
 from core.customers.segments import SEGMENTS, segment_label
+from core.models import service as models
 from core.i18n import _
 from core.i18n.format import date_text, money, number
 from pages.ui.cache import cached
@@ -74,10 +75,18 @@ with page_guard("customers"):
     f = filters()
     account = current_account()
     seg = cached(service.segment_overview, ttl=300)(viewer=account, club_ids=f.club_ids)
+    skipped = cached(models.skipped_models, ttl=60)()
     if seg.empty:
-        st.info(_("No model is active yet, so customers have no segments or scores. A manager can train one on the "
-                  "Models page (or run `oyna retrain`)."), icon=":material/info:")
+        if "segments" in skipped:
+            st.info(_("Segments: {notice}.").format(notice=skipped["segments"]), icon=":material/hourglass_empty:")
+        else:
+            st.info(_("No model is active yet, so customers have no segments or scores. A manager can train one on "
+                      "the Models page (or run `oyna retrain`)."), icon=":material/info:")
         st.stop()
+    for model, title in (("churn", _("Churn risk")), ("clv", _("Lifetime value"))):
+        if model in skipped:
+            st.info(_("{what}: {notice}. It is left out rather than shown as a weak score.").format(
+                what=title, notice=skipped[model]), icon=":material/hourglass_empty:")
 
     left, right = st.columns(2)
     with left:

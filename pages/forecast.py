@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.forecast import service
-from core.forecast.model import MIN_DAYS
 from core.i18n import _
 from core.i18n.format import date_text, money, percent, signed_percent
 from pages.ui.cache import cached
@@ -60,12 +59,12 @@ with page_guard("forecast"):
     ids = f.club_ids if scope == group else tuple(c for c in f.club_ids if names.get(c) == scope)
     until = local_today() - timedelta(days=1)
     history = cached(service.daily_revenue, ttl=HISTORY_TTL)(viewer=viewer, club_ids=ids, until=until)
+    notice = service.not_enough_history(history)
+    if notice:
+        st.info(_("{scope}: {notice}.").format(scope=scope, notice=notice), icon=":material/hourglass_empty:")
+        st.stop()
     result = cached(service.revenue_forecast, ttl=FORECAST_TTL, engine=False, spinner=_("Forecasting…"))(
         history, horizon)
-    if result is None:
-        st.info(_("{scope} has {days} days with revenue so far; a forecast needs at least {needed}.").format(
-            scope=scope, days=service.observed_days(history), needed=MIN_DAYS))
-        st.stop()
 
     first, last = result.table.index[0], result.table.index[-1]
     a, b, c = card_columns(3, "forecast")

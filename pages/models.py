@@ -217,6 +217,12 @@ with page_guard("models"):
         st.caption(_("Churn risk comes from the learned visit-rate and lifetime posterior alone: on held-out "
                      "customers it ranked churners better than the gradient-boosted trees."))
 
+    status = service.model_status(active)
+    if not status.empty:
+        st.subheader(_("What was trained"), anchor=False)
+        st.dataframe(status, hide_index=True, column_config={
+            "model": _("Model"), "trained": st.column_config.CheckboxColumn(_("Trained")), "why": _("Why")})
+
     st.subheader(_("How good the churn risk is"), anchor=False)
     render_quality(cached(service.churn_quality, ttl=VERSIONS_TTL)(viewer=current_account(), club_ids=f.club_ids),
                    key="models")

@@ -21,13 +21,14 @@ from core.i18n.format import (
     signed_percent,
     time_text,
 )
+from core.models import service as models
 from core.overview import kpis, service
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns, delta_style, metric_card
 from pages.ui.session import current_account, still_signed_in
-from pages.ui.sidebar import Filters, chain_timezone, club_names, filters, local_today
+from pages.ui.sidebar import Filters, chain_timezone, club_names, data_moment, filters, local_today
 
 LIVE_SECONDS = 30  # the live part reruns this often ...
 LIVE_TTL = 15  # ... and its figures are cached for less, so every rerun sees new bookings
@@ -158,8 +159,9 @@ def render_live(f: Filters, whole_chain: bool) -> None:
     risk = cached(service.risk_counts, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
     summary = cached(service.chain_summary, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids) if whole_chain else None
     quality = cached(service.live_quality, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
+    risk_note = cached(models.skipped_models, ttl=60)().get("churn")
     result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
-                              quality=quality)
+                              quality=quality, risk_note=risk_note)
     with cards_area:
         for column, card in zip(card_columns(len(result.cards), "overview"), result.cards):
             with column:
@@ -175,8 +177,13 @@ with page_guard("overview"):
     whole_chain = f.whole_chain
     scope = _("Whole chain") if whole_chain else ", ".join(names.get(c, str(c)) for c in f.club_ids)
     head, switch = st.columns([3, 1], vertical_alignment="center")
-    head.caption(_("{scope} · {day} (club-local day)").format(scope=scope,
-                                                             day=date_text(local_today(), "EEEE d MMMM")))
+    moment = data_moment()
+    if moment is not None and moment["ended"]:  # the history ends in the past: its last day, not an empty today
+        head.caption(_("{scope} · {day}, the last day of data").format(
+            scope=scope, day=date_text(local_today(), "EEEE d MMMM y")))
+    else:
+        head.caption(_("{scope} · {day} (club-local day)").format(scope=scope,
+                                                                 day=date_text(local_today(), "EEEE d MMMM")))
     live_on = switch.toggle(_("Live updates"), value=True, key="overview_live",
                             help=_("Refresh the figures every {period}.").format(period=duration(LIVE_SECONDS)))
 

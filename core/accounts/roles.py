@@ -50,9 +50,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ANALYST: frozenset({"view"}),
 }
 
-# Actions on the whole chain (its models, its accounts, its servers): an account limited to some clubs
-# may not do them, whatever its role.
-CHAIN_PERMISSIONS = frozenset({"retrain", "manage_models", "manage_accounts", "view_system"})
+# Actions on the whole chain (its models, its accounts, its servers, imports that may touch or add any club):
+# an account limited to some clubs may not do them, whatever its role.
+CHAIN_PERMISSIONS = frozenset({"retrain", "manage_models", "manage_accounts", "view_system", "import_data"})
 
 
 def parse_role(role: Role | str) -> Role:

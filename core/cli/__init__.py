@@ -6,6 +6,7 @@
     serve    core/cli/serve.py    what `make run` does
     models   core/cli/models.py   `refresh`, `retrain`, `models list|activate`
     user     core/cli/users.py    sign-in accounts
+    import, data   core/cli/data.py   imports from club systems, and the data's health
     alerts   core/cli/alerts.py   alert delivery: channels, subscriptions, `alerts run` for cron
     health   core/cli/system.py   the health checks
 
@@ -21,11 +22,11 @@ import sys
 
 import sqlalchemy as sa
 
-from core.cli import alerts, db, demo, models, serve, sql, system, users
+from core.cli import alerts, data, db, demo, models, serve, sql, system, users
 from core.cli.support import UsageError
 from core.platform.db import DatabaseUnavailable
 
-GROUPS = (db, sql, demo, serve, models, users, alerts, system)
+GROUPS = (db, sql, demo, serve, models, users, data, alerts, system)
 
 
 def build_parser() -> argparse.ArgumentParser:

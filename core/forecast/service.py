@@ -14,10 +14,11 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, audit, scope
 from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.i18n.format import percent
 from core.platform.clubs import all_club_ids, all_clubs, chain_timezone
 from core.platform.db import query_df
+from core.platform.thresholds import MIN_FORECAST_DAYS
 
 LEVELS = (80, 95)
 BACKTEST_WINDOWS = 4  # at most this many back-to-back held-out windows
@@ -71,6 +72,15 @@ def clubs_daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date 
 def observed_days(history: pd.Series) -> int:
     """Days with revenue in a history."""
     return int(history.gt(0).sum())
+
+
+def not_enough_history(history: pd.Series) -> str | None:
+    """"not enough data yet: X of Y days with revenue" below the product's minimum for a forecast
+    (core/platform/thresholds.py; docs/models.md has the evidence), else None."""
+    from core.data.requirements import Need
+
+    need = Need("forecast", "revenue_days", N_("days with revenue"), observed_days(history), MIN_FORECAST_DAYS)
+    return None if need.met else need.text()
 
 
 # ---------------------------------------------------------------- the Forecast page

@@ -37,6 +37,7 @@ NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much held-out ROC AU
 FIRST_VERSION = N_("first version")
 FORCED = N_("forced")
 BACKTEST = N_("trained as of {as_of}, a backtest: never activated")
+NO_CHURN = N_("churn risk was skipped ({reason}); activated with the models the data supports")
 SAME_RECIPE = N_("the same recipe as the active version {active}: a tie (held-out churn ROC AUC {new})")
 NO_RECIPE = N_("the active version's recipe cannot be rebuilt ({error}); replaced")
 NOT_WORSE = N_("churn ROC AUC {new} vs {old} for the active version {active}'s recipe, both trained before and "

@@ -29,6 +29,8 @@ def gate_text(gate: Any) -> str:
 def _field(name: str, value: Any) -> Any:
     if isinstance(value, float):
         return number(value, 3)
+    if name == "reason" and isinstance(value, str):  # an N_-marked reason; other texts stay as they are
+        return _(value)
     if name == "as_of" and isinstance(value, str):  # an ISO moment (a backtest's)
         try:
             return datetime_text(datetime.fromisoformat(value))

@@ -35,18 +35,16 @@ def fit_clv(table: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
     return BetaGeoModel().fit(table), GammaGammaModel().fit(table)
 
 
-def score_customers(engine: Engine, features: pd.DataFrame, churn_model: ChurnModel,
-                    cutoff: datetime) -> tuple[pd.DataFrame, dict[str, BetaGeoModel | GammaGammaModel]]:
+def score_customers(engine: Engine, features: pd.DataFrame, churn_model: ChurnModel | None, cutoff: datetime, *,
+                    lifetime: bool = True) -> tuple[pd.DataFrame, dict[str, BetaGeoModel | GammaGammaModel]]:
     """Every customer's scores at `cutoff` (one row per customer, user_id a column) and the lifetime
-    models fitted."""
-    table = clv_table(features)
-    bgf, ggf = fit_clv(table)
-    risk = np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100)
-    p_alive = bgf.probability_alive(table)
-    visits30 = bgf.expected_visits(table, t=30)
-    visits90 = bgf.expected_visits(table, t=90)
-    clv6 = customer_lifetime_value(bgf, ggf, table, months=6, n_draws=10, random_state=0)
-    clv12 = customer_lifetime_value(bgf, ggf, table, months=12, random_state=0)
+    models fitted.
+
+    Without a churn model (the data cannot support one yet) churn risk is left empty; without
+    `lifetime`, so are P(alive), expected visits, lifetime value, the upsell score and the next visit:
+    an empty score, never a weak one shown as if it were sound (core/data/requirements.py)."""
+    risk = (np.clip(churn_model.predict_proba(features)[:, 1] * 100, 0, 100) if churn_model is not None
+            else np.full(len(features), np.nan))
     segments = segment_customers(features)
 
     out = pd.DataFrame(index=features.index)
@@ -58,19 +56,37 @@ def score_customers(engine: Engine, features: pd.DataFrame, churn_model: ChurnMo
     for col in ("r_score", "f_score", "m_score"):
         out[col] = segments[col]
     out["churn_risk"] = risk.round(1)
-    out["probability_alive"] = np.clip(p_alive, 0, 1).round(4)
-    out["expected_visits_30d"] = visits30.round(2)
-    out["expected_visits_90d"] = visits90.round(2)
-    out["clv_6m"] = clv6["clv"].to_numpy().round(2)
-    out["clv_12m"] = clv12["clv"].to_numpy().round(2)
-    out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
-    out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
-    out["upsell_score"] = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(), risk).round(1)
-    out["next_visit_date"], out["next_visit_lo"], out["next_visit_hi"] = next_visit_dates(table, bgf, p_alive, risk,
-                                                                                         cutoff)
+    models: dict[str, BetaGeoModel | GammaGammaModel] = {}
+    visits90 = np.full(len(features), np.nan)
+    if lifetime:
+        table = clv_table(features)
+        bgf, ggf = fit_clv(table)
+        models = {"bgnbd": bgf, "gamma_gamma": ggf}
+        p_alive = bgf.probability_alive(table)
+        visits30 = bgf.expected_visits(table, t=30)
+        visits90 = bgf.expected_visits(table, t=90)
+        clv6 = customer_lifetime_value(bgf, ggf, table, months=6, n_draws=10, random_state=0)
+        clv12 = customer_lifetime_value(bgf, ggf, table, months=12, random_state=0)
+        out["probability_alive"] = np.clip(p_alive, 0, 1).round(4)
+        out["expected_visits_30d"] = visits30.round(2)
+        out["expected_visits_90d"] = visits90.round(2)
+        out["clv_6m"] = clv6["clv"].to_numpy().round(2)
+        out["clv_12m"] = clv12["clv"].to_numpy().round(2)
+        out["clv_12m_lo"] = clv12["clv_lo"].to_numpy().round(2)
+        out["clv_12m_hi"] = clv12["clv_hi"].to_numpy().round(2)
+        known_risk = np.nan_to_num(risk, nan=50.0)  # without churn risk, neither low nor high
+        out["upsell_score"] = upsell_score(features, visits90, clv12["expected_spend"].to_numpy(), known_risk).round(1)
+        out["next_visit_date"], out["next_visit_lo"], out["next_visit_hi"] = next_visit_dates(
+            table, bgf, p_alive, np.nan_to_num(risk, nan=0.0), cutoff)
+    else:
+        for col in ("probability_alive", "expected_visits_30d", "expected_visits_90d", "clv_6m", "clv_12m",
+                    "clv_12m_lo", "clv_12m_hi", "upsell_score"):
+            out[col] = np.nan
+        for col in ("next_visit_date", "next_visit_lo", "next_visit_hi"):
+            out[col] = None
     out["recommendations"] = _recommendations(engine, features, out, risk, visits90)
     out = out.reset_index().rename(columns={"index": "user_id"})
-    return out, {"bgnbd": bgf, "gamma_gamma": ggf}
+    return out, models
 
 
 def _recommendations(engine: Engine, features: pd.DataFrame, scores: pd.DataFrame, risk: np.ndarray,

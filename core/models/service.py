@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, scope
+from core.data import requirements
 from core.i18n import N_, _
 from core.i18n.format import number
 from core.models import performance, quality, registry
@@ -64,6 +65,30 @@ def active_model(engine: Engine) -> dict[str, Any] | None:
     """The active version with when it was trained and its headline scores (None: none active yet)."""
     rows = query_df(engine, "models/active_model")
     return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def skipped_models(engine: Engine) -> dict[str, str]:
+    """The models the active version skipped, each with its "not enough data yet: X of Y …" notice
+    ({} when every model was trained, or before the first version)."""
+    model = active_model(engine)
+    if model is None:
+        return {}
+    metrics = model.get("metrics") or {}
+    notices = {m: requirements.not_enough(metrics, m) for m in requirements.MODELS}
+    return {m: text for m, text in notices.items() if text}
+
+
+def model_status(active: pd.Series) -> pd.DataFrame:
+    """Which models the version trained and which it skipped, and why (model, trained, why)."""
+    status = (active.metrics or {}).get("models") or {}
+    rows = []
+    for model in requirements.MODELS:
+        if model not in status:
+            continue
+        notice = requirements.not_enough({"models": status}, model)
+        rows.append({"model": _(requirements.MODEL_NAMES[model]), "trained": bool(status[model].get("trained")),
+                     "why": notice or _("enough data")})
+    return pd.DataFrame(rows, columns=["model", "trained", "why"])
 
 
 def metric_rows(active: pd.Series) -> pd.DataFrame:

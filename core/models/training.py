@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from core.accounts import Account, audit
 from core.customers.churn_training import train_churn
 from core.customers.clv import clv_table
-from core.customers.features import CUTOFF_SLACK, as_cutoff, model_features
+from core.customers.features import CUTOFF_SLACK, as_cutoff, customer_features, model_features
+from core.data import requirements
 from core.forecast import service as forecast_service
 from core.i18n import N_, _
 from core.models import compare, performance, registry
@@ -35,6 +36,11 @@ from core.platform.refresh import refresh_if_stale
 from core.platform.settings import Settings
 
 Progress = Callable[[float, str], None]  # (fraction done, an English step marked with N_: show it as _(step))
+SCORE_COLUMNS = ["user_id", "club_id", "segment", "recency_days", "frequency", "monetary_total", "r_score", "f_score",
+                 "m_score", "churn_risk", "probability_alive", "expected_visits_30d", "expected_visits_90d", "clv_6m",
+                 "clv_12m", "clv_12m_lo", "clv_12m_hi", "upsell_score", "next_visit_date", "next_visit_lo",
+                 "next_visit_hi", "recommendations"]
+FIT_FAILS = (ValueError, FloatingPointError, np.linalg.LinAlgError)  # a degenerate fit on odd data
 
 
 @dataclass
@@ -103,42 +109,76 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
     t = step(0.10, N_("refreshed the analytics views"), t)
 
     horizon = settings.churn_horizon_days
-    churn = train_churn(engine, data_end=data_end, horizon_days=horizon, random_state=random_state)
+    # Each model trains only when the data has what it needs (core/data/requirements.py); the others are
+    # skipped and the version records why, so thin or odd data never makes the retrain fail. A backtest
+    # publishes nothing to the pages and is graded against what happened, so it tries every model.
+    ready = requirements.assess(engine, data_end=data_end, horizon_days=horizon)
+    trained = {m: {"trained": False, "reason": "", "needs": ready.as_dict()[m]["needs"]} for m in requirements.MODELS}
+
+    def attempt(model: str, work: Callable[[], object], fails: tuple = (ValueError,)):
+        if not backtest and not ready.ready(model):
+            trained[model]["reason"] = N_("not enough data")  # English; gate_text translates it
+            return None
+        try:
+            result = work()
+        except fails as exc:  # odd data the counts did not foresee (one class, a degenerate fit …)
+            trained[model]["reason"] = str(exc)
+            return None
+        trained[model]["trained"] = True
+        return result
+
+    churn = attempt("churn", lambda: train_churn(engine, data_end=data_end, horizon_days=horizon,
+                                                 random_state=random_state))
     t = step(0.45, N_("trained the churn model"), t)
 
-    clv_metrics = _evaluate_clv(engine, churn.evaluation_features, cutoff=churn.evaluation_cutoff,
-                                data_end=data_end)
+    clv_cutoff = churn.evaluation_cutoff if churn else data_end - timedelta(days=horizon)
+    clv_metrics = attempt("clv", lambda: _evaluate_clv(
+        engine, churn.evaluation_features if churn else None, cutoff=clv_cutoff, data_end=data_end), FIT_FAILS) or {}
     t = step(0.55, N_("evaluated lifetime value"), t)
 
-    features = model_features(engine, cutoff=data_end, horizon_days=horizon)
-    scores, clv_models = score_customers(engine, features, churn.model, data_end)
+    def score() -> tuple[pd.DataFrame, dict]:
+        features = model_features(engine, cutoff=data_end, horizon_days=horizon)
+        model, lifetime = (churn.model if churn else None), trained["clv"]["trained"]
+        try:
+            return score_customers(engine, features, model, data_end, lifetime=lifetime)
+        except FIT_FAILS as exc:
+            if not lifetime:
+                raise
+            trained["clv"].update(trained=False, reason=str(exc))
+            return score_customers(engine, features, model, data_end, lifetime=False)
+
+    scored = attempt("segments", score)
+    scores, clv_models = scored if scored else (pd.DataFrame(columns=SCORE_COLUMNS), {})
     t = step(0.75, N_("scored every customer"), t)
 
-    forecasts, forecast_metrics = forecast_service.forecast_every_series(
-        engine, until=data_end if backtest else None)
+    forecasts, forecast_metrics = attempt("forecast", lambda: forecast_service.forecast_every_series(
+        engine, until=data_end if backtest else None)) or (pd.DataFrame(columns=forecast_service.FORECAST_COLUMNS), {})
     t = step(0.88, N_("forecast revenue"), t)
 
     version = registry.new_version()
     libraries = registry.library_versions()
     if backtest:
         judged = compare.verdict(compare.BACKTEST, False, as_of=data_end.isoformat(timespec="minutes"))
+    elif churn is None:
+        judged = compare.verdict(compare.NO_CHURN, True, reason=trained["churn"]["reason"])
     else:
         judged = compare.judge(churn, active=registry.active_version(engine), models_dir=settings.models_dir)
         if force and not judged.activate:
             judged = compare.verdict(compare.FORCED, True, **judged.gate["params"])
     activate, reason = judged.activate, judged.text
     status = "backtest" if backtest else "candidate" if activate else "rejected"
-    metrics = {"churn": churn.metrics, "clv": clv_metrics, "forecast": forecast_metrics,
-               "churn_horizon_days": horizon, "gate": judged.gate}
-    row_counts = {"customers": int(len(scores)), "training_rows": int(churn.row_counts.get("train", 0)),
-                  "evaluation_rows": int(churn.row_counts.get("evaluation", 0)),
+    metrics = {"churn": churn.metrics if churn else {}, "clv": clv_metrics, "forecast": forecast_metrics,
+               "churn_horizon_days": horizon, "gate": judged.gate, "models": trained, "data_counts": ready.counts}
+    churn_rows = churn.row_counts if churn else {}
+    row_counts = {"customers": int(len(scores)), "training_rows": int(churn_rows.get("train", 0)),
+                  "evaluation_rows": int(churn_rows.get("evaluation", 0)),
                   "bookings": int(window.bookings), "forecast_rows": int(len(forecasts))}
     metadata = {"version": version, "trained_at": datetime.now().astimezone().isoformat(),
                 "trained_by": trained_by, "data_window": {"start": str(window.data_start), "end": str(data_end)},
                 "row_counts": row_counts, "metrics": metrics, "library_versions": libraries,
-                "feature_importance": churn.metrics.get("feature_importance")}
-    bundle = {"churn": churn.model, "recipe": compare.candidate_recipe(churn).bundle(), **clv_models,
-              "features": list(churn.model.feature_names_)}
+                "feature_importance": churn.metrics.get("feature_importance") if churn else None}
+    bundle = {**clv_models, **({"churn": churn.model, "recipe": compare.candidate_recipe(churn).bundle(),
+                                "features": list(churn.model.feature_names_)} if churn else {})}
     files = registry.save_bundle(settings.models_dir, version, bundle, metadata)
     t = step(0.93, N_("saved the model files"), t)
 
@@ -151,7 +191,8 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
         raw = conn.connection.driver_connection
         if not backtest:  # the pages read these; a backtest's are of the past
             copy_frame(raw, "customer_scores", scores.assign(version=version))
-        copy_frame(raw, "prediction_log", scores[LOG_COLUMNS].assign(version=version))
+        logged = scores[scores.churn_risk.notna()] if len(scores) else scores  # the log grades churn risk
+        copy_frame(raw, "prediction_log", logged[LOG_COLUMNS].assign(version=version))
         copy_frame(raw, "revenue_forecasts", forecasts.assign(version=version))
         previous = conn.execute(sa.text("select active_model_version()")).scalar()
         if activate:
@@ -181,9 +222,12 @@ def _finite_json(value) -> str:
     return json.dumps(finite(value), default=float, allow_nan=False)
 
 
-def _evaluate_clv(engine: Engine, features: pd.DataFrame, *, cutoff: datetime, data_end: datetime) -> dict:
+def _evaluate_clv(engine: Engine, features: pd.DataFrame | None, *, cutoff: datetime, data_end: datetime) -> dict:
     """BG/NBD's expected visits from a held-out cutoff to the data's end against what happened,
-    next to a baseline: each customer's own past rate."""
+    next to a baseline: each customer's own past rate. `features` are the customers' at the cutoff
+    (None: computed here)."""
+    if features is None:
+        features = customer_features(engine, cutoff=cutoff)
     days = (data_end - cutoff).total_seconds() / 86400
     table = clv_table(features)
     bgf, _ = fit_clv(table)

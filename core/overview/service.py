@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, scope
 from core.forecast import service as forecast_service
-from core.forecast.model import MIN_DAYS, forecast
+from core.forecast.model import forecast
 from core.i18n import _
 from core.models import service as models
 from core.overview import alerts as rules
@@ -70,7 +70,7 @@ def clubs_revenue_history(engine: Engine, *, club_ids: Sequence[int], today: dat
 def today_forecast(history: pd.Series, today: date) -> kpis.Forecast | None:
     """Today's full-day revenue forecast from the history up to yesterday, with the confidence a 7-day
     backtest gives it (100 - sMAPE); None without enough history."""
-    if history.empty or forecast_service.observed_days(history) < MIN_DAYS:
+    if history.empty or forecast_service.not_enough_history(history):
         return None
     days_ahead = (pd.Timestamp(today) - history.index.max()).days
     row = forecast(history, days_ahead, (80, 95)).iloc[-1]
@@ -155,18 +155,24 @@ def chain_summary(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -
 
 
 def cards(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None = None,
-          summary: pd.DataFrame | None = None) -> list[kpis.Kpi]:
-    """The five KPI cards; with the chain-wide summary when the whole chain is shown."""
-    built = kpis.build_kpis(live.totals, forecast_today, risk)
-    return kpis.apply_summary(built, summary) if summary is not None else built
+          summary: pd.DataFrame | None = None, risk_note: str | None = None) -> list[kpis.Kpi]:
+    """The five KPI cards; with the chain-wide summary when the whole chain is shown. `risk_note` says why
+    there is no churn risk (the data cannot support it yet): the card then shows no number."""
+    built = kpis.build_kpis(live.totals, forecast_today, None if risk_note else risk)
+    built = kpis.apply_summary(built, summary) if summary is not None else built
+    if risk_note:
+        built = [kpis.Kpi(c.key, c.label, None, note=risk_note) if c.key == "customers_at_risk" else c for c in built]
+    return built
 
 
 def overview(live: LiveFigures, forecast_today: kpis.Forecast | None, risk: kpis.RiskCounts | None,
              summary: pd.DataFrame | None, *, names: Mapping[int, str], whole_chain: bool,
-             scope: str | None = None, quality: pd.DataFrame | None = None) -> Overview:
+             scope: str | None = None, quality: pd.DataFrame | None = None,
+             risk_note: str | None = None) -> Overview:
     """The cards and the alerts for the chosen clubs; `scope` names them in the revenue alert, `quality` is
-    `live_quality` (model decline)."""
-    shown = cards(live, forecast_today, risk, summary)
+    `live_quality` (model decline); `risk_note` says why there is no churn risk (not enough data yet)."""
+    shown = cards(live, forecast_today, risk, summary, risk_note)
+    risk = None if risk_note else risk
     club_ids = list(live.totals.clubs)
     scope = scope or (_("whole chain") if whole_chain else _("selected clubs"))
     found = rules.revenue_alerts(shown, scope)

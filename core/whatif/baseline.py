@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from core.i18n import _
 from core.i18n.format import number
+from core.platform.clubs import all_clubs, chain_today
 from core.platform.calendar import public_holidays
 from core.platform.db import query_df
 from core.whatif import elasticity as el
@@ -114,7 +115,7 @@ def load_baseline(engine: Engine, *, viewer: Account, club_ids: Iterable[int] | 
 
 def _read(engine: Engine, ids: list[int], weeks: int, as_of: date | None, estimate: bool) -> dict:
     """The baseline's independent reads, side by side, each on its own connection."""
-    end = as_of or datetime.now(timezone.utc).date() + timedelta(days=1)
+    end = as_of or chain_today(all_clubs(engine)) + timedelta(days=1)  # the data's today, not the clock's
     holidays = public_holidays(end - timedelta(days=7 * weeks + 3), end)
     params = dict(club_ids=ids, as_of=as_of, weeks=weeks, holidays=holidays)
     as_of_ts = None if as_of is None else datetime.combine(as_of, datetime.min.time(), timezone.utc)

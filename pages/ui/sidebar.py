@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.data import service as data_service
 from core.i18n import N_, _, available, language_name
-from core.i18n.format import ago
+from core.i18n.format import ago, date_text, time_text
 from core.models import service as models
 from core.platform import clubs as chain
 from core.platform.refresh import oldest_refresh
@@ -103,7 +104,7 @@ def filters() -> Filters:
         help=_("Leave empty for the whole chain; pick several to compare a group.") if chain_wide else
         _("Leave empty for all the clubs you work for; pick several to compare a group."))
     picked = side.date_input(
-        _("Dates"), key=_DATES_KEY, max_value=today, format="DD.MM.YYYY",
+        _("Dates"), key=_DATES_KEY, min_value=today - timedelta(days=3653), max_value=today, format="DD.MM.YYYY",
         help=_("Club-local days, both ends included. Live figures are always today's."))
 
     start, end = _date_range(picked, default_range)
@@ -112,7 +113,28 @@ def filters() -> Filters:
     freshness(side)
     account_box(side)
     st.session_state[FILTERS_KEY] = result
+    as_of_notice()
     return result
+
+
+def data_moment() -> dict | None:
+    """What "now" is for the data (`core.data.service.data_moment`; None when it cannot be read)."""
+    try:
+        return cached(data_service.data_moment, ttl=60)()
+    except Exception:  # noqa: BLE001 - informative only; the page's own queries report an outage
+        logger.debug("data moment unavailable", exc_info=True)
+        return None
+
+
+def as_of_notice() -> None:
+    """When the data's history ends in the past, say so plainly at the top of the page."""
+    moment = data_moment()
+    if moment is not None and moment["ended"]:
+        local = pd.Timestamp(moment["as_of"]).tz_convert(chain_timezone())
+        st.info(_("The data ends on {day} at {time}: every page shows the chain as of that moment, and “today” "
+                  "is the last day of data.").format(day=date_text(local.date(), "d MMMM y"),
+                                                    time=time_text(local.tz_localize(None).to_pydatetime())),
+                icon=":material/history:")
 
 
 def _date_range(picked: Any, default: tuple[date, date]) -> tuple[date, date]:

@@ -26,11 +26,12 @@ left join clubs c on c.id = s.club_id
 where s.version = active_model_version()
   and s.club_id = any(cast(:club_ids as int[]))
   and (cardinality(cast(:segments as text[])) = 0 or s.segment = any(cast(:segments as text[])))
-  and s.churn_risk between :min_risk and :max_risk
-  and s.clv_12m >= :min_clv
+  -- a score the retrain left out (not enough data) passes only the filters that keep everyone
+  and coalesce(s.churn_risk between :min_risk and :max_risk, :min_risk = 0 and :max_risk = 100)
+  and coalesce(s.clv_12m >= :min_clv, :min_clv = 0)
   and (cast(:max_clv as numeric) is null or s.clv_12m <= :max_clv)
   and (cast(:tsquery as text) is null
        or (to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, '')) @@ to_tsquery('russian', :tsquery)
            and (not :names_only or to_tsvector('russian', u.full_name) @@ to_tsquery('russian', :tsquery))))
-order by s.churn_risk desc, s.clv_12m desc
+order by s.churn_risk desc nulls last, s.clv_12m desc nulls last
 limit :limit

@@ -8,6 +8,8 @@ import re
 import time
 import uuid
 
+from pathlib import Path
+
 import pytest
 
 from tests.browser.conftest import PASSWORD
@@ -32,10 +34,11 @@ pytestmark = [
 
 # page -> Plotly charts it draws (the Customer page waits for a customer to be picked)
 PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilization": 2, "What-if": 2, "Models": 1,
-         "Activity": 0, "Account": 0}
+         "Data": 0, "Activity": 0, "Account": 0}
 MANAGERS_ONLY = {"Activity"}
 LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
 ENGLISH = "en-US"  # the browser's language (Accept-Language); tests/browser/test_russian.py has the Russian one
+IMPORTS = Path(__file__).resolve().parents[1] / "data" / "imports"
 
 
 def no_exceptions(page) -> None:
@@ -199,3 +202,24 @@ def _versions(engine) -> list[str]:
 
     with engine.connect() as conn:
         return list(conn.execute(sa.text("select version from model_versions")).scalars())
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_manager_dry_runs_an_upload_on_the_data_page(browser, server, accounts, size):
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE, locale=ENGLISH)
+    page = context.new_page()
+    try:
+        sign_in(page, server, accounts["manager"].username, PASSWORD)
+        open_page(page, "Data")
+        page.get_by_role("heading", name="Data health").wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(IMPORTS / "generic_visits.csv"))
+        page.get_by_text("Generic (one row per visit) file (detected): 12 rows").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Dry run (write nothing)").click()
+        page.get_by_text(re.compile(r"Dry run of generic_visits.csv: every row can be imported")).wait_for(timeout=60_000)
+        wait_for_app(page)
+        no_exceptions(page)
+        if size == "phone":
+            assert horizontal_overflow(page) <= 0, "the Data page scrolls sideways on a phone"
+        screenshot(page, f"{size}-manager-data-dry-run")
+    finally:
+        context.close()

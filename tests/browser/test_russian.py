@@ -34,8 +34,8 @@ RUSSIAN = "ru-RU"
 # Russian page title -> (Plotly charts it draws, the screenshot's name)
 PAGES = {"Обзор": (1, "overview"), "Клиенты": (2, "customers"), "Клиент": (0, "customer"),
          "Прогноз": (1, "forecast"), "Загрузка": (2, "utilization"), "Что если": (2, "what-if"),
-         "Модели": (1, "models"), "Кампании": (0, "campaigns"), "Журнал действий": (0, "activity"), "Система": (0, "system"),
-         "Учётная запись": (0, "account")}
+         "Модели": (1, "models"), "Кампании": (0, "campaigns"), "Данные": (0, "data"),
+         "Журнал действий": (0, "activity"), "Система": (0, "system"), "Учётная запись": (0, "account")}
 RUSSIAN_MONTH = re.compile(r"янв|февр|мар|апр|мая|июн|июл|авг|сент|окт|нояб|дек")
 ENGLISH_MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
 

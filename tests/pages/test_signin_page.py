@@ -132,7 +132,7 @@ def test_navigation_lists_the_pages_whose_files_exist(app_client, accounts):
                                           ("pages/customer.py", "Customer"), ("pages/campaigns.py", "Campaigns"),
                                           ("pages/forecast.py", "Forecast"),
                                           ("pages/utilization.py", "Utilization"), ("pages/whatif.py", "What-if"),
-                                          ("pages/models.py", "Models")] if (root / file).is_file()]
+                                          ("pages/models.py", "Models"), ("pages/data.py", "Data")] if (root / file).is_file()]
     assert nav_titles(at) == expected + ["Account"]  # an analyst has no Activity or System page
     manager = app_client(accounts["manager"])
     system = ["System"] if (root / "pages/system.py").is_file() else []

@@ -125,8 +125,20 @@ def test_the_bookings_view_keeps_the_indexes(conn, where, index):
 # ---------------------------------------------------------------- windows and "now"
 
 
-def test_data_as_of_is_the_transaction_clock_for_now(conn):
+def test_data_as_of_is_the_transaction_clock_while_the_data_is_live(conn):
     assert conn.execute(sa.text("select data_as_of() = now()")).scalar() is True
+
+
+def test_data_as_of_is_the_last_booking_when_the_history_ends_in_the_past(conn):
+    """Without the last 3 days of bookings the demo's history ends in the past (migration 013)."""
+    conn.execute(sa.text("alter table bookings disable trigger bookings_audit"))
+    conn.execute(sa.text("delete from payments where booking_id in (select id from bookings "
+                         "where start_time > now() - interval '3 days')"))
+    conn.execute(sa.text("delete from bookings where start_time > now() - interval '3 days'"))
+    last = conn.execute(sa.text("select max(start_time) from bookings")).scalar()
+    assert conn.execute(sa.text("select data_as_of()")).scalar() == last
+    today = conn.execute(sa.text("select min(local_today), max(local_today) from club_windows(null, null)")).one()
+    assert today[0] <= last.astimezone(ZoneInfo("Asia/Almaty")).date() == today[1]
 
 
 def _windows(conn, from_day, to_day, days=None, *clubs):
@@ -270,13 +282,18 @@ SCOPED = {
     "whatif/weekly_revenue": {"as_of": None, "weeks": 4},
     "whatif/elasticity_cells": {"as_of": None, "weeks": 4, "holidays": []},
     "whatif/campaign_customers": {"as_of": None},
+    "data/health_coverage": {},
+    "data/health_gaps": {"min_days": 0, "limit": 20},
+    "data/health_customers": {},
+    "data/health_checks": {"max_amount": 1_000_000, "min_minutes": 1, "max_hours": 16},
     "campaigns/scores": {},
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
 # and the activity log take the viewer's scope (:whole_chain, :club_ids): tests/whatif/test_scenarios.py and
 # tests/accounts/test_audit.py; the others write the clubs an account, a scenario or an activity row has;
 # the alerts' lists: tests/alerts/test_scope.py
-SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "whatif/list", "whatif/load",
+# duplicate customers (none in the demo): with planted duplicates in tests/data_import/test_health.py
+SCOPED_ELSEWHERE = {"models/performance", "models/grade_deciles", "data/health_duplicates", "whatif/list", "whatif/load",
                     "accounts/activity_search", "accounts/scope_add", "accounts/activity_insert",
                     "accounts/activity_insert_once", "whatif/insert",
                     "alerts/recent_incidents", "alerts/recent_deliveries"}

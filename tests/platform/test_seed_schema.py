@@ -14,10 +14,13 @@ SEED_TABLES = ["audit_logs", "bookings", "clubs", "halls", "payments", "seats", 
 ADDED_COLUMNS = {
     "clubs.timezone", "clubs.opens_at", "clubs.closes_at", "clubs.opened_on", "halls.hall_type",
     "halls.night_package_price", "seats.label", "seats.device", "users.signed_up_at", "bookings.package",
-    "payments.method",
+    "payments.method", "users.external_source", "users.external_id", "bookings.external_source",
+    "bookings.external_id", "payments.external_source", "payments.external_id",
 }
 ADDED_INDEXES = {"idx_bookings_seat_time", "idx_bookings_start", "idx_payments_paid_at", "idx_halls_club",
-                 "idx_seats_hall", "idx_payments_booking"}
+                 "idx_seats_hall", "idx_payments_booking",
+                 # imports' own ids (013), partial: only rows an import wrote have one, so their writes pass
+                 "users_external_key", "bookings_external_key", "payments_external_key"}
 # the columns of the seed's own mv_daily_club_stats
 SEED_VIEW_COLUMNS = ["report_date", "club_id", "club_name", "unique_customers", "total_bookings", "total_revenue",
                      "avg_session_hours", "occupied_seats", "utilization_rate"]

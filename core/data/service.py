@@ -1,0 +1,88 @@
+"""What the Data page shows and does: a file's preview, imports (managers only: the `import_data`
+permission is checked here, not only by hiding the upload), the past imports, the data's health, and
+what "now" is for the data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from core.accounts import Account, audit, require, scope
+from core.data import formats, health, imports, requirements
+from core.data.imports import Options, Preview, Report
+from core.i18n import _
+from core.platform.db import query_df
+from core.platform.thresholds import LIVE_GAP_DAYS
+
+FORMATS = list(formats.FORMATS)
+PAST_IMPORTS = 50
+
+
+def format_columns(name: str) -> tuple[list[str], list[str]]:
+    """(required columns, optional columns) of a format."""
+    fmt = formats.get_format(name)
+    return list(fmt.required), fmt.optional
+
+
+def needs_club(name: str) -> bool:
+    return formats.get_format(name).needs_club
+
+
+def preview(raw: bytes, *, format: str | None = None, club: str | None = None,
+            mapping: Mapping[str, str | None] | None = None) -> Preview:
+    """The file as the importer reads it, with nothing written (FileProblem when it is not a table)."""
+    return imports.preview(raw, Options(format=format, club=club, mapping=mapping))
+
+
+def import_file(engine: Engine, *, account: Account | None, raw: bytes, file_name: str, options: Options,
+                progress: Callable[[float, str], None] | None = None) -> Report:
+    """Check and import one file in one transaction (managers only; PermissionDenied otherwise)."""
+    require(account, "import_data")
+    report = imports.import_file(engine, raw, file_name, options, imported_by=account.username,
+                                 progress=progress or (lambda fraction, message: None))
+    audit_import(engine, account, report)
+    return report
+
+
+def audit_import(engine: Engine, account: Account | None, report: Report, *, via: str = "app",
+                 username: str | None = None) -> None:
+    """One line in the activity log for an import that was tried (not a dry run); `data_imports` keeps
+    the full report."""
+    if report.dry_run:
+        return
+    audit.record(engine, account, "import", object_type="import", object_id=report.log_id, via=via,
+                 username=username, details={"file": report.file_name, "format": report.format,
+                                             "result": report.result, "rows_read": report.rows_read,
+                                             "rows_added": report.rows_added, "rows_updated": report.rows_updated,
+                                             "rows_skipped": report.rows_skipped})
+
+
+def past_imports(engine: Engine, *, limit: int = PAST_IMPORTS) -> pd.DataFrame:
+    """The latest imports, newest first: who, when, which file, how many rows, the result."""
+    return query_df(engine, "data/imports", limit=int(limit))
+
+
+def data_health(engine: Engine, *, club_ids: Sequence[int], viewer: Account | None) -> health.Health:
+    """The data's health at the clubs of `club_ids` the signed-in viewer may see."""
+    return health.check(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids), viewer=viewer)
+
+
+def data_moment(engine: Engine) -> dict:
+    """What "now" is for the data: `as_of` (data_as_of()), whether the history ends in the past
+    (`ended`), and the last booking's start."""
+    row = query_df(engine, "data/data_moment").iloc[0]
+    as_of = pd.Timestamp(row.as_of).to_pydatetime()
+    return {"as_of": as_of, "ended": bool(row.ended), "last_start": row.last_start,
+            "live_gap": timedelta(days=LIVE_GAP_DAYS)}
+
+
+def readiness(engine: Engine) -> pd.DataFrame:
+    """Each model's needs against what the data has now (model, need, have, least, ready)."""
+    moment = data_moment(engine)["as_of"]
+    found = requirements.assess(engine, data_end=moment)
+    rows = [{"model": _(requirements.MODEL_NAMES[m]), "need": _(n.what), "have": n.have, "least": n.need,
+             "ready": n.met} for m in requirements.MODELS for n in found.needs(m)]
+    return pd.DataFrame(rows, columns=["model", "need", "have", "least", "ready"])

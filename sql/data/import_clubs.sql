@@ -1,0 +1,4 @@
+-- Every club with its time zone (the importer matches names case-insensitively).
+select id, name, timezone, opened_on
+from clubs
+order by id

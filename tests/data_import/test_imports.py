@@ -1,0 +1,187 @@
+"""Importing the hand-written files into a private database: each format, whole files or nothing,
+re-imports that add nothing, and "now" that follows a history ending in the past."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from core.accounts import Account, PermissionDenied, Role
+from core.data import service
+from core.data.imports import Options, import_file
+from tests.conftest import viewer_of
+from tests.data_import.conftest import FILES, counts, read
+
+def account(role: str) -> Account:
+    now = datetime.now(timezone.utc)
+    return Account(id=0, username=f"test-{role}", role=Role(role), created_at=now, password_changed_at=now)
+
+
+def rows(engine, sql: str, **params) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), params))
+
+
+def test_the_generic_file(import_db, loaded):
+    r = loaded["generic_visits.csv"]
+    assert (r.format, r.encoding, r.delimiter, r.source) == ("generic", "utf-8", "comma", "generic")
+    assert (r.rows_read, r.rows_added, r.rows_bad, r.customers_added, r.clubs_added) == (12, 12, 0, 6, 1)
+    assert r.warnings == {"visits with neither an end nor a duration, taken as 1 hour": 1,
+                          "e-mails another customer already has, left out": 1}
+    visits = {b.external_id: b for b in rows(import_db, """
+        select b.external_id, b.status, b.price, b.start_time, b.end_time, b.date, s.label, h.name as hall, h.hall_type,
+               p.amount, p.payment_status, p.method, u.external_id as customer, u.email
+        from bookings b join seats s on s.id = b.seat_id join halls h on h.id = s.hall_id
+        join users u on u.id = b.user_id left join payments p on p.booking_id = b.id
+        where b.external_source = 'generic' and b.external_id like 'G-%'""")}
+    g1 = visits["G-001"]
+    assert (g1.label, g1.hall, g1.status, float(g1.price), g1.method, g1.email) == \
+        ("PC-01", "Main hall", "завершено", 2700.0, "card", "aigerim@example.kz")
+    assert g1.start_time == datetime(2024, 3, 1, 13, 0, tzinfo=timezone.utc)  # 18:00 in Almaty (UTC+5)
+    assert visits["G-005"].end_time - visits["G-005"].start_time == (visits["G-001"].end_time -
+                                                                     visits["G-001"].start_time) / 3  # 1 hour
+    assert visits["G-006"].status == "отменено" and visits["G-006"].amount is None
+    assert visits["G-007"].status == "неявка"
+    assert visits["G-008"].start_time == datetime(2024, 3, 6, 5, 0, tzinfo=timezone.utc)  # had an offset
+    assert visits["G-009"].payment_status == "возврат" and visits["G-009"].email is None  # e-mail taken by C001
+    assert (visits["G-010"].date.isoformat(), visits["G-011"].hall_type) == ("2024-03-07", "console")
+    # a customer who pays for a friend: two overlapping visits, two seats
+    assert visits["G-002"].customer == visits["G-003"].customer and visits["G-002"].label != visits["G-003"].label
+
+
+def test_a_windows_1251_file_with_semicolons_and_decimal_commas(import_db, loaded):
+    r = loaded["generic_cp1251.csv"]
+    assert (r.encoding, r.delimiter, r.rows_added, r.customers_added) == ("cp1251", "semicolon", 5, 3)
+    found = rows(import_db, """
+        select u.full_name, p.amount, p.method, b.start_time from payments p join bookings b on b.id = p.booking_id
+        join users u on u.id = b.user_id join seats s on s.id = b.seat_id join halls h on h.id = s.hall_id
+        join clubs c on c.id = h.club_id where c.name = 'Respawn Test' order by b.start_time""")
+    assert [(f.full_name, float(f.amount), f.method) for f in found] == [
+        ("Айдана Бекова", 1500.5, "cash"), ("Тимур Ахметов", 600.0, "card"), ("Айдана Бекова", 1200.0, "kaspi_qr"),
+        ("Ерасыл Маратов", 450.0, "cash"), ("Тимур Ахметов", 2400.75, "bonus")]
+    assert found[0].start_time == datetime(2024, 3, 4, 13, 30, tzinfo=timezone.utc)
+
+
+def test_the_ggleap_export(import_db, loaded):
+    r = loaded["ggleap_activity.csv"]
+    assert (r.source, r.rows_read, r.visits, r.rows_added, r.customers_added) == ("ggleap:Arena Test", 15, 4, 4, 3)
+    assert r.counts["guest sessions (left out)"] == 1 and r.counts["other actions (ignored)"] == 4
+    seats = rows(import_db, """select s.label, count(*) from bookings b join seats s on s.id = b.seat_id
+                               where b.external_source = 'ggleap:Arena Test' group by 1 order by 1""")
+    assert [(s.label, s.count) for s in seats] == [("PC-01", 2), ("PC-02", 1), ("PC-04", 1)]
+
+
+def test_smartshell_fills_and_updates_customers(import_db, loaded):
+    r = loaded["smartshell_clients.csv"]
+    assert (r.format, r.customers_added, r.rows_skipped) == ("smartshell", 3, 0)
+    nomad = rows(import_db, "select phone, signed_up_at from users where external_source = 'smartshell' "
+                            "and external_id = 'nomad'")[0]
+    assert nomad.phone == "+7 701 400 00 01" and nomad.signed_up_at == datetime(2024, 1, 15, 6, tzinfo=timezone.utc)  # UTC+6 until March 2024
+    changed = read("smartshell_clients.csv").decode("utf-8-sig").replace("+7 701 400 00 01", "+7 701 499 99 99")
+    again = import_file(import_db, changed.encode("utf-8"), "clients.csv", Options(), imported_by="test")
+    assert (again.customers_added, again.customers_updated, again.rows_skipped) == (0, 1, 2)
+    assert rows(import_db, "select phone from users where external_id = 'nomad'")[0].phone == "+7 701 499 99 99"
+    back = import_file(import_db, read("smartshell_clients.csv"), "clients.csv", Options(), imported_by="test")
+    assert back.customers_updated == 1  # as the other tests expect it
+
+
+@pytest.mark.parametrize("name, options", FILES)
+def test_importing_a_file_twice_adds_nothing(import_db, loaded, name, options):
+    before = counts(import_db)
+    again = import_file(import_db, read(name), name, options, imported_by="test")
+    assert again.result == "imported"
+    assert (again.rows_added, again.rows_updated, again.customers_added, again.seats_added) == (0, 0, 0, 0)
+    assert again.rows_skipped == (loaded[name].visits or loaded[name].rows_read)
+    assert counts(import_db) == before
+
+
+def test_a_bad_file_changes_nothing_and_says_why(import_db, loaded):
+    before = counts(import_db)
+    r = import_file(import_db, read("generic_broken.csv"), "broken.csv", Options(), imported_by="test")
+    assert r.result == "rejected" and r.rows_bad == 9 and "nothing was imported" in r.message
+    assert [(b["line"], b["reason"].split(":")[0]) for b in r.bad_rows] == [
+        (3, "no customer id"), (4, "started_at is not a date and time"), (5, "the visit ends before it starts"),
+        (6, "the amount is negative"), (7, "unknown booking status (use completed, active, cancelled or no-show)"),
+        (8, "the visit lasts more than 24 hours"), (9, "amount is not a number"),
+        (10, "the booking id appears earlier in the file"), (11, "no club (name one for the whole file with --club)")]
+    assert r.bad_rows[1]["reason"].endswith("«yesterday evening»")
+    assert sum(r.bad_reasons.values()) == 9
+    assert counts(import_db) == before
+    logged = rows(import_db, "select result, rows_bad, report from data_imports where id = :id", id=r.log_id)[0]
+    assert logged.result == "rejected" and logged.rows_bad == 9 and len(logged.report["bad_rows"]) == 9
+
+
+def test_a_seat_someone_holds_rejects_the_file(import_db, loaded):
+    before = counts(import_db)
+    r = import_file(import_db, read("ggleap_activity.csv"), "ggleap.csv", Options(club="Pixel Test"))
+    assert r.result == "rejected" and [b["line"] for b in r.bad_rows] == [2, 5]
+    assert "the seat is taken at that time" in r.bad_rows[0]["reason"] and "«PC-01»" in r.bad_rows[0]["reason"]
+    assert counts(import_db) == before
+
+
+def test_a_dry_run_writes_nothing(import_db, loaded):
+    before = counts(import_db)
+    logged = rows(import_db, "select count(*) from data_imports")[0][0]
+    extra = read("generic_visits.csv").decode().replace("G-0", "D-0").replace("Pixel Test", "Dry Club").encode()
+    r = import_file(import_db, extra, "dry.csv", Options(dry_run=True))
+    assert r.result == "checked" and r.rows_added == 12 and r.clubs_added == 1
+    assert counts(import_db) == before
+    assert rows(import_db, "select count(*) from data_imports")[0][0] == logged
+
+
+def test_the_seat_guard_never_fires_and_no_seat_is_double_booked(import_db, loaded):
+    assert rows(import_db, "select count(*) from seat_overlaps")[0][0] == 0
+    trigger = rows(import_db, "select tgenabled from pg_trigger where tgname = 'bookings_no_overlap'")[0][0]
+    assert trigger == "O"  # back on after every import
+
+
+def test_history_that_ends_in_the_past_sets_now(import_db, loaded):
+    moment = service.data_moment(import_db)
+    assert moment["ended"] is True
+    assert moment["as_of"] == datetime(2024, 3, 9, 11, 0, tzinfo=timezone.utc)  # G-012, 16:00 in Almaty
+    today = rows(import_db, "select distinct local_today from club_windows(null, null)")
+    assert [t.local_today.isoformat() for t in today] == ["2024-03-09"]
+
+
+def test_only_managers_import(import_db, loaded):
+    before = counts(import_db)
+    with pytest.raises(PermissionDenied):
+        service.import_file(import_db, account=account("analyst"), raw=read("generic_visits.csv"),
+                            file_name="x.csv", options=Options())
+    with pytest.raises(PermissionDenied):
+        service.import_file(import_db, account=None, raw=read("generic_visits.csv"), file_name="x.csv",
+                            options=Options())
+    with pytest.raises(PermissionDenied, match="some clubs only"):  # an import may touch or add any club
+        service.import_file(import_db, account=viewer_of([1]), raw=read("generic_visits.csv"), file_name="x.csv",
+                            options=Options())
+    assert counts(import_db) == before
+    r = service.import_file(import_db, account=account("manager"), raw=read("generic_visits.csv"),
+                            file_name="again.csv", options=Options())
+    assert r.result == "imported" and r.rows_added == 0
+    past = service.past_imports(import_db)
+    assert past.iloc[0].file_name == "again.csv" and past.iloc[0].imported_by == "test-manager"
+    logged = rows(import_db, "select username, via, object_id, details from activity_log where action = 'import' "
+                             "order by id desc limit 1")[0]
+    assert (logged.username, logged.via, logged.object_id) == ("test-manager", "app", str(r.log_id))
+    assert logged.details["file"] == "again.csv" and logged.details["rows_added"] == 0
+
+
+def test_changed_rows_are_updated(private_database):
+    engine = private_database("changes")
+    first = import_file(engine, read("generic_visits.csv"), "v1.csv", Options())
+    assert first.rows_added == 12
+    text = read("generic_visits.csv").decode()
+    text = text.replace("2024-03-09 16:00,2024-03-09 19:00,2700", "2024-03-09 17:00,2024-03-09 20:00,3000")  # G-012
+    text = text.replace("G-006,C004,Erlan Abenov,,,,Pixel Test,Main hall,standard,,2024-03-03 12:30,2024-03-03 14:00,,",
+                        "G-006,C004,Erlan Abenov,,,,Pixel Test,Main hall,standard,,2024-03-03 12:30,2024-03-03 14:00,500,")
+    text += "G-013,C006,Farida Tulegenova,,,,Pixel Test,Main hall,standard,,2024-03-10 16:00,2024-03-10 18:00,1800,,,,\n"
+    second = import_file(engine, text.encode(), "v2.csv", Options())
+    assert (second.result, second.rows_added, second.rows_updated, second.rows_skipped) == ("imported", 1, 2, 10)
+    g12 = rows(engine, "select b.start_time, b.price, p.amount from bookings b join payments p on p.booking_id = b.id "
+                       "where b.external_id = 'G-012'")[0]
+    assert (g12.start_time.hour, float(g12.price), float(g12.amount)) == (12, 3000.0, 3000.0)
+    audited = rows(engine, "select count(*) from audit_logs where table_name in ('bookings', 'payments')")[0][0]
+    assert audited >= 2  # updates are audited
+    assert rows(engine, "select count(*) from seat_overlaps")[0][0] == 0
