@@ -103,10 +103,63 @@ def db_url(server_url: str) -> Iterator[str]:
         mp.undo()
 
 
+TEST_ROLE_PASSWORD = "oyna-test-role"  # the app's and the read-only role's on an external test server
+
+
 @pytest.fixture(scope="session")
-def engine(db_url: str) -> sa.Engine:
+def database_roles(server_url: str, oyna_home: Path) -> dict[str, str] | None:
+    """{"app": password, "readonly": password} of the session server's two restricted roles; None when an
+    external server's role may not create them. The embedded server made them at its start; on an external
+    (throwaway) server they are created here, before the first migration grants them their rights."""
+    if not EXTERNAL_URL:
+        known = server.passwords(oyna_home / "pgdata")
+        return {"app": known[server.APP_ROLE], "readonly": known[server.READONLY_ROLE]}
+    admin = make_engine(_sqlalchemy_url(server_url).render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for role in (server.APP_ROLE, server.READONLY_ROLE):
+                if not conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": role}).first():
+                    conn.execute(sa.text(f"create role {role} login password '{TEST_ROLE_PASSWORD}'"))
+                    # membership lets the session's role end the role's connections when it drops a test
+                    # database (PostgreSQL 15 gives a role's creator no such right by itself)
+                    conn.execute(sa.text(f"grant {role} to current_user"))
+    except sa.exc.ProgrammingError:  # no CREATEROLE: the app runs as the session's role
+        return None
+    finally:
+        admin.dispose()
+    return {"app": TEST_ROLE_PASSWORD, "readonly": TEST_ROLE_PASSWORD}
+
+
+def _as_role(url: str, role: str, password: str) -> str:
+    return sa.make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str, database_roles) -> sa.Engine:
+    """The owner's engine on the session's database (migrations, demo data, what the CLI does)."""
     eng = make_engine(db_url)
     migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_url(db_url: str, database_roles, engine) -> str:
+    """The session's database as the app's role (what pages connect as); the owner's URL when the role
+    could not be made on an external server."""
+    return _as_role(db_url, server.APP_ROLE, database_roles["app"]) if database_roles else db_url
+
+
+@pytest.fixture(scope="session")
+def readonly_url(db_url: str, database_roles, engine) -> str:
+    if not database_roles:
+        pytest.skip("the external server's role may not create the read-only role")
+    return _as_role(db_url, server.READONLY_ROLE, database_roles["readonly"])
+
+
+@pytest.fixture(scope="session")
+def app_engine(app_url: str) -> sa.Engine:
+    eng = make_engine(app_url)
     yield eng
     eng.dispose()
 

@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import Any
 
+import sqlalchemy as sa
+
 from core.cli.support import UsageError, connect
 from core.platform import server
 from core.platform.db import check, get_engine, resolve_url
@@ -22,6 +24,9 @@ def add_parsers(sub: Any) -> None:
                                             "restore: the archive")
     db.add_argument("--keep", type=int, metavar="N", help="backup: then keep only the newest N oyna-*.tar in "
                                                           "that folder")
+    db.add_argument("--role", choices=["owner", "app", "readonly"], default="owner",
+                    help="url: whose URL (owner: migrations and admin commands; app: the pages; readonly: BI "
+                         "tools such as Metabase)")
     db.add_argument("--replace", action="store_true", help="restore: delete everything in a non-empty database "
                                                             "first")
     db.set_defaults(run=run)
@@ -43,13 +48,16 @@ def run(args: argparse.Namespace) -> int:
         done = maintain(connect(migrated=True), settings)
         print(", ".join(f"{what}: {n}" for what, n in done.items()))
         return 0
+    if args.role != "owner" and args.action != "url":
+        raise UsageError("--role goes with `oyna db url`")
     if args.action == "url":
-        print(resolve_url(settings))
+        print(resolve_url(settings, args.role))
         return 0
     if settings.database_url and args.action in ("start", "stop"):
         raise UsageError("DATABASE_URL is set, so there is no embedded server to start or stop")
     if args.action == "start":
-        print(f"embedded PostgreSQL running; url: {server.start(settings.pgdata)}")
+        url = sa.make_url(server.start(settings.pgdata)).render_as_string(hide_password=True)
+        print(f"embedded PostgreSQL running; url: {url} (`oyna db url` prints it with the password)")
     elif args.action == "stop":
         print("stopped" if server.stop(settings.pgdata) else "the embedded server was not running")
     elif args.action == "status":

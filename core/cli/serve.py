@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.cli.demo import run_demo
-from core.cli.support import connect
-from core.platform.settings import PROJECT_ROOT, load_settings
+from core.cli.support import UsageError, connect
+from core.platform.settings import PROJECT_ROOT, Settings, load_settings
 
 MAINTAIN_SECONDS = 3600  # the logs' upkeep (partitions, retention) runs this often
 ALERTS_EVERY = 60.0  # seconds between alert delivery passes
@@ -29,6 +29,9 @@ ALERTS_EVERY = 60.0  # seconds between alert delivery passes
 def add_parsers(sub: Any) -> None:
     serve = sub.add_parser("serve", help="database, demo data, live feed and the app (make run)")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
+    serve.add_argument("--address", metavar="ADDRESS",
+                       help="the address the app listens on (default 127.0.0.1, or OYNA_ADDRESS; "
+                            "0.0.0.0 for every interface: put a reverse proxy with TLS in front, docs/deploy.md)")
     serve.add_argument("--size", default="M")
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--no-live", action="store_true", help="no simulated live feed (real data comes by import)")
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from core.demo.load import has_data
 
     settings = load_settings()
+    address = args.address or settings.serve_address
+    command = streamlit_command(args.port, address, settings)  # a bad certificate stops here, before anything starts
     if args.metrics_port:
         from core.system import exporter
 
@@ -64,9 +69,8 @@ def run(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     feed = None if args.no_live else subprocess.Popen([sys.executable, "-m", "core.cli", "live"], cwd=PROJECT_ROOT,
                                                       env=env)
-    print(f"\n  Oyna Insights: http://localhost:{args.port}\n", flush=True)
-    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "pages" / "ui" / "asgi.py"),
-                            "--server.port", str(args.port), "--server.headless", "true"], cwd=PROJECT_ROOT, env=env)
+    print(f"\n  Oyna Insights: {app_url(args.port, address, settings)}\n", flush=True)
+    app = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the feed and the app too
     try:
         return app.wait()
@@ -80,6 +84,32 @@ def run(args: argparse.Namespace) -> int:
             feed.wait(10)
         if args.metrics_port:
             exporter.process_exited(app.pid)
+
+
+def streamlit_command(port: int, address: str, settings: Settings) -> list[str]:
+    """The app's command line: the given address only, HTTPS when the settings name a certificate and key,
+    and XSRF protection (with CORS limits) on whatever the config files say."""
+    if not address:
+        raise UsageError("--address must not be empty (127.0.0.1, or 0.0.0.0 for every interface)")
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "pages" / "ui" / "asgi.py"),
+               "--server.port", str(port), "--server.address", address, "--server.headless", "true",
+               "--server.enableXsrfProtection", "true", "--server.enableCORS", "true"]
+    if settings.tls_cert_file is not None:
+        for name, path in (("certificate", settings.tls_cert_file), ("key", settings.tls_key_file)):
+            if path is None or not path.is_file() or not os.access(path, os.R_OK):
+                raise UsageError(f"the HTTPS {name} file {path} does not exist or cannot be read "
+                                 f"(OYNA_TLS_CERT_FILE / OYNA_TLS_KEY_FILE)")
+        command += ["--server.sslCertFile", str(settings.tls_cert_file),
+                    "--server.sslKeyFile", str(settings.tls_key_file)]
+    return command
+
+
+def app_url(port: int, address: str, settings: Settings) -> str:
+    scheme = "https" if settings.tls_cert_file is not None else "http"
+    if address in ("0.0.0.0", "::"):  # noqa: S104 - told to listen everywhere
+        return f"{scheme}://<this machine>:{port} (listening on every interface)"
+    host = "localhost" if address in ("127.0.0.1", "::1", "localhost") else address
+    return f"{scheme}://{host}:{port}"
 
 
 def _interrupt(*_) -> None:
@@ -140,13 +170,24 @@ def _first_models(engine: Engine) -> None:
 
 
 def _print_demo_accounts(engine: Engine) -> None:
-    """Create a manager and an analyst when there are no accounts, and print their passwords once."""
+    """Create a manager and an analyst when there are no accounts, and show their passwords once."""
     from core.accounts import ensure_demo_accounts
 
     created = ensure_demo_accounts(engine)
-    if not created:
-        return
-    print("\n  Demo accounts (shown only this once; change them with `oyna user passwd NAME`):")
-    for username, password in created.items():
-        print(f"    {username:<10} {password}")
-    print(flush=True)
+    if created:
+        show_demo_passwords(created)
+
+
+def show_demo_passwords(created: dict[str, str], terminal: str = "/dev/tty") -> bool:
+    """Write the demo passwords to the controlling terminal only, never to stdout (often a log file under
+    a service manager or `> serve.log`). Without a terminal, say how to set them instead."""
+    lines = ["", "  Demo accounts (shown only this once; change them with `oyna user passwd NAME`):"]
+    lines += [f"    {username:<10} {password}" for username, password in created.items()]
+    try:
+        with open(terminal, "w", encoding="utf-8") as tty:
+            tty.write("\n".join(lines) + "\n\n")
+        return True
+    except OSError:
+        print(f"\n  Demo accounts created: {', '.join(created)}. There is no terminal to show their passwords on "
+              "(they are never written to a log): set them with `oyna user passwd NAME`.\n", flush=True)
+        return False

@@ -14,7 +14,8 @@ from core.accounts import Account, audit, require, scope
 from core.data import formats, health, imports, requirements
 from core.data.imports import Options, Preview, Report
 from core.i18n import _
-from core.platform.db import query_df
+from core.platform.db import job_engine, query_df
+from core.platform.settings import load_settings
 from core.platform.thresholds import LIVE_GAP_DAYS
 
 FORMATS = list(formats.FORMATS)
@@ -41,7 +42,8 @@ def import_file(engine: Engine, *, account: Account | None, raw: bytes, file_nam
                 progress: Callable[[float, str], None] | None = None) -> Report:
     """Check and import one file in one transaction (managers only; PermissionDenied otherwise)."""
     require(account, "import_data")
-    report = imports.import_file(engine, raw, file_name, options, imported_by=account.username,
+    long = job_engine(engine, load_settings())  # an import may take minutes: the job timeouts, not a page's
+    report = imports.import_file(long, raw, file_name, options, imported_by=account.username,
                                  progress=progress or (lambda fraction, message: None))
     audit_import(engine, account, report)
     return report

@@ -15,6 +15,7 @@ from core.i18n import N_, _, current_locale, use_locale
 from core.models import registry
 from core.accounts import Account, require
 from core.models.training import RetrainResult, retrain
+from core.platform.db import job_engine
 from core.platform.settings import Settings
 
 
@@ -52,7 +53,7 @@ class RetrainJob:
     def _run(self) -> None:
         with use_locale(self.language):  # a thread does not inherit the session's language
             try:
-                self.result = retrain(self.engine, self.settings, force=self.force,
+                self.result = retrain(job_engine(self.engine, self.settings), self.settings, force=self.force,
                                       trained_by=self.account.username, progress=self._progress, actor=self.account)
             except registry.RetrainBusy as exc:
                 self.error = str(exc)

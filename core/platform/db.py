@@ -27,18 +27,35 @@ _DOWN = (DatabaseUnavailable, sa.exc.OperationalError, sa.exc.InterfaceError, sa
 
 
 def database_down(exc: BaseException) -> bool:
-    """Whether an exception means the database cannot be reached (rather than a bug or bad input)."""
+    """Whether an exception means the database cannot be reached (rather than a bug, bad input or a timeout)."""
+    if timed_out(exc):
+        return False
     if isinstance(exc, _DOWN):
         return True
     return isinstance(exc, sa.exc.DBAPIError) and bool(getattr(exc, "connection_invalidated", False))
 
 
-def resolve_url(settings: Settings) -> str:
-    """The server's SQLAlchemy URL, starting the embedded server when no URL is set."""
+ROLES = ("owner", "app", "readonly")
+
+
+def resolve_url(settings: Settings, role: str = "owner") -> str:
+    """The SQLAlchemy URL of one of the database's roles, starting the embedded server when no URL is set.
+
+    owner: migrations and the CLI (OYNA_OWNER_DATABASE_URL, else DATABASE_URL); app: the pages
+    (DATABASE_URL); readonly: BI tools (OYNA_READONLY_DATABASE_URL). The embedded server has all three.
+    """
+    if role not in ROLES:
+        raise ValueError(f"the role must be one of {', '.join(ROLES)}, got {role!r}")
     if settings.database_url:
-        return _normalise(settings.database_url)
+        url = {"owner": settings.owner_database_url or settings.database_url, "app": settings.database_url,
+               "readonly": settings.readonly_database_url}[role]
+        if url is None:
+            raise DatabaseUnavailable("no URL for the read-only role: set OYNA_READONLY_DATABASE_URL "
+                                      "(docs/deploy.md shows how to create the role)")
+        return _normalise(url)
     try:
-        return server.start(settings.pgdata)
+        owner = server.start(settings.pgdata)
+        return owner if role == "owner" else server.role_url(settings.pgdata, server.EMBEDDED_ROLES[role])
     except server.ServerError as exc:
         raise DatabaseUnavailable(str(exc)) from exc
 
@@ -50,7 +67,21 @@ def _normalise(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def timeouts(settings: Settings, purpose: str) -> tuple[float, float]:
+    """(statement timeout, lock timeout) in seconds for a "page" (what a page runs) or a "job" (retrains,
+    imports, demo loads and every CLI command)."""
+    if purpose == "page":
+        return settings.statement_timeout, settings.lock_timeout
+    if purpose == "job":
+        return settings.job_statement_timeout, settings.job_lock_timeout
+    raise ValueError(f"purpose must be 'page' or 'job', got {purpose!r}")
+
+
+def make_engine(url: str, *, statement_timeout: float | None = None, lock_timeout: float | None = None) -> Engine:
+    """An engine whose connections start with these timeouts (seconds; None: the server's default)."""
+    options = " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in
+                       (("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout))
+                       if seconds is not None)
     try:
         engine = sa.create_engine(
             url,
@@ -58,14 +89,39 @@ def make_engine(url: str) -> Engine:
             max_overflow=20,
             pool_pre_ping=True,
             pool_recycle=1800,
+            connect_args={"options": options} if options else {},
         )
     except (sa.exc.ArgumentError, ValueError, ImportError) as exc:
         raise DatabaseUnavailable(f"the database URL is not valid: {exc}") from exc
     return engine
 
 
-def get_engine(settings: Settings | None = None) -> Engine:
-    return make_engine(resolve_url(settings or load_settings()))
+def get_engine(settings: Settings | None = None, purpose: str = "job") -> Engine:
+    """The engine of the settings' database: for a "page", as the app role with the page timeouts; for a
+    "job" (the CLI), as the owner with the job timeouts."""
+    settings = settings or load_settings()
+    statement, lock = timeouts(settings, purpose)
+    url = resolve_url(settings, "app" if purpose == "page" else "owner")
+    return make_engine(url, statement_timeout=statement, lock_timeout=lock)
+
+
+_JOB_ENGINES: dict[str, Engine] = {}
+
+
+def job_engine(engine: Engine, settings: Settings) -> Engine:
+    """An engine on the same database as `engine` with the job timeouts, for a long task a page starts
+    (a retrain, an import); one per database per process."""
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _JOB_ENGINES:
+        statement, lock = timeouts(settings, "job")
+        _JOB_ENGINES[url] = make_engine(url, statement_timeout=statement, lock_timeout=lock)
+    return _JOB_ENGINES[url]
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether an exception is a statement or lock timeout (the query was cancelled, the server is fine)."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) in ("57014", "55P03")  # query_canceled, lock_not_available
 
 
 def check(engine: Engine) -> None:

@@ -1,7 +1,8 @@
 """Ordered, idempotent migrations from `sql/migrations`, recorded in `schema_migrations`.
 
 After the migrations, `product_thresholds` is made equal to `core.platform.thresholds.THRESHOLDS`,
-so SQL's `product_threshold(name)` and the Python constants agree.
+so SQL's `product_threshold(name)` and the Python constants agree, and the app's and the read-only roles
+get their grants on every table there is (migration 017; docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -71,12 +72,26 @@ def migrate(engine: Engine) -> list[str]:
                 done.append(path.stem)
             with conn.begin():
                 _write_thresholds(conn)
+                _grant_roles(conn)
         finally:
             if conn.in_transaction():
                 conn.rollback()
             conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
             conn.commit()
     return done
+
+
+def grant_roles(engine: Engine) -> None:
+    """`_grant_roles` in its own transaction (after a restore, whose dump carries no privileges)."""
+    with engine.begin() as conn:
+        _grant_roles(conn)
+
+
+def _grant_roles(conn: sa.Connection) -> None:
+    """Grant the app's and the read-only role what they may use of every table there is now (migration
+    017's `oyna_grant_roles()`, which skips a role that does not exist)."""
+    if conn.execute(sa.text("select to_regprocedure('oyna_grant_roles()')")).scalar() is not None:
+        conn.execute(sa.text("select oyna_grant_roles()"))
 
 
 def _write_thresholds(conn: sa.Connection) -> None:

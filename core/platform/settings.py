@@ -17,7 +17,7 @@ TELEGRAM_API_URL = "https://api.telegram.org"
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None
+    database_url: str | None              # DATABASE_URL: what the app's pages connect as (the app role)
     home: Path
     models_dir: Path
     churn_horizon_days: int = CHURN_WINDOW_DAYS
@@ -31,7 +31,22 @@ class Settings:
     telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = TELEGRAM_API_URL
     smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=a@b.kz
+    # A DATABASE_URL server's other roles (docs/deploy.md): the owner, for migrations and admin commands
+    # (without it they use DATABASE_URL too), and the read-only role for BI tools.
+    owner_database_url: str | None = field(default=None, repr=False)     # OYNA_OWNER_DATABASE_URL
+    readonly_database_url: str | None = field(default=None, repr=False)  # OYNA_READONLY_DATABASE_URL
     metrics_dir: Path | None = None  # OYNA_METRICS_DIR: where every oyna process writes its metrics
+    # Serving (`oyna serve`, docs/deploy.md): the address the app listens on, and HTTPS from a certificate
+    # and its key (PEM files) when both are given.
+    serve_address: str = "127.0.0.1"      # OYNA_ADDRESS; 0.0.0.0 listens on every interface
+    tls_cert_file: Path | None = None     # OYNA_TLS_CERT_FILE
+    tls_key_file: Path | None = None      # OYNA_TLS_KEY_FILE
+    # Timeouts, in seconds (core.platform.db): a page's query, and a job's (retrain, import, demo load,
+    # the CLI); each waits at most its lock timeout for a lock.
+    statement_timeout: float = 15.0       # OYNA_STATEMENT_TIMEOUT
+    lock_timeout: float = 5.0             # OYNA_LOCK_TIMEOUT
+    job_statement_timeout: float = 3600.0  # OYNA_JOB_STATEMENT_TIMEOUT
+    job_lock_timeout: float = 60.0        # OYNA_JOB_LOCK_TIMEOUT
 
     @property
     def pgdata(self) -> Path:
@@ -87,12 +102,28 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         telegram_api_url=(env.get("OYNA_TELEGRAM_API_URL") or TELEGRAM_API_URL).rstrip("/"),
         smtp_url=env.get("OYNA_SMTP_URL") or None,
         metrics_dir=Path(metrics_dir) if metrics_dir else None,
+        owner_database_url=env.get("OYNA_OWNER_DATABASE_URL") or None,
+        readonly_database_url=env.get("OYNA_READONLY_DATABASE_URL") or None,
         session_idle_hours=_number(env, "OYNA_SESSION_IDLE_HOURS", 12.0, low=0.01),
         session_max_days=_number(env, "OYNA_SESSION_MAX_DAYS", 7.0, low=0.01),
         trusted_proxies=int(_number(env, "OYNA_TRUSTED_PROXIES", 0, low=0, whole=True)),
         activity_retention_days=int(_number(env, "OYNA_ACTIVITY_RETENTION_DAYS", 400, low=31, whole=True)),
         sign_in_log_days=int(_number(env, "OYNA_SIGN_IN_LOG_DAYS", 90, low=1, whole=True)),
+        serve_address=(env.get("OYNA_ADDRESS") or "127.0.0.1").strip(),
+        statement_timeout=_number(env, "OYNA_STATEMENT_TIMEOUT", 15.0, low=0.1),
+        lock_timeout=_number(env, "OYNA_LOCK_TIMEOUT", 5.0, low=0.1),
+        job_statement_timeout=_number(env, "OYNA_JOB_STATEMENT_TIMEOUT", 3600.0, low=1),
+        job_lock_timeout=_number(env, "OYNA_JOB_LOCK_TIMEOUT", 60.0, low=0.1),
+        **_tls_files(env),
     )
+
+
+def _tls_files(env: dict[str, str]) -> dict[str, Path | None]:
+    """The HTTPS certificate and key: both or neither."""
+    cert, key = env.get("OYNA_TLS_CERT_FILE") or None, env.get("OYNA_TLS_KEY_FILE") or None
+    if bool(cert) != bool(key):
+        raise SystemExit("HTTPS needs both OYNA_TLS_CERT_FILE (the certificate) and OYNA_TLS_KEY_FILE (its key)")
+    return {"tls_cert_file": Path(cert) if cert else None, "tls_key_file": Path(key) if key else None}
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, whole: bool = False) -> float:

@@ -69,7 +69,10 @@ def health_engine(settings: Settings) -> tuple[Engine | None, str | None]:
         status = server.status(settings.pgdata)
         if not status.running or status.socket_dir is None:
             return None, _("the embedded server is not running (start it with `oyna db start` or `oyna serve`)")
-        url = server.url_for(status.socket_dir)
+        try:
+            url = server.role_url(settings.pgdata)
+        except server.ServerError as exc:
+            return None, str(exc)
     try:
         engine = sa.create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT})
     except (sa.exc.ArgumentError, ValueError, ImportError) as exc:

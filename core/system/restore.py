@@ -67,6 +67,9 @@ def restore(engine: Engine, settings: Settings, archive: str | Path, *, replace:
         except RuntimeError as exc:
             hint = " The database was emptied first; run the restore again (without --replace)." if existing else ""
             raise BackupError(f"{exc}.{hint}") from exc
+    from core.platform.migrate import grant_roles
+
+    grant_roles(engine)  # the dump has no privileges: the app's and the read-only role get theirs again
     files = _restore_models(archive, manifest, settings.models_dir)
     progress("comparing row counts with the backup's …")
     with engine.connect() as conn:

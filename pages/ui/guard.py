@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.i18n import _
-from core.platform.db import database_down
+from core.platform.db import database_down, timed_out
 from core.accounts import Account
 from pages.ui.metrics import page_timer
 from pages.ui.session import current_account, ensure_entrypoint
@@ -35,7 +35,14 @@ def page_guard(where: str = "page") -> Iterator[None]:
 
 
 def _explain(exc: Exception, where: str) -> None:
-    if database_down(exc):
+    if timed_out(exc):
+        logger.warning("query timed out on %s: %s", where, str(getattr(exc, "orig", exc)).splitlines()[0])
+        st.warning(_("This took too long and was stopped, so the database stays quick for everyone. Try "
+                     "again in a moment, or narrow the filters (fewer clubs, a shorter period)."),
+                   icon=":material/hourglass_disabled:")
+        if st.button(_("Try again"), key=f"retry_{where}"):
+            st.rerun()
+    elif database_down(exc):
         logger.warning("database unavailable on %s: %s", where, str(exc).splitlines()[0] if str(exc) else exc)
         st.error(_("The database is not reachable right now — this page will recover by itself when it is "
                    "back. Trying again every {seconds} seconds…").format(seconds=DB_RETRY_SECONDS),

@@ -58,8 +58,8 @@ set_resolver(_session_language)
 
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
-    """The app's engine: one pool per process, shared by every session."""
-    return get_engine(load_settings())
+    """The app's engine: one pool per process, shared by every session, with the page timeouts."""
+    return get_engine(load_settings(), purpose="page")
 
 
 @st.cache_resource(show_spinner=False)

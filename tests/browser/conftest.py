@@ -1,5 +1,6 @@
 """What the browser tests share (one server for the package): accounts of both roles and a manager of one
-club, the app served as `oyna serve` serves it (pages/ui/asgi.py), and Debian's Chromium."""
+club, the app served as `oyna serve` serves it (pages/ui/asgi.py, connected as the app's database role), and
+Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ def accounts(engine, demo):
 
 
 @pytest.fixture(scope="package")
-def server(db_url, accounts, trained, graded_backtests, model_settings):
+def server(db_url, app_url, accounts, trained, graded_backtests, model_settings):
     """The app, once a model is active and earlier predictions have been graded (the pages cache them).
     A retrain's files go where the session's models are, not into the checkout's models/."""
-    with streamlit_server(db_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
+    with streamlit_server(app_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir),
+                                              "OYNA_OWNER_DATABASE_URL": db_url}) as base:
         yield base
 
 

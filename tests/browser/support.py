@@ -121,7 +121,9 @@ def sign_in(page, base: str, username: str, password: str, path: str = "", timeo
 
 
 def open_page(page, title: str, timeout: float = 30_000) -> None:
-    """Go to a page through the sidebar navigation (opening the sidebar on a phone first)."""
+    """Go to a page through the sidebar navigation (opening the sidebar on a phone first). The current run
+    finishes first: a click during the first run after signing in can be lost."""
+    wait_for_app(page, timeout)
     open_sidebar(page, timeout)
     links = page.locator('[data-testid="stSidebarNav"] a')
     links.filter(has=page.get_by_text(title, exact=True)).first.click(timeout=timeout)

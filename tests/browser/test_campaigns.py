@@ -9,17 +9,15 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from core.accounts import add_account, remove_account
+from tests.browser.conftest import PASSWORD
 from tests.browser.support import (
     CHROMIUM,
     DESKTOP,
     PHONE,
-    chromium,
     horizontal_overflow,
     open_page,
     screenshot,
     sign_in,
-    streamlit_server,
     wait_for_app,
     wait_for_charts,
 )
@@ -29,30 +27,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed ({CHROMIUM} is missing)"),
 ]
-
-PASSWORD = "amber-falcon-3907"
-
-
-@pytest.fixture(scope="module")
-def accounts(engine, demo):
-    suffix = uuid.uuid4().hex[:8]
-    made = {role: add_account(engine, username=f"camp-{role}-{suffix}", role=role, password=PASSWORD)
-            for role in ("manager", "analyst")}
-    yield made
-    for account in made.values():
-        remove_account(engine, username=account.username)
-
-
-@pytest.fixture(scope="module")
-def server(db_url, accounts, trained):
-    with streamlit_server(db_url) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -66,11 +66,11 @@ def _get(url: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def served(db_url, accounts, trained, model_settings, tmp_path_factory):
+def served(db_url, app_url, accounts, trained, model_settings, tmp_path_factory):
     """`oyna serve --metrics-port` against the session's database, without the live feed (which would
     write to it); yields (app URL, metrics URL)."""
     port, metrics_port = free_port(), free_port()
-    env = dict(os.environ, DATABASE_URL=db_url, OYNA_HOME=str(tmp_path_factory.mktemp("serve-home")),
+    env = dict(os.environ, DATABASE_URL=app_url, OYNA_OWNER_DATABASE_URL=db_url, OYNA_HOME=str(tmp_path_factory.mktemp("serve-home")),
                OYNA_MODELS_DIR=str(model_settings.models_dir), PYTHONUNBUFFERED="1")
     env.pop("OYNA_METRICS_DIR", None)
     log = tempfile.NamedTemporaryFile(prefix="oyna-serve-", suffix=".log", delete=False)

@@ -27,11 +27,13 @@ from tests.pages.support import APP, PASSWORD, TIMEOUT, AfterFirstRun, clear_cac
 
 
 @pytest.fixture(scope="module")
-def app_db(db_url, engine, demo) -> Iterator:
-    """The app's DATABASE_URL for this module (the session's database), fresh caches before and after;
-    the sessions, sign-ins and activity the module writes are deleted afterwards."""
+def app_db(db_url, app_url, engine, demo) -> Iterator:
+    """The app's DATABASE_URL for this module (the session's database, as the app's role; the owner's URL
+    for admin work), fresh caches before and after; the sessions, sign-ins and activity the module writes
+    are deleted afterwards. Yields the owner's engine."""
     mp = pytest.MonkeyPatch()
-    mp.setenv("DATABASE_URL", db_url)
+    mp.setenv("DATABASE_URL", app_url)
+    mp.setenv("OYNA_OWNER_DATABASE_URL", db_url)
     clear_caches()
     with logs_forgotten(engine):
         yield engine
@@ -66,6 +68,7 @@ def app_client(app_db, monkeypatch) -> Iterator[Callable[..., AppTest]]:
         monkeypatch.setattr(app_test, "PagesManager", PagesManager if legacy else AfterFirstRun)
         if database_url is not None:
             monkeypatch.setenv("DATABASE_URL", database_url)
+            monkeypatch.setenv("OYNA_OWNER_DATABASE_URL", database_url)
             other_database = fresh = True
         if fresh:
             clear_caches()

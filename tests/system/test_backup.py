@@ -91,7 +91,7 @@ def copy(source, tmp_path_factory):
     env.pop("DATABASE_URL", None)
     done = oyna(env, "db", "restore", str(source["archive"]))
     assert done.returncode == 0, done.stderr
-    engine = make_engine(server.url_for(server.status(home / "pgdata").socket_dir))
+    engine = make_engine(server.role_url(home / "pgdata"))
     yield {"env": env, "home": home, "engine": engine,
            "settings": Settings(database_url=None, home=home, models_dir=home / "models")}
     engine.dispose()
@@ -123,6 +123,14 @@ def test_a_restore_into_a_fresh_server_gives_back_every_table_and_the_active_mod
     assert f"{source['active']}.joblib" in restored
     for name in restored:
         assert sha(copy["home"] / "models" / name) == sha(source["models"] / name)
+    app = make_engine(server.role_url(copy["home"] / "pgdata", server.APP_ROLE))  # the grants came back too
+    try:
+        with app.connect() as conn:
+            seen = conn.execute(sa.text("select count(*) from bookings")).scalar()
+        with copy["engine"].connect() as conn:
+            assert seen == conn.execute(sa.text("select count(*) from bookings")).scalar() > 0
+    finally:
+        app.dispose()
 
 
 def in_process(env: dict[str, str], monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
