@@ -6,7 +6,7 @@ PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 
-.PHONY: install run test test-db lock bench
+.PHONY: install run test test-db lock bench messages
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ test-db: install
 	@test -n "$(DATABASE_URL)" || { echo "make test-db needs DATABASE_URL=postgresql://user:password@host/db"; exit 2; }
 	@echo 'pytest -m "db and not browser" with DATABASE_URL'   # the URL may hold a password
 	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -m "db and not browser"
+
+# Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
+# (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.
+messages: install
+	$(BIN)/python -m core.i18n.tools update
 
 lock:
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements.lock

@@ -13,7 +13,7 @@ from core.i18n import N_, _  # noqa: E402
 from pages.ui import cookie, sidebar  # noqa: E402
 from pages.ui.guard import signed_in_account  # noqa: E402
 from pages.ui.layout import apply_style  # noqa: E402
-from pages.ui.session import new_run  # noqa: E402
+from pages.ui.session import new_run, resolve_language  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 
@@ -36,9 +36,10 @@ PAGES = [
 
 new_run()  # the account is found again on every run
 sidebar.new_run()  # the sidebar filters and the account box are drawn once per run
+account = signed_in_account()  # (while the database is down: a message in the last run's language, and stop)
+resolve_language()  # the account's, the tab's or the browser's language, before anything is drawn
 apply_style()
 existing = [p for p in PAGES if (ROOT / p[0]).is_file()]
-account = signed_in_account()
 
 if account is None:
     # The sign-in form answers every address, so a deep link (/forecast) lands there after signing in.

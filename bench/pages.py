@@ -123,7 +123,7 @@ def browser_times(url: str, bs) -> dict[str, tuple[float, float]]:
     """Seconds from the click to the page's first chart: first visit and a later one."""
     out: dict[str, list[float]] = {title: [] for title in PAGES}
     with bs.streamlit_server(url) as base, bs.chromium() as browser:
-        page = browser.new_context(viewport=bs.DESKTOP).new_page()
+        page = browser.new_context(viewport=bs.DESKTOP, locale="en-US").new_page()
         page.goto(base)
         page.get_by_label("Username").fill(USERNAME)
         page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -18,6 +18,8 @@ def sessions_table(frame: pd.DataFrame, *, with_account: bool) -> None:
         signed_in=frame.created_at.map(ago), last_used=frame.last_seen_at.map(ago),
         address=frame.address.fillna(_("this machine")), user_agent=frame.user_agent.fillna("").str.slice(0, 60),
         current=frame.current.map({True: _("this tab"), False: ""}))
+    if with_account:
+        shown["role"] = shown.role.map(lambda r: _(ROLE_NAMES[r]) if r in ROLE_NAMES else r)
     columns = (["username", "role"] if with_account else []) + ["signed_in", "last_used", "address", "user_agent",
                                                                  "current"]
     st.dataframe(shown[columns], hide_index=True, column_config={

@@ -9,14 +9,23 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.accounts import audit
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.i18n.format import number
 from pages.ui.guard import page_guard
 from pages.ui.session import engine, require
-from pages.ui.sidebar import chain_timezone, local_today
+from pages.ui.sidebar import ROLE_NAMES, chain_timezone, local_today
 
 DEFAULT_DAYS = 7
 ROWS_SHOWN = 15  # the table scrolls past this many rows
+# What an entry is about, in words (the log keeps the codes); codes not listed here are shown as they are.
+OBJECT_NAMES = {"account": N_("account"), "alerts": N_("alerts"), "customer": N_("customer"),
+                "customers": N_("customer list"), "database": N_("database"), "model": N_("model"),
+                "scenario": N_("scenario"), "session": N_("session"), "forecast": N_("forecast"),
+                "activity": N_("activity log")}
+
+
+def words(names: dict[str, str], code) -> str:
+    return _(names[code]) if code in names else code
 
 
 def action_label(action: str) -> str:
@@ -46,7 +55,8 @@ with page_guard("activity"):
     st.caption(ngettext("{count} entry, newest first", "{count} entries, newest first", len(frame)).format(
         count=number(len(frame))) + (" " + _("(the first {limit})").format(limit=number(audit.MAX_ROWS))
                                      if len(frame) == audit.MAX_ROWS else "") + ".")
-    shown = frame.assign(action=frame.action.map(action_label),
+    shown = frame.assign(action=frame.action.map(action_label), role=frame.role.map(lambda r: words(ROLE_NAMES, r)),
+                         object_type=frame.object_type.map(lambda t: words(OBJECT_NAMES, t)),
                          club_ids=frame.club_ids.map(lambda ids: ", ".join(str(c) for c in ids or ())),
                          details=frame.details.map(lambda d: json.dumps(d, ensure_ascii=False)),
                          address=frame.address.fillna(_("this machine")))

@@ -24,7 +24,7 @@ from core.i18n import N_, _
 from core.i18n.format import date_text, money, number, percent
 from core.platform.thresholds import HIGH_RISK
 from pages.ui.cache import cached
-from pages.ui.charts import PURPLE, plot, style_figure
+from pages.ui.charts import PURPLE, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
 from pages.ui.session import current_account, engine
@@ -54,7 +54,7 @@ def net_chart(table):
         x=rows.net, y=[f"#{i} {n}" for i, n in zip(rows.id, rows.name)], orientation="h", marker_color=PURPLE,
         error_x={"type": "data", "symmetric": False, "array": rows.net_hi - rows.net,
                  "arrayminus": rows.net - rows.net_lo},
-        hovertemplate="%{x:,.0f} ₸<extra></extra>"))
+        hovertemplate=money_hover("x") + "<extra></extra>"))
     fig.update_xaxes(title=_("net return, ₸ (90% interval)"), zeroline=True)
     return style_figure(fig, height=120 + 40 * len(rows), legend=False)
 

@@ -13,7 +13,7 @@ from core.i18n import _
 from core.i18n.format import date_text, money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 from pages.ui.cache import cached
-from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
+from pages.ui.charts import GREY, LILAC, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
@@ -24,12 +24,12 @@ MATCHES = 20
 def history_chart(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(x=frame.month, y=frame.spend, name=_("Spend, ₸"), marker_color=LILAC, yaxis="y2",
-                         hovertemplate="%{y:,.0f} ₸<extra>" + _("spend") + "</extra>"))
+                         hovertemplate=money_hover() + "<extra>" + _("spend") + "</extra>"))
     fig.add_trace(go.Scatter(x=frame.month, y=frame.visits, name=_("Visits"), mode="lines+markers",
                              line={"color": PURPLE, "width": 2}))
     fig.update_layout(yaxis={"title": _("visits"), "rangemode": "tozero"},
-                      yaxis2={"overlaying": "y", "side": "right", "tickformat": "~s", "showgrid": False,
-                              "rangemode": "tozero"})
+                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"})
+    money_axis(lambda **kw: fig.update_layout(yaxis2=kw))
     return style_figure(fig, height=320)
 
 
@@ -111,7 +111,7 @@ def render_scores(p: dict, skipped: dict[str, str]) -> None:
                  + ("" if not _known(rank) else " " + _("A rank: {share} of customers have a higher risk.").format(
                      share=percent(rank))))
     b.metric(_("Still active"), percent(p["probability_alive"]), help=_("BG/NBD's P(alive)."))
-    c.metric(_("Segment"), p["segment"], help=f"R{p['r_score']} F{p['f_score']} M{p['m_score']}")
+    c.metric(_("Segment"), p["segment_label"], help=f"R{p['r_score']} F{p['f_score']} M{p['m_score']}")
     d, e, g = st.columns(3)
     clv_range = _("80% range {low} – {high}").format(low=money(p["clv_12m_lo"]), high=money(p["clv_12m_hi"]))
     d.metric(_("Lifetime value, 12 months"), money(p["clv_12m"], compact=True),
@@ -129,19 +129,18 @@ def render_scores(p: dict, skipped: dict[str, str]) -> None:
             st.info(_("{what}: {notice}.").format(what=title, notice=skipped[model]), icon=":material/hourglass_empty:")
 
 
-def render_actions(actions: list[dict]) -> None:
+def render_actions(actions: pd.DataFrame) -> None:
+    """The actions as a list: a reason is a sentence, which a table's cell would cut on a phone."""
     st.subheader(_("Recommended actions"), anchor=False)
-    if not actions:
+    if actions.empty:
         st.write(_("No action needed: this customer is neither at risk nor an upsell candidate."))
         return
-    russian = st.toggle("По-русски", key="actions_ru")
-    st.dataframe(pd.DataFrame([{
-        "action": a["label_ru"] if russian else a["label_en"],
-        "why": a["reason"],
-        "expected value, ₸": a.get("expected_value"),
-    } for a in actions]), hide_index=True, column_config={
-        "action": _("Action"), "why": _("Why"),
-        "expected value, ₸": st.column_config.NumberColumn(_("Expected value, ₸"), format="localized")})
+    lines = []
+    for a in actions.itertuples():
+        value = "" if pd.isna(a.expected_value) else " · " + _("expected value {value}").format(
+            value=money(a.expected_value))
+        lines.append(f"1. **{a.action}**{value}  \n{a.why[:1].upper() + a.why[1:]}.")
+    st.markdown("\n".join(lines))
 
 
 st.title(_("Customer"), anchor=False)
@@ -180,4 +179,4 @@ with page_guard("customer"):
         st.subheader(_("Visits and spend by month"), anchor=False)
         plot(history_chart(frame), key="customer_history")
 
-    render_actions(p.get("recommendations") or [])
+    render_actions(p["actions"])

@@ -7,12 +7,13 @@ import streamlit as st
 
 from core.accounts import sees_contacts
 from core.customers import service
+from core.customers.segments import SEGMENTS, segment_label
 from core.models import service as models
-from core.customers.segments import SEGMENTS
 from core.i18n import _
 from core.i18n.format import date_text, money, number
 from pages.ui.cache import cached
 from pages.ui.charts import LILAC, PURPLE, plot, style_figure
+from pages.ui.export import csv_download
 from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality
 from pages.ui.session import current_account, engine
@@ -24,13 +25,15 @@ LIMIT = 5000
 
 
 def segment_chart(frame):
-    long = frame.melt(id_vars="segment", value_vars=["customer_share", "revenue_share"],
+    long = frame.melt(id_vars="label", value_vars=["customer_share", "revenue_share"],
                       var_name="share of", value_name="share")
     long["share of"] = long["share of"].map({"customer_share": _("customers"),
                                              "revenue_share": _("revenue (90 days)")})
-    fig = px.bar(long, y="segment", x="share", color="share of", barmode="group", orientation="h",
-                 category_orders={"segment": [s for s in SEGMENTS if s in set(frame.segment)]},
-                 color_discrete_sequence=[LILAC, PURPLE], labels={"share of": _("share of")})
+    fig = px.bar(long, y="label", x="share", color="share of", barmode="group", orientation="h",
+                 category_orders={"label": [segment_label(s) for s in service.segment_choices(frame)]},
+                 color_discrete_sequence=[LILAC, PURPLE],
+                 labels={"share of": _("share of"), "share": _("share"), "label": _("Segment")})
+    fig.update_traces(hovertemplate="%{y}: %{x:.0%}")
     fig.update_xaxes(tickformat=".0%", title=None)
     fig.update_yaxes(title=None)
     return style_figure(fig, height=340)
@@ -39,11 +42,21 @@ def segment_chart(frame):
 def rfm_chart(frame):
     sample = frame.sample(min(len(frame), 2000), random_state=0) if len(frame) else frame
     fig = px.scatter(sample, x="recency_days", y="frequency", size="monetary_total", color="segment",
-                     size_max=18, opacity=0.65, hover_name="full_name", category_orders={"segment": SEGMENTS},
+                     size_max=18, opacity=0.65, hover_name="full_name",
+                     category_orders={"segment": [segment_label(s) for s in SEGMENTS]},
                      labels={"recency_days": _("Days since last visit"), "frequency": _("Visits"),
                              "segment": _("Segment"), "monetary_total": _("Spent, ₸")})
     fig.update_traces(marker={"line": {"width": 0}})
     return style_figure(fig, height=360)
+
+
+def list_labels() -> dict[str, str]:
+    """The customer list's column names in the current language (the table and the CSV)."""
+    return {"full_name": _("Name"), "phone": _("Phone"), "churn_risk": _("Churn risk"), "segment": _("Segment"),
+            "top_action": _("Top action"), "clv_12m": _("CLV 12 m, ₸"), "email": _("E-mail"),
+            "favourite_club": _("Club"), "next_visit_date": _("Next visit"), "recency_days": _("Days since visit"),
+            "frequency": _("Visits"), "monetary_total": _("Spent, ₸"), "probability_alive": _("P(active)"),
+            "upsell_score": _("Upsell"), "clv_12m_lo": _("CLV low"), "clv_12m_hi": _("CLV high")}
 
 
 def prediction_quality(account, club_ids: tuple[int, ...]) -> None:
@@ -84,8 +97,8 @@ with page_guard("customers"):
         rfm_slot = st.empty()
 
     with st.expander(_("Segment details")):
-        st.dataframe(seg, hide_index=True, column_config={
-            "segment": _("Segment"), "customers": _("Customers"),
+        st.dataframe(seg.drop(columns=["segment"]), hide_index=True, column_config={
+            "label": _("Segment"), "customers": _("Customers"),
             "customer_share": st.column_config.ProgressColumn(_("Customers, share"), format="percent", min_value=0,
                                                               max_value=1),
             "revenue_share": st.column_config.ProgressColumn(_("Revenue, share"), format="percent", min_value=0,
@@ -102,7 +115,8 @@ with page_guard("customers"):
     contacts = sees_contacts(account)
     text = a.text_input(_("Name or e-mail") if contacts else _("Name"), key="cust_search",
                         placeholder=_("e.g. Айгерим or gmail") if contacts else _("e.g. Айгерим"))
-    segments = b.multiselect(_("Segments"), [s for s in SEGMENTS if s in set(seg.segment)], key="cust_segments")
+    segments = b.multiselect(_("Segments"), service.segment_choices(seg), format_func=segment_label,
+                             key="cust_segments", placeholder=_("All segments"))
     c, d = st.columns(2)
     risk = c.slider(_("Churn risk"), 0, 100, (0, 100), key="cust_risk")
     clv = d.slider(_("Lifetime value, 12 months, ₸"), 0, CLV_CAP, (0, CLV_CAP), step=5_000, key="cust_clv",
@@ -110,37 +124,35 @@ with page_guard("customers"):
     query = {"club_ids": f.club_ids, "text": text.strip(), "segments": tuple(segments), "min_risk": risk[0],
              "max_risk": risk[1], "min_clv": clv[0], "max_clv": None if clv[1] >= CLV_CAP else clv[1], "limit": LIMIT}
     table = cached(service.search_customers, ttl=120, spinner=_("Searching…"))(viewer=account, **query)
-    rfm_slot.container().plotly_chart(rfm_chart(table), width="stretch", key="rfm_chart")
+    plot(rfm_chart(table), key="rfm_chart", where=rfm_slot.container())
 
     st.caption(_("{count} customers").format(count=number(len(table)))
                + (" " + _("(the first {limit})").format(limit=number(LIMIT)) if len(table) == LIMIT else "")
                + ". " + _("Select a row to open the customer."))
+    labels = {k: v for k, v in list_labels().items() if k in table.columns}  # analysts get no contacts
+    shown = table[list(labels)]  # the name, phone, risk and segment first: they fit a phone's width
     event = st.dataframe(
-        table.drop(columns=["user_id"]), hide_index=True, height=420, on_select="rerun", selection_mode="single-row",
-        key="cust_table",
+        shown, hide_index=True, height=420, on_select="rerun", selection_mode="single-row", key="cust_table",
         column_config={
-            "full_name": _("Name"), "email": _("E-mail"), "phone": _("Phone"), "favourite_club": _("Club"),
-            "segment": _("Segment"),
-            "churn_risk": st.column_config.ProgressColumn(_("Churn risk"), format="%.0f", min_value=0, max_value=100),
-            "clv_12m": st.column_config.NumberColumn(_("CLV 12 m, ₸"), format="localized"),
-            "clv_12m_lo": st.column_config.NumberColumn(_("CLV low"), format="localized"),
-            "clv_12m_hi": st.column_config.NumberColumn(_("CLV high"), format="localized"),
-            "probability_alive": st.column_config.NumberColumn(_("P(active)"), format="%.2f"),
-            "upsell_score": st.column_config.NumberColumn(_("Upsell"), format="%.0f"),
-            "recency_days": st.column_config.NumberColumn(_("Days since visit"), format="%.0f"),
-            "frequency": _("Visits"),
-            "monetary_total": st.column_config.NumberColumn(_("Spent, ₸"), format="localized"),
-            "next_visit_date": st.column_config.DateColumn(_("Next visit"), format="DD.MM.YYYY"),
-            "top_action": _("Top action"),
+            **labels,
+            "churn_risk": st.column_config.ProgressColumn(labels["churn_risk"], format="%.0f", min_value=0,
+                                                          max_value=100),
+            "clv_12m": st.column_config.NumberColumn(labels["clv_12m"], format="localized"),
+            "clv_12m_lo": st.column_config.NumberColumn(labels["clv_12m_lo"], format="localized"),
+            "clv_12m_hi": st.column_config.NumberColumn(labels["clv_12m_hi"], format="localized"),
+            "probability_alive": st.column_config.NumberColumn(labels["probability_alive"], format="percent"),
+            "upsell_score": st.column_config.NumberColumn(labels["upsell_score"], format="%.0f"),
+            "recency_days": st.column_config.NumberColumn(labels["recency_days"], format="%.0f"),
+            "monetary_total": st.column_config.NumberColumn(labels["monetary_total"], format="localized"),
+            "next_visit_date": st.column_config.DateColumn(labels["next_visit_date"], format="DD.MM.YYYY"),
         })
     rows = event.selection.rows if event and event.selection else []
     if rows:
         st.session_state["customer_id"] = int(table.iloc[rows[0]].user_id)
         st.switch_page("pages/customer.py")
     export = engine()
-    st.download_button(_("Download CSV"), lambda: service.customers_csv(export, viewer=account, **query),
-                       file_name="customers.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
-                       key="customers_csv")
+    csv_download(lambda names: service.customers_csv(export, viewer=account, labels=names, **query),
+                 file_name="customers.csv", labels={"user_id": _("Customer id"), **list_labels()}, key="customers_csv")
 
     targeting_control(f.club_ids, account)
 

@@ -23,8 +23,8 @@ DETECT = "detect"
 NONE = "—"
 TIMEZONES = ["Asia/Almaty", "Asia/Qostanay", "Asia/Aqtobe", "Asia/Aqtau", "Asia/Atyrau", "Asia/Oral",
              "Asia/Qyzylorda", "Asia/Tashkent", "Asia/Bishkek", "Europe/Moscow", "UTC"]
-FORMAT_NAMES = {DETECT: "Detect from the header", "generic": "Generic (one row per visit)",
-                "ggleap": "ggLeap Activity Tracker", "smartshell": "SmartShell clients"}
+FORMAT_NAMES = {DETECT: N_("Detect from the header"), "generic": N_("Generic (one row per visit)"),
+                "ggleap": N_("ggLeap Activity Tracker"), "smartshell": N_("SmartShell clients")}
 REPORT_KEY = "data_last_report"
 LEVELS = {"problem": N_("problem"), "warning": N_("warning"), "ok": N_("ok")}
 
@@ -179,8 +179,8 @@ def health_section(club_ids, account) -> None:
         st.success(_("No problems found."), icon=":material/check_circle:")
     else:
         st.error(_("Something in the data is wrong; see the problems below."), icon=":material/error:")
-    findings = pd.DataFrame([{"level": _(LEVELS[f.level]), "count": f.count, "what": f.title}
-                             for f in health.findings])
+    findings = pd.DataFrame([{"what": f.title, "count": f.count, "level": _(LEVELS[f.level])}
+                             for f in health.findings])  # what was checked first: it fits a phone's width
     st.dataframe(findings, hide_index=True, column_config={
         "level": _("Level"), "count": st.column_config.NumberColumn(_("Count"), format="localized"), "what": _("What")})
     with st.expander(_("Days covered per club, and gaps")):
@@ -198,7 +198,9 @@ def health_section(club_ids, account) -> None:
         frame = health.duplicates[kind]
         if len(frame):
             with st.expander(title):
-                st.dataframe(frame.drop(columns=["groups"]), hide_index=True)
+                st.dataframe(frame.drop(columns=["groups"]), hide_index=True, column_config={
+                    "email": _("E-mail"), "phone": _("Phone"), "customers": _("Customers"),
+                    "user_ids": _("Customer ids")})
     readiness = cached(service.readiness, ttl=300)()
     st.markdown(_("**What the models can learn from this data**"))
     st.dataframe(readiness, hide_index=True, column_config={

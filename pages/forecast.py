@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import plotly.graph_objects as go
@@ -11,9 +12,10 @@ from core.forecast import service
 from core.i18n import _
 from core.i18n.format import date_text, money, percent, signed_percent
 from pages.ui.cache import cached
-from pages.ui.charts import INK, PURPLE, plot, style_figure
+from pages.ui.charts import INK, PURPLE, money_axis, money_hover, plot, style_figure
+from pages.ui.export import csv_download
 from pages.ui.guard import page_guard
-from pages.ui.layout import card_columns
+from pages.ui.layout import card_columns, delta_style
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import club_names, filters, local_today
 
@@ -33,11 +35,12 @@ def chart(result: service.RevenueForecast) -> go.Figure:
             hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=shown.index, y=shown.values, name=_("Actual"), mode="lines",
                              line={"color": INK, "width": 1.6},
-                             hovertemplate="%{y:,.0f} ₸<extra>" + _("actual") + "</extra>"))
+                             hovertemplate=money_hover() + "<extra>" + _("actual") + "</extra>"))
     fig.add_trace(go.Scatter(x=table.index, y=table.yhat, name=_("Forecast"), mode="lines",
                              line={"color": PURPLE, "width": 2.2},
-                             hovertemplate="%{y:,.0f} ₸<extra>" + _("forecast") + "</extra>"))
-    fig.update_yaxes(tickformat="~s", ticksuffix=" ₸", rangemode="tozero")
+                             hovertemplate=money_hover() + "<extra>" + _("forecast") + "</extra>"))
+    fig.update_yaxes(rangemode="tozero")
+    money_axis(fig.update_yaxes)
     return style_figure(fig, height=380)
 
 
@@ -67,9 +70,9 @@ with page_guard("forecast"):
     a, b, c = card_columns(3, "forecast")
     a.metric(_("Next {days} days").format(days=horizon), money(result.total, compact=True),
              help=_("The sum of the daily forecasts."))
-    b.metric(_("Next 7 days"), money(result.next_week, compact=True),
-             None if result.week_change is None else
-             _("{change} vs last 7 days").format(change=signed_percent(result.week_change)))
+    week_delta = (None if result.week_change is None else
+                  _("{change} vs last 7 days").format(change=signed_percent(result.week_change)))
+    b.metric(_("Next 7 days"), money(result.next_week, compact=True), week_delta, **delta_style(week_delta))
     c.metric(_("Average day"), money(result.average_day, compact=True),
              help=f"{date_text(first, 'd MMM')} – {date_text(last, 'd MMM')}")
 
@@ -79,23 +82,24 @@ with page_guard("forecast"):
                  "the day's revenue should fall in 80% and 95% of the time.").format(days=len(result.recent)))
 
     frame = service.export_frame(result, scope)
+    labels = {"scope": _("Revenue of"), "day": _("Day"), "yhat": _("Forecast, ₸"), "lo_80": _("80% low"),
+              "hi_80": _("80% high"), "lo_95": _("95% low"), "hi_95": _("95% high")}
+    shown = frame.drop(columns=["scope"]).assign(weekday=[date_text(d, "EEE") for d in frame.day])
     st.dataframe(
-        frame.drop(columns=["scope"]),
+        shown,  # the day, the forecast and its 80% band first: they fit a phone's width
         hide_index=True,
         height=300,
+        column_order=["day", "weekday", "yhat", "lo_80", "hi_80", "lo_95", "hi_95"],
         column_config={
-            "day": st.column_config.DateColumn(_("Day"), format="ddd DD.MM.YYYY"),
-            "yhat": st.column_config.NumberColumn(_("Forecast, ₸"), format="localized"),
-            "lo_80": st.column_config.NumberColumn(_("80% low"), format="localized"),
-            "hi_80": st.column_config.NumberColumn(_("80% high"), format="localized"),
-            "lo_95": st.column_config.NumberColumn(_("95% low"), format="localized"),
-            "hi_95": st.column_config.NumberColumn(_("95% high"), format="localized"),
+            "day": st.column_config.DateColumn(labels["day"], format="DD.MM.YY", pinned=True),
+            "weekday": st.column_config.TextColumn(_("Weekday")),
+            **{c: st.column_config.NumberColumn(labels[c], format="localized")
+               for c in ("yhat", "lo_80", "hi_80", "lo_95", "hi_95")},
         },
         key="forecast_table",
     )
     export = engine()
-    st.download_button(
-        _("Download CSV"),
-        lambda: service.forecast_csv(export, viewer=viewer, club_ids=ids, until=until, horizon=horizon, label=scope),
-        file_name=f"revenue-forecast-{scope.lower().replace(' ', '-')}-{first:%Y%m%d}-{horizon}d.csv",
-        mime="text/csv", icon=":material/download:", on_click="ignore", key="forecast_csv")
+    slug = re.sub(r"[^\w]+", "-", scope.lower()).strip("-")
+    csv_download(lambda names: service.forecast_csv(export, viewer=viewer, club_ids=ids, until=until,
+                                                    horizon=horizon, label=scope, labels=names),
+                 file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d.csv", labels=labels, key="forecast_csv")

@@ -42,7 +42,7 @@ def retrain_progress() -> None:
         return
     still_signed_in()  # a refresh checks the session without keeping it alive
     if job.running:
-        st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=job.message))
+        st.progress(min(job.fraction, 1.0), text=_("Retraining… {step}").format(step=_(job.message)))
         return
     st.rerun()
 
@@ -73,7 +73,16 @@ def show_result(job) -> None:
         r = job.result
         text = (_("Version {version} is now active ({reason}); it took {time}.") if r.activated else
                 _("Version {version} was saved but not activated ({reason}); it took {time}."))
-        st.success(text.format(version=r.version, reason=r.reason, time=duration(r.seconds)))
+        st.success(text.format(version=r.version, reason=r.reason_text, time=duration(r.seconds)))
+
+
+def day_range(moments: pd.Series, pad_days: int = 3) -> list | None:
+    """A date axis's range that spans at least a week (None: Plotly's own), so that versions trained close
+    together (or a single one) are not spread over hours and seconds."""
+    first, last = pd.to_datetime(moments.min()), pd.to_datetime(moments.max())
+    if last - first >= pd.Timedelta(days=2 * pad_days):
+        return None
+    return [first - pd.Timedelta(days=pad_days), last + pd.Timedelta(days=pad_days)]
 
 
 def decile_chart(table: pd.DataFrame) -> go.Figure:
@@ -119,9 +128,9 @@ def render_live(f: Filters) -> None:
     st.dataframe(live_table(table), hide_index=True, column_config={
         "version": _("Version"), "data_end": st.column_config.DatetimeColumn(_("Data up to"), format="DD.MM.YYYY"),
         "club_id": _("Scope"),
-        "live_auc": st.column_config.NumberColumn(_("Live AUC"), format="%.3f",
+        "live_auc": st.column_config.NumberColumn(_("Live AUC"), format="localized",
                                                   help=_("ROC AUC of the published risk against who did not visit.")),
-        "promised_auc": st.column_config.NumberColumn(_("Promised AUC"), format="%.3f",
+        "promised_auc": st.column_config.NumberColumn(_("Promised AUC"), format="localized",
                                                       help=_("ROC AUC on held-out customers at training.")),
         "predicted_churn_rate": st.column_config.NumberColumn(_("Churn predicted"), format="percent"),
         "actual_churn_rate": st.column_config.NumberColumn(_("Churn actual"), format="percent"),
@@ -145,6 +154,7 @@ def render_live(f: Filters) -> None:
                           line_dash="club_id" if several else None,
                           color_discrete_sequence=[GREY, PURPLE], hover_data=["version"],
                           labels={"value": _("ROC AUC"), "data_end": "", "which": "", "club_id": _("Scope")})
+            fig.update_xaxes(tickformat="%-d %b", range=day_range(trend.data_end))  # days, never clock times
             plot(style_figure(fig, height=300), key="live_auc_trend")
     revenue = service.live_revenue_trend(table)
     with right:
@@ -245,17 +255,15 @@ with page_guard("models"):
     st.subheader(_("Against simple rules"), anchor=False)
     st.dataframe(service.metric_rows(active), hide_index=True, column_config={
         "metric": _("Metric"),
-        "model": st.column_config.NumberColumn(_("Model"), format="%.3f"),
-        "simple rule": st.column_config.NumberColumn(
-            _("Simple rule"), format="%.3f", help=_("Churn: days since the last visit (Brier: the base rate). "
-                                                    "Forecast: same day last week. Visits: the customer's own "
-                                                    "past rate.")),
-        "BG/NBD alone": st.column_config.NumberColumn(_("BG/NBD alone"), format="%.3f",
-                                                      help=_("BG/NBD's chance of no visit in the window, given "
-                                                             "the customer's visits.")),
-        "posterior alone": st.column_config.NumberColumn(
-            _("Posterior alone"), format="%.3f", help=_("The learned visit-rate and lifetime posterior's chance "
-                                                        "of no visit, one of the model's inputs."))})
+        "model": _("Model"),
+        "simple rule": st.column_config.TextColumn(
+            _("Simple rule"), help=_("Churn: days since the last visit (Brier: the base rate). Forecast: same day "
+                                     "last week. Visits: the customer's own past rate.")),
+        "BG/NBD alone": st.column_config.TextColumn(
+            _("BG/NBD alone"), help=_("BG/NBD's chance of no visit in the window, given the customer's visits.")),
+        "posterior alone": st.column_config.TextColumn(
+            _("Posterior alone"), help=_("The learned visit-rate and lifetime posterior's chance of no visit, one "
+                                         "of the model's inputs."))})
 
     history = service.auc_history(table)
     if not history.empty:
@@ -273,16 +281,18 @@ with page_guard("models"):
     calibration = service.calibration(active)
     if not calibration.empty:
         with st.expander(_("Calibration table: predicted against observed churn")):
-            st.dataframe(calibration, hide_index=True)
+            st.dataframe(calibration, hide_index=True, column_config={
+                "decile": _("Decile"), "customers": _("Customers"),
+                "mean_predicted": st.column_config.NumberColumn(_("Predicted churn"), format="percent"),
+                "observed_rate": st.column_config.NumberColumn(_("Observed churn"), format="percent")})
 
     render_live(f)
 
     st.subheader(_("All versions"), anchor=False)
-    st.dataframe(table[["version", "status", "trained_at", "churn_auc", "recency_auc", "forecast_mase",
+    st.dataframe(table[["version", "status_label", "trained_at", "churn_auc", "recency_auc", "forecast_mase",
                         "customers", "notes"]], hide_index=True, column_config={
-        "version": _("Version"), "status": _("Status"), "customers": _("Customers"), "notes": _("Notes"),
+        "version": _("Version"), "status_label": _("Status"), "customers": _("Customers"), "notes": _("Notes"),
         "trained_at": st.column_config.DatetimeColumn(_("Trained"), format="DD.MM.YYYY HH:mm"),
-        "churn_auc": st.column_config.NumberColumn(_("Churn AUC"), format="%.3f"),
-        "recency_auc": st.column_config.NumberColumn(_("Recency AUC"), format="%.3f"),
-        "forecast_mase": st.column_config.NumberColumn(_("Forecast MASE"), format="%.2f")})
+        **{c: st.column_config.NumberColumn(label, format="localized") for c, label in (
+            ("churn_auc", _("Churn AUC")), ("recency_auc", _("Recency AUC")), ("forecast_mase", _("Forecast MASE")))}})
     manager_actions(table, finished)

@@ -26,9 +26,9 @@ from core.models import service as models
 from core.overview import kpis, service
 from pages.ui.age import live_age
 from pages.ui.cache import cached
-from pages.ui.charts import GREY, PURPLE, plot, style_figure
+from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import is_outage, page_guard
-from pages.ui.layout import card_columns
+from pages.ui.layout import card_columns, delta_style, metric_card
 from pages.ui.session import current_account, still_signed_in
 from pages.ui.sidebar import Filters, chain_timezone, club_names, data_moment, filters, local_today
 
@@ -76,9 +76,11 @@ def render_card(card: kpis.Kpi) -> None:
     help_text = card.note
     if card.expected_by_now is not None and card.key != "customers_at_risk":
         help_text += ". " + _("Usual by this time: {value}.").format(value=value_text(card, card.expected_by_now))
-    with st.container(border=True, height="stretch"):
-        st.metric(card.label, value_text(card, card.current), delta_text(card),
-                  delta_color="inverse" if card.key == "customers_at_risk" else "normal")
+    value = value_text(card, card.current)
+    with metric_card(value, card.key):
+        delta = delta_text(card)
+        st.metric(card.label, value, delta,
+                  **delta_style(delta, inverse=card.key == "customers_at_risk"))
         confidence = "" if card.confidence is None else "  \n" + _("{share} confidence").format(
             share=percent(card.confidence / 100))
         st.caption(f"{_(PREDICTED_LABEL.get(card.key, N_('Predicted')))} **{value_text(card, card.predicted)}**"
@@ -103,11 +105,11 @@ def revenue_chart(trend: pd.DataFrame, today: pd.Timestamp | None, today_so_far:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=trend.index, y=trend.revenue, name=_("Daily revenue"), mode="lines",
                              line={"color": PURPLE, "width": 2},
-                             hovertemplate="%{y:,.0f} ₸<extra>" + _("revenue") + "</extra>"))
+                             hovertemplate=money_hover() + "<extra>" + _("revenue") + "</extra>"))
     if "week_average" in trend:
         fig.add_trace(go.Scatter(x=trend.index, y=trend.week_average, name=_("7-day average"), mode="lines",
                                  line={"color": GREY, "width": 1.5, "dash": "dot"},
-                                 hovertemplate="%{y:,.0f} ₸<extra>" + _("7-day average") + "</extra>"))
+                                 hovertemplate=money_hover() + "<extra>" + _("7-day average") + "</extra>"))
     if today is not None:
         if fc is not None:
             fig.add_trace(go.Scatter(
@@ -115,15 +117,16 @@ def revenue_chart(trend: pd.DataFrame, today: pd.Timestamp | None, today_so_far:
                 marker={"color": "#F4A340", "size": 10, "symbol": "diamond"},
                 error_y={"type": "data", "symmetric": False, "array": [fc.hi_95 - fc.yhat],
                          "arrayminus": [fc.yhat - fc.lo_95], "color": "#F4A340"},
-                hovertemplate="%{y:,.0f} ₸<extra>" + _("forecast") + "</extra>"))
+                hovertemplate=money_hover() + "<extra>" + _("forecast") + "</extra>"))
         if usual_by_now:
             fig.add_trace(go.Scatter(x=[today], y=[usual_by_now], name=_("Usual by now"), mode="markers",
                                      marker={"color": GREY, "size": 9, "symbol": "circle-open", "line": {"width": 2}},
-                                     hovertemplate="%{y:,.0f} ₸<extra>" + _("usual by now") + "</extra>"))
+                                     hovertemplate=money_hover() + "<extra>" + _("usual by now") + "</extra>"))
         fig.add_trace(go.Scatter(x=[today], y=[today_so_far], name=_("Today so far"), mode="markers",
                                  marker={"color": "#E5484D", "size": 10},
-                                 hovertemplate="%{y:,.0f} ₸<extra>" + _("so far") + "</extra>"))
-    fig.update_yaxes(title=None, tickformat="~s", ticksuffix=" ₸", rangemode="tozero")
+                                 hovertemplate=money_hover() + "<extra>" + _("so far") + "</extra>"))
+    fig.update_yaxes(title=None, rangemode="tozero")
+    money_axis(fig.update_yaxes)
     fig.update_xaxes(title=None)
     return style_figure(fig, height=340)
 

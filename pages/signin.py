@@ -6,6 +6,7 @@ from core.accounts import HashingBusy, SignInThrottled, authenticate
 from core.i18n import _
 from pages.ui.guard import page_guard
 from pages.ui.session import client_address, engine, ensure_entrypoint, session_ended, sign_in
+from pages.ui.sidebar import language_switch
 
 ensure_entrypoint()
 _left, middle, _right = st.columns([1, 2, 1])  # centred on a desktop; st.columns stack on a phone
@@ -37,3 +38,4 @@ with middle:
                     else:
                         sign_in(account)
                         st.rerun()
+    language_switch(st)

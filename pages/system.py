@@ -77,7 +77,9 @@ def show_channels(account) -> pd.DataFrame:
     if channels.empty:
         st.caption(_("No channels yet: add a Telegram chat, a webhook or an e-mail address below."))
     else:
-        st.dataframe(channels[["name", "kind", "target", "language", "subscriptions"]], hide_index=True,
+        shown = channels.assign(kind=channels.kind.map(lambda k: CHANNEL_LABELS.get(k, k)),
+                                language=channels.language.map(language_name))
+        st.dataframe(shown[["name", "kind", "target", "language", "subscriptions"]], hide_index=True,
                      width="stretch", column_config={
                          "name": _("Name"), "kind": _("Kind"), "target": _("Destination"), "language": _("Language"),
                          "subscriptions": _("Subscriptions")})

@@ -11,7 +11,7 @@ from core.i18n.format import date_text, number, percent, weekday_name
 from core.utilization import service
 from core.utilization.rules import IDLE_SEAT, Suggestion
 from pages.ui.cache import cached
-from pages.ui.charts import PURPLE, plot, style_figure
+from pages.ui.charts import PURPLE, percent_hover, plot, style_figure
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
 from pages.ui.session import current_account
@@ -34,7 +34,8 @@ def heatmap(table: pd.DataFrame) -> go.Figure:
         z=z.to_numpy(), x=[weekday_name(d) for d in table.columns], y=[service.hour_text(h) for h in table.index],
         text=text.to_numpy(), texttemplate="%{text}", textfont={"size": 11, "color": "#1F1B2D"},
         colorscale=[[0, "#F6F4FE"], [0.5, "#BFB0F9"], [1, "#7E61F2"]], zmin=0, zmax=100, xgap=1, ygap=1,
-        showscale=False, hovertemplate="%{x} %{y}: %{z:.0f}% " + _("booked") + "<extra></extra>", hoverongaps=False))
+        showscale=False, hoverongaps=False,
+        hovertemplate="%{x} %{y}: " + percent_hover("%{z:.0f}") + " " + _("booked") + "<extra></extra>"))
     fig.update_yaxes(autorange="reversed", dtick=2, title=None)
     fig.update_xaxes(side="top", title=None)
     style_figure(fig, height=620, legend=False)

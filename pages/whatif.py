@@ -7,7 +7,6 @@ scenarios, this page draws them.
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +15,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import whatif
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, current_locale, ngettext, use_locale
 from core.i18n import format as fmt
 from core.platform.thresholds import HIGH_RISK
 from pages.ui.cache import cached
-from pages.ui.charts import plot, style_figure
+from pages.ui.charts import money_axis, percent_hover, plot, style_figure
 from pages.ui.guard import page_guard
+from pages.ui.layout import delta_style
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
 
@@ -37,6 +37,7 @@ BASE_COLOR, SCEN_COLOR = "#9AA0A6", "#6C4CF1"
 
 
 def baseline_for(viewer, club_ids: tuple[int, ...], weeks: int) -> whatif.Baseline:
+    """The baseline, cached per viewer and language (`cached` keys by both; its notes are words)."""
     return cached(whatif.load_baseline, ttl=600, max_entries=32, spinner=_("Reading the last weeks of history…"))(
         viewer=viewer, club_ids=club_ids, weeks=weeks)
 
@@ -48,8 +49,9 @@ def measured_save_rate(viewer, club_ids: tuple[int, ...]) -> dict | None:
 
 @st.cache_data(ttl=600, show_spinner=_("Running the scenario…"), max_entries=64)
 def result_for(_baseline: whatif.Baseline, club_ids: tuple[int, ...], weeks: int,
-               scenario: whatif.Scenario) -> whatif.ScenarioResult:
-    return whatif.run_scenario(_baseline, scenario, n_draws=N_DRAWS, random_state=0)
+               scenario: whatif.Scenario, language: str) -> whatif.ScenarioResult:
+    with use_locale(language):
+        return whatif.run_scenario(_baseline, scenario, n_draws=N_DRAWS, random_state=0)
 
 
 def hall(h: str) -> str:
@@ -63,11 +65,6 @@ def band(b: str) -> str:
 def pct(x: float | None) -> str:
     """A change in percent for a metric's delta ('+1.2%'; st.metric reads a leading '-' as down)."""
     return fmt.signed_percent(None if x is None else x / 100, 1)
-
-
-def delta_color(change: float | None) -> str:
-    """Grey for no change (an arrow up would suggest a rise), else up green and down red."""
-    return "off" if change is None or math.isnan(change) or round(change, 1) == 0 else "normal"
 
 
 def sentence(text: str) -> str:
@@ -199,7 +196,8 @@ def bars(clubs: pd.DataFrame, *, base: str, scen: str, lo: str, hi: str,
     if percent:
         fig.update_xaxes(ticksuffix="%", rangemode="tozero")
     else:
-        fig.update_xaxes(tickformat="~s", ticksuffix=" ₸", rangemode="tozero")
+        fig.update_xaxes(rangemode="tozero")
+        money_axis(fig.update_xaxes)
     return style_figure(fig, height=140 + 46 * len(rows))
 
 
@@ -212,10 +210,11 @@ def compare_chart(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(x=table["name"], y=table["revenue_change_pct"], name=_("Revenue, %"),
                          marker_color=SCEN_COLOR, error_y=whiskers("revenue_change_pct"),
-                         hovertemplate="%{y:+.1f}%<extra>" + _("revenue") + "</extra>"))
+                         hovertemplate=percent_hover("%{y:+.1f}") + "<extra>" + _("revenue") + "</extra>"))
     fig.add_trace(go.Bar(x=table["name"], y=table["utilization_change_pp"], name=_("Utilization, pp"),
                          marker_color="#F29D38", error_y=whiskers("utilization_change_pp"),
-                         hovertemplate="%{y:+.1f} pp<extra>" + _("utilization") + "</extra>"))
+                         hovertemplate=_("{value} pp").format(value="%{y:+.1f}") + "<extra>" + _("utilization")
+                         + "</extra>"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(zeroline=True, zerolinewidth=1.5, zerolinecolor="#5F6368", title_text=_("change"))
     return style_figure(fig, height=340)
@@ -228,13 +227,13 @@ def show_result(result: whatif.ScenarioResult) -> None:
     t = result.total
     st.info(result.summary, icon=":material/lightbulb:")
     a, b = st.columns(2)
-    a.metric(_("Revenue per 30 days"), fmt.money(t["revenue"], compact=True), pct(t["revenue_change_pct"]),
-             delta_color=delta_color(t["revenue_change_pct"]),
+    revenue_delta, util_delta = pct(t["revenue_change_pct"]), whatif.pp(t["utilization_change_pp"])
+    a.metric(_("Revenue per 30 days"), fmt.money(t["revenue"], compact=True), revenue_delta,
+             **delta_style(revenue_delta),
              help=_("Baseline {base}; range {lo} – {hi} (10th–90th percentile).").format(
                  base=fmt.money(t["revenue_base"], compact=True), lo=fmt.money(t["revenue_lo"], compact=True),
                  hi=fmt.money(t["revenue_hi"], compact=True)))
-    b.metric(_("Utilization"), fmt.percent(t["utilization"], 1), whatif.pp(t["utilization_change_pp"]),
-             delta_color=delta_color(t["utilization_change_pp"]),
+    b.metric(_("Utilization"), fmt.percent(t["utilization"], 1), util_delta, **delta_style(util_delta),
              help=_("Baseline {base}: booked seat-hours over open seat-hours.").format(
                  base=fmt.percent(t["utilization_base"], 1)))
     if result.campaign:
@@ -262,14 +261,15 @@ def show_result(result: whatif.ScenarioResult) -> None:
 
     rows = pd.concat([result.clubs, pd.DataFrame([t])], ignore_index=True)
     st.dataframe(
-        rows[["club_name", "revenue_change_pct", "revenue", "revenue_base", "utilization", "utilization_base",
-              "turned_away_seat_hours_base"]],
+        rows.assign(revenue_change_pct=rows["revenue_change_pct"].map(pct))[
+            ["club_name", "revenue_change_pct", "revenue", "revenue_base", "utilization", "utilization_base",
+             "turned_away_seat_hours_base"]],
         hide_index=True, key="whatif_clubs_table",
         column_config={
             "club_name": st.column_config.TextColumn(_("Club")),
             "revenue_base": st.column_config.NumberColumn(_("Baseline ₸/30 d"), format="compact"),
             "revenue": st.column_config.NumberColumn(_("Scenario ₸/30 d"), format="compact"),
-            "revenue_change_pct": st.column_config.NumberColumn(_("Change"), format="%+.1f%%"),
+            "revenue_change_pct": st.column_config.TextColumn(_("Change")),
             "utilization_base": st.column_config.NumberColumn(_("Util. before"), format="percent"),
             "utilization": st.column_config.NumberColumn(_("Util. after"), format="percent"),
             "turned_away_seat_hours_base": st.column_config.NumberColumn(
@@ -331,15 +331,17 @@ def compare_section(author) -> None:
         return
     table = whatif.compare_scenarios(engine(), picked, viewer=author)
     st.dataframe(
-        table[["name", "revenue_change_pct", "utilization_change_pp", "revenue", "revenue_base", "utilization",
-               "utilization_base", "net_change_30d", "levers", "author", "clubs"]],
+        table.assign(revenue_change_pct=table["revenue_change_pct"].map(pct),
+                     utilization_change_pp=table["utilization_change_pp"].map(whatif.pp))[
+            ["name", "revenue_change_pct", "utilization_change_pp", "revenue", "revenue_base", "utilization",
+             "utilization_base", "net_change_30d", "levers", "author", "clubs"]],
         hide_index=True, key="compare_table",
         column_config={
             "name": _("Scenario"), "author": _("By"),
             "revenue_base": st.column_config.NumberColumn(_("Baseline ₸/30 d"), format="compact"),
             "revenue": st.column_config.NumberColumn(_("Scenario ₸/30 d"), format="compact"),
-            "revenue_change_pct": st.column_config.NumberColumn(_("Revenue"), format="%+.1f%%"),
-            "utilization_change_pp": st.column_config.NumberColumn(_("Util."), format="%+.1f pp"),
+            "revenue_change_pct": st.column_config.TextColumn(_("Revenue")),
+            "utilization_change_pp": st.column_config.TextColumn(_("Util.")),
             "utilization_base": st.column_config.NumberColumn(_("Util. before"), format="percent"),
             "utilization": st.column_config.NumberColumn(_("Util. after"), format="percent"),
             "net_change_30d": st.column_config.NumberColumn(_("Net ₸/30 d"), format="compact",
@@ -387,7 +389,7 @@ with page_guard("whatif"):
     prices, raw = levers(baseline, account)
     try:
         scenario = build_scenario(prices, raw)
-        result = result_for(baseline, tuple(baseline.club_ids), int(weeks), scenario)
+        result = result_for(baseline, tuple(baseline.club_ids), int(weeks), scenario, current_locale())
     except whatif.ScenarioError as exc:
         st.error(sentence(str(exc)), icon=":material/error:")
         st.stop()

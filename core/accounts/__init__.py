@@ -26,6 +26,7 @@ from core.accounts.roles import (
     require,
 )
 from core.accounts.store import (
+    account_language,
     add_account,
     authenticate,
     change_password,
@@ -34,6 +35,7 @@ from core.accounts.store import (
     ensure_demo_accounts,
     list_accounts,
     remove_account,
+    set_language,
     set_password,
     set_role,
     set_scope,
@@ -42,7 +44,8 @@ from core.accounts.throttle import SignInThrottled
 
 __all__ = [
     "CHAIN_PERMISSIONS", "PERMISSIONS", "Account", "AuthError", "HashingBusy", "PermissionDenied", "Role",
-    "SignInThrottled", "UnknownAccount", "add_account", "audit", "authenticate", "can", "change_password",
-    "club_ids_by_name", "club_ids_of", "ensure_demo_accounts", "list_accounts", "mask_customers", "parse_role",
-    "remove_account", "require", "scope", "sees_contacts", "sessions", "set_password", "set_role", "set_scope", "short_name",
+    "SignInThrottled", "UnknownAccount", "account_language", "add_account", "audit", "authenticate", "can",
+    "change_password", "club_ids_by_name", "club_ids_of", "ensure_demo_accounts", "list_accounts", "mask_customers",
+    "parse_role", "remove_account", "require", "scope", "sees_contacts", "sessions", "set_language", "set_password",
+    "set_role", "set_scope", "short_name",
 ]

@@ -111,11 +111,12 @@ def _os_user() -> str:
 
 
 def export_csv(engine: Engine, viewer: Account, frame: pd.DataFrame, *, what: str, club_ids: Sequence[int] = (),
-               filters: Mapping[str, Any] | None = None) -> bytes:
-    """`frame` as UTF-8 CSV, after recording who exported how many rows of what, with which filter."""
+               filters: Mapping[str, Any] | None = None, labels: Mapping[str, str] | None = None) -> bytes:
+    """`frame` as UTF-8 CSV, after recording who exported how many rows of what, with which filter;
+    `labels` renames columns in the header (the page's names in the reader's language)."""
     record(engine, viewer, "export", object_type=what, club_ids=club_ids,
            details={"rows": int(len(frame)), "filter": dict(filters or {})})
-    return frame.to_csv(index=False).encode("utf-8")
+    return (frame.rename(columns=dict(labels)) if labels else frame).to_csv(index=False).encode("utf-8")
 
 
 # ---------------------------------------------------------------- the Activity page

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from core.i18n import _
 from core.accounts.roles import AuthError
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class HashingBusy(AuthError):
 def hashing(wait: float = HASH_WAIT_SECONDS) -> Iterator[None]:
     """Hold one of the process's HASH_SLOTS while hashing; HashingBusy when none frees up in time."""
     if not _slots.acquire(timeout=wait):
-        raise HashingBusy("the server is busy checking other sign-ins; try again in a few seconds")
+        raise HashingBusy(_("the server is busy checking other sign-ins; try again in a few seconds"))
     try:
         yield
     finally:
@@ -134,21 +135,23 @@ def _dummy_hash(n: int, r: int, p: int) -> str:
 def validate_password(password: Any, *, username: str | None = None) -> None:
     """Raise AuthError when a new password is obviously bad. Messages never quote the password."""
     if not isinstance(password, str):
-        raise AuthError("the password must be text")
+        raise AuthError(_("the password must be text"))
     text = unicodedata.normalize("NFKC", password)
     if len(text) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"the password is too short: use at least {MIN_PASSWORD_LENGTH} characters")
+        raise AuthError(_("the password is too short: use at least {count} characters").format(
+            count=MIN_PASSWORD_LENGTH))
     if len(text) > MAX_PASSWORD_LENGTH:
-        raise AuthError(f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters")
+        raise AuthError(_("the password is too long: at most {count} characters").format(count=MAX_PASSWORD_LENGTH))
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
-        raise AuthError("the password contains control characters (a line break or a tab?)")
+        raise AuthError(_("the password contains control characters (a line break or a tab?)"))
     if len(set(text)) < MIN_DISTINCT_CHARACTERS:
-        raise AuthError(f"the password needs at least {MIN_DISTINCT_CHARACTERS} different characters")
+        raise AuthError(_("the password needs at least {count} different characters").format(
+            count=MIN_DISTINCT_CHARACTERS))
     folded = text.casefold()
     if username is not None and folded == username.casefold():
-        raise AuthError("the password must not be the username")
+        raise AuthError(_("the password must not be the username"))
     if folded in _COMMON_PASSWORDS:
-        raise AuthError("that password is too common; choose another")
+        raise AuthError(_("that password is too common; choose another"))
 
 
 def generate_password() -> str:

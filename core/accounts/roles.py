@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
+from core.i18n import N_, _
+
 
 class AuthError(ValueError):
     """Bad input to an account operation; the message is safe to show (it never holds a password)."""
@@ -29,18 +31,18 @@ class Role(StrEnum):
     ANALYST = "analyst"
 
 
-# permission -> what it lets you do (for messages)
+# permission -> what it lets you do (for messages, in the reader's language: _(PERMISSIONS[p]))
 PERMISSIONS: dict[str, str] = {
-    "view": "view the dashboards",
-    "retrain": "retrain models",
-    "manage_models": "manage saved models",
-    "see_contacts": "see customers' e-mails and phone numbers",
-    "manage_accounts": "manage sign-in accounts",
-    "import_data": "import club data",
-    "manage_campaigns": "create and close retention campaigns",
-    "manage_alerts": "choose which alerts reach people",
-    "view_activity": "see who did what (the activity log)",
-    "view_system": "see the system's health",
+    "view": N_("view the dashboards"),
+    "retrain": N_("retrain models"),
+    "manage_models": N_("manage saved models"),
+    "see_contacts": N_("see customers' e-mails and phone numbers"),
+    "manage_accounts": N_("manage sign-in accounts"),
+    "import_data": N_("import club data"),
+    "manage_campaigns": N_("create and close retention campaigns"),
+    "manage_alerts": N_("choose which alerts reach people"),
+    "view_activity": N_("see who did what (the activity log)"),
+    "view_system": N_("see the system's health"),
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
@@ -61,7 +63,7 @@ def parse_role(role: Role | str) -> Role:
             return Role(role.strip().lower())
         except ValueError:
             pass
-    raise AuthError("the role must be 'manager' or 'analyst'")
+    raise AuthError(_("the role must be 'manager' or 'analyst'"))
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class Account:
 
     `club_ids` is the account's club scope: None for the whole chain, else the only clubs it may see
     (an empty tuple sees nothing). A signed-in account also knows its session and the client's address
-    (for the activity log); those two do not take part in comparisons.
+    (for the activity log), and the interface language it chose (None: the browser's); those do not take
+    part in comparisons.
     """
 
     id: int
@@ -83,6 +86,7 @@ class Account:
     club_ids: tuple[int, ...] | None = None
     session_id: int | None = field(default=None, compare=False)
     address: str | None = field(default=None, compare=False)
+    language: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_row(cls, row: Any, *, session_id: int | None = None, address: str | None = None) -> Account:
@@ -93,7 +97,7 @@ class Account:
                    password_changed_at=row.password_changed_at, failed_attempts=values.get("failed_attempts", 0),
                    locked_until=values.get("locked_until"),
                    club_ids=None if whole_chain in (None, True) else tuple(sorted(int(c) for c in clubs or ())),
-                   session_id=session_id, address=address)
+                   session_id=session_id, address=address, language=values.get("language"))
 
     @property
     def whole_chain(self) -> bool:
@@ -129,13 +133,14 @@ def can(who: Account | Role | str | None, permission: str) -> bool:
 def require(account: Account | None, permission: str) -> Account:
     """Return the account if it may do `permission`, else raise PermissionDenied."""
     _known(permission)
+    action = _(PERMISSIONS[permission])
     if account is None:
-        raise PermissionDenied(f"sign in to {PERMISSIONS[permission]}")
+        raise PermissionDenied(_("sign in to {action}").format(action=action))
     if not can(account, permission) and permission in ROLE_PERMISSIONS[account.role]:
-        raise PermissionDenied(f"'{account.username}' works for some clubs only and may not "
-                               f"{PERMISSIONS[permission]}: that acts on the whole chain")
+        raise PermissionDenied(_("'{name}' works for some clubs only and may not {action}: that acts on the whole "
+                                 "chain").format(name=account.username, action=action))
     if not can(account, permission):
-        raise PermissionDenied(
-            f"'{account.username}' is {'an' if account.role == Role.ANALYST else 'a'} {account.role} "
-            f"and may not {PERMISSIONS[permission]}; ask a manager")
+        message = (_("'{name}' is an analyst and may not {action}; ask a manager") if account.role == Role.ANALYST
+                   else _("'{name}' is a manager and may not {action}"))
+        raise PermissionDenied(message.format(name=account.username, action=action))
     return account

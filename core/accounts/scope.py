@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.accounts.roles import Account, PermissionDenied
+from core.i18n import _
 
 
 def viewer(who: object) -> Account:
     """`who` when it is a signed-in Account; a role name or anything else is refused (the role of a
     request comes from its session's account, never from a string)."""
     if not isinstance(who, Account):
-        raise PermissionDenied("sign in to see the chain's data")
+        raise PermissionDenied(_("sign in to see the chain's data"))
     return who
 
 

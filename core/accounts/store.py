@@ -29,6 +29,7 @@ from core.accounts.passwords import (
     verify_password,
 )
 from core.accounts.roles import Account, AuthError, Role, UnknownAccount, parse_role
+from core.i18n import _
 from core.platform.db import load_sql
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,10 @@ def _audit(conn: sa.Connection, actor: Account | None, via: str | None, action: 
 def normalize_username(username: Any) -> str:
     """The stored form of a username (trimmed, lower case); AuthError when it breaks the rule."""
     if not isinstance(username, str):
-        raise AuthError("the username must be text")
+        raise AuthError(_("the username must be text"))
     name = username.strip().lower()
     if not _USERNAME_RE.fullmatch(name):
-        raise AuthError("a username is 3 to 32 characters: letters a-z, digits, '.', '_' or '-'")
+        raise AuthError(_("a username is 3 to 32 characters: letters a-z, digits, '.', '_' or '-'"))
     return name
 
 
@@ -62,13 +63,13 @@ def club_ids_by_name(engine: Engine, names: Sequence[str]) -> dict[str, int]:
     """{club name: id} for club names (case-insensitive); AuthError naming any club that does not exist."""
     wanted = [n.strip() for n in names if n and n.strip()]
     if not wanted:
-        raise AuthError("name at least one club (or give the whole chain)")
+        raise AuthError(_("name at least one club (or give the whole chain)"))
     with engine.connect() as conn:
         found = {r.club_name.lower(): (r.club_name, int(r.club_id))
                  for r in _run(conn, "accounts/clubs_by_name", names=[n.lower() for n in wanted])}
     missing = [n for n in wanted if n.lower() not in found]
     if missing:
-        raise AuthError(f"no club named {', '.join(repr(m) for m in missing)}")
+        raise AuthError(_("no club named {names}").format(names=", ".join(repr(m) for m in missing)))
     return {found[n.lower()][0]: found[n.lower()][1] for n in wanted}
 
 
@@ -97,7 +98,7 @@ def add_account(engine: Engine, *, username: str, role: Role | str, password: st
         row = _run(conn, "accounts/insert", username=name, role=parsed_role.value, password_hash=password_hash,
                    whole_chain=club_ids is None).first()
         if row is None:
-            raise AuthError(f"an account named '{name}' already exists")
+            raise AuthError(_("an account named '{name}' already exists").format(name=name))
         _write_scope(conn, row.id, club_ids)
         account = _fresh(conn, row.id)
         _audit(conn, actor, via, "account_add", name, role=parsed_role.value,
@@ -147,7 +148,7 @@ def set_role(engine: Engine, *, username: str, role: Role | str, actor: Account 
     with engine.begin() as conn:
         row = _run(conn, "accounts/set_role", username=name, role=parsed.value).first()
         if row is None:
-            raise UnknownAccount(f"no account named '{name}'")
+            raise UnknownAccount(_("no account named '{name}'").format(name=name))
         _audit(conn, actor, via, "account_role", name, old=row.old_role, new=parsed.value)
     logger.info("account %s is now a %s", name, parsed.value)
 
@@ -160,7 +161,7 @@ def set_scope(engine: Engine, *, username: str, club_ids: Sequence[int] | None, 
     with engine.begin() as conn:
         row = _run(conn, "accounts/set_scope", username=name, whole_chain=club_ids is None).first()
         if row is None:
-            raise UnknownAccount(f"no account named '{name}'")
+            raise UnknownAccount(_("no account named '{name}'").format(name=name))
         _write_scope(conn, row.id, club_ids)
         account = _fresh(conn, row.id)
         _audit(conn, actor, via, "account_scope", name,
@@ -179,7 +180,7 @@ def set_password(engine: Engine, *, username: str, password: str, actor: Account
     with engine.begin() as conn:
         row = _run(conn, "accounts/set_password", username=name, password_hash=password_hash).first()
         if row is None:
-            raise UnknownAccount(f"no account named '{name}'")
+            raise UnknownAccount(_("no account named '{name}'").format(name=name))
         ended = sessions.end_all(conn, row.id, reason="password_changed")
         throttle.clear(conn, name)
         _audit(conn, actor, via, "password_reset", name, sessions_ended=ended)
@@ -191,14 +192,14 @@ def change_password(engine: Engine, *, account: Account, current: str, new: str,
     """A person changes their own password: the current one is checked (throttled like a sign-in), then
     every session of the account ends, this one included (the caller starts a new one for this tab)."""
     if repeat is not None and new != repeat:
-        raise AuthError("the two new passwords differ")
+        raise AuthError(_("the two new passwords differ"))
     validate_password(new, username=account.username)
     if authenticate(engine, username=account.username, password=current, address=address, record=False) is None:
-        raise AuthError("the current password is not right")
+        raise AuthError(_("the current password is not right"))
     password_hash = hash_password(new)
     with engine.begin() as conn:
         if _run(conn, "accounts/set_password", username=account.username, password_hash=password_hash).first() is None:
-            raise UnknownAccount(f"no account named '{account.username}'")
+            raise UnknownAccount(_("no account named '{name}'").format(name=account.username))
         ended = sessions.end_all(conn, account.id, reason="password_changed")
         audit.record(conn, account, "password_change", object_type="account", object_id=account.username,
                      details={"sessions_ended": ended})
@@ -259,6 +260,20 @@ def _failed(conn: sa.Connection, row: Any, reason: str, address: str | None, rec
     if record:
         audit.record(conn, None, "sign_in_failed", address=address, username=username,
                      object_type="account" if username else None, object_id=username, details={"reason": reason})
+
+
+def account_language(engine: Engine, account: Account) -> str | None:
+    """The interface language the account chose (None: it follows the browser)."""
+    with engine.connect() as conn:
+        return _run(conn, "accounts/language", id=account.id).scalar()
+
+
+def set_language(engine: Engine, account: Account, language: str | None) -> None:
+    """Keep the account's interface language (a code such as 'ru'; None: follow the browser)."""
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", str(language)):
+        raise AuthError(_("unknown language code {code!r}").format(code=language))
+    with engine.begin() as conn:
+        _run(conn, "accounts/set_language", id=account.id, language=language)
 
 
 def ensure_demo_accounts(engine: Engine) -> dict[str, str]:

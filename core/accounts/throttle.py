@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from core.accounts.roles import AuthError
+from core.i18n import _, ngettext
 from core.platform.db import load_sql
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class SignInThrottled(AuthError):
 
     def __init__(self, seconds: int):
         self.seconds = int(seconds)
-        super().__init__(f"too many failed sign-ins: try again in {wait_text(self.seconds)}")
+        super().__init__(_("too many failed sign-ins: try again in {wait}").format(wait=wait_text(self.seconds)))
 
 
 def wait_text(seconds: float) -> str:
@@ -47,9 +48,9 @@ def wait_text(seconds: float) -> str:
     minutes, secs = divmod(max(0, math.ceil(seconds)), 60)
     parts = []
     if minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+        parts.append(ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes))
     if secs or not minutes:
-        parts.append(f"{secs} second{'s' if secs != 1 else ''}")
+        parts.append(ngettext("{n} second", "{n} seconds", secs).format(n=secs))
     return " ".join(parts)
 
 

@@ -78,12 +78,12 @@ def send(settings: Settings, kind: str, target: str, message: Message) -> None:
 def send_telegram(settings: Settings, chat_id: str, message: Message) -> None:
     """The Bot API's sendMessage, at OYNA_TELEGRAM_API_URL (the official API unless set)."""
     if not settings.telegram_token:
-        raise DeliveryError("no Telegram bot token: set OYNA_TELEGRAM_TOKEN")
+        raise DeliveryError(_("no Telegram bot token: set OYNA_TELEGRAM_TOKEN"))
     url = f"{settings.telegram_api_url}/bot{settings.telegram_token}/sendMessage"
     body = {"chat_id": chat_id, "text": message.text[:TELEGRAM_LIMIT], "disable_web_page_preview": True}
     answer = _post_json(url, body, secret=settings.telegram_token)
     if isinstance(answer, dict) and answer.get("ok") is False:
-        raise DeliveryError(f"Telegram refused it: {answer.get('description', 'no reason given')}")
+        raise DeliveryError(_("Telegram refused it: {reason}").format(reason=answer.get("description", "?")))
 
 
 def send_webhook(url: str, message: Message) -> None:
@@ -104,7 +104,8 @@ def _post_json(url: str, body: dict[str, Any], *, secret: str | None = None) -> 
                             retry if exc.code == 429 else None) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DeliveryError(_hide(f"cannot reach {_host(url)}: {reason}", secret)) from None
+        raise DeliveryError(_hide(_("cannot reach {host}: {reason}").format(host=_host(url), reason=reason),
+                                 secret)) from None
     try:
         return json.loads(raw) if raw else None
     except ValueError:
@@ -157,7 +158,8 @@ def smtp_server(url: str) -> SmtpServer:
     `starttls=false` turns STARTTLS off on a plain smtp:// server, which has it on by default)."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise DeliveryError("OYNA_SMTP_URL must look like smtp://user:password@host:587?from=alerts@example.kz")
+        raise DeliveryError(_("OYNA_SMTP_URL must look like {example}").format(
+            example="smtp://user:password@host:587?from=alerts@example.kz"))
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     tls = parts.scheme == "smtps"
     starttls = not tls and query.get("starttls", "true").lower() not in ("0", "false", "no", "off")
@@ -169,7 +171,7 @@ def smtp_server(url: str) -> SmtpServer:
 
 def send_email(settings: Settings, address: str, message: Message) -> None:
     if not settings.smtp_url:
-        raise DeliveryError("no mail server: set OYNA_SMTP_URL")
+        raise DeliveryError(_("no mail server: set OYNA_SMTP_URL"))
     server = smtp_server(settings.smtp_url)
     mail = EmailMessage()
     mail["Subject"], mail["From"], mail["To"] = message.subject, server.sender, address
@@ -189,4 +191,5 @@ def send_email(settings: Settings, address: str, message: Message) -> None:
                 client.login(server.user, server.password or "")
             client.send_message(mail)
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(_hide(f"mail server {server.host}:{server.port}: {exc}", server.password)) from None
+        raise DeliveryError(_hide(_("mail server {server}: {error}").format(
+            server=f"{server.host}:{server.port}", error=exc), server.password)) from None

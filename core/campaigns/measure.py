@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.campaigns.stats import LEVEL, Difference, mean_difference, proportion_difference, split_groups
+from core.i18n import _
 from core.platform.db import query_df
 
 BANDS = ("high", "medium", "low")
@@ -88,11 +89,11 @@ def measure(outcomes: pd.DataFrame, *, cost_per_contact: float, ends_at: datetim
 def verify_assignment(groups: pd.DataFrame, *, control_share: float, seed: int) -> None:
     """Raise AssignmentChanged unless the stored groups are exactly what the campaign's seed gives."""
     if groups.empty:
-        raise CampaignError("the campaign has no customers")
+        raise CampaignError(_("the campaign has no customers"))
     control = split_groups(groups.user_id.to_numpy(), groups.risk_band.to_numpy(), float(control_share), int(seed))
     if not np.array_equal(control, ~groups.treated.to_numpy(bool)):
-        raise AssignmentChanged("the campaign's stored groups differ from the random split its seed gives; "
-                                "they were changed after it was created")
+        raise AssignmentChanged(_("the campaign's stored groups differ from the random split its seed gives; "
+                                  "they were changed after it was created"))
 
 
 def measure_campaign(engine: Engine, campaign: dict[str, Any], *, club_ids: Sequence[int],
@@ -104,7 +105,7 @@ def measure_campaign(engine: Engine, campaign: dict[str, Any], *, club_ids: Sequ
     outcomes = query_df(engine, "campaigns/outcomes", campaign_id=int(campaign["id"]),
                         club_ids=[int(c) for c in club_ids], as_of=as_of)
     if outcomes.empty:
-        raise CampaignError("no such campaign among these clubs")
+        raise CampaignError(_("no such campaign among these clubs"))
     verify_assignment(outcomes, control_share=campaign["control_share"], seed=campaign["seed"])
     until = outcomes.measured_until.iloc[0]
     if pd.Timestamp(until) <= pd.Timestamp(campaign["starts_at"]):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from core.i18n import _
+
 LEVEL = 0.90  # the intervals shown are 90% intervals
 
 
@@ -63,7 +65,7 @@ def mean_difference(treated: Sequence[float] | np.ndarray, control: Sequence[flo
     groups have no spread at all the interval is the difference itself."""
     t, c = _values(treated, "the treated values"), _values(control, "the control values")
     if len(t) < 2 or len(c) < 2:
-        raise ValueError("each group needs at least two customers to measure a difference")
+        raise ValueError(_("each group needs at least two customers to measure a difference"))
     _level(level)
     vt, vc = t.var(ddof=1) / len(t), c.var(ddof=1) / len(c)
     diff = float(t.mean() - c.mean())
@@ -88,7 +90,7 @@ def proportion_difference(treated: Sequence[bool] | np.ndarray, control: Sequenc
     t = _values(treated, "the treated outcomes")
     c = _values(control, "the control outcomes")
     if len(t) < 1 or len(c) < 1:
-        raise ValueError("each group needs at least one customer to measure a difference")
+        raise ValueError(_("each group needs at least one customer to measure a difference"))
     if not (np.isin(t, (0, 1)).all() and np.isin(c, (0, 1)).all()):
         raise ValueError("a share is measured from yes/no outcomes (0 or 1)")
     _level(level)

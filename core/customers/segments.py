@@ -30,23 +30,25 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.i18n import N_, _
 from core.platform.db import query_df, query_rows
 from core.customers.features import data_span
 
 SEGMENTS = ["Champions", "Loyal", "Promising", "New", "Need attention", "At risk", "Can't lose",
             "Hibernating", "Lost"]
 NOT_YET = "Not yet a customer"
-SEGMENT_LABELS_RU = {
-    "Champions": "Чемпионы",
-    "Loyal": "Лояльные",
-    "Promising": "Перспективные",
-    "New": "Новые",
-    "Need attention": "Требуют внимания",
-    "At risk": "В зоне риска",
-    "Can't lose": "Нельзя потерять",
-    "Hibernating": "Спящие",
-    "Lost": "Потерянные",
-    NOT_YET: "Ещё не клиенты",
+# Segments are stored as these English codes; people read them in their language (segment_label).
+SEGMENT_NAMES = {
+    "Champions": N_("Champions"),
+    "Loyal": N_("Loyal"),
+    "Promising": N_("Promising"),
+    "New": N_("New"),
+    "Need attention": N_("Need attention"),
+    "At risk": N_("At risk"),
+    "Can't lose": N_("Can't lose"),
+    "Hibernating": N_("Hibernating"),
+    "Lost": N_("Lost"),
+    NOT_YET: N_("Not yet a customer"),
 }
 SEGMENT_RULES = {
     "New": "first visit within the last 30 days",
@@ -62,6 +64,11 @@ SEGMENT_RULES = {
 NEW_DAYS = 30
 RFM_COLUMNS = ["recency_days", "frequency", "monetary_total", "tenure_days"]
 MIN_HISTORY_DAYS = 28  # a month-end cutoff needs this much history before it
+
+
+def segment_label(code: str) -> str:
+    """A stored segment code in the current language ('Loyal' -> 'Лояльные'); unknown codes as they are."""
+    return _(SEGMENT_NAMES[code]) if code in SEGMENT_NAMES else str(code)
 
 
 def _quintile(values: pd.Series) -> pd.Series:
@@ -117,7 +124,8 @@ def name_segments(r: pd.Series, f: pd.Series, m: pd.Series, new: pd.Series) -> n
 
 
 def segment_summary(features: pd.DataFrame, segments: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per segment: customers, share of customers, revenue over the last 90 days and its share.
+    """Per segment: its name in the current language, customers, share of customers, revenue over the last
+    90 days and its share.
 
     Revenue is `monetary_90d` from customer_features (successful payments in the 90 days before the
     cutoff). Every segment appears, in SEGMENTS order, with zeros when empty.
@@ -135,9 +143,9 @@ def segment_summary(features: pd.DataFrame, segments: pd.DataFrame | None = None
     table["customer_share"] = table["customers"] / max(int(table["customers"].sum()), 1)
     total = float(table["revenue_90d"].sum())
     table["revenue_share"] = table["revenue_90d"] / total if total > 0 else 0.0
-    table["label_ru"] = [SEGMENT_LABELS_RU[s] for s in table.index]
+    table["label"] = [segment_label(s) for s in table.index]
     table.index.name = "segment"
-    return table[["label_ru", "customers", "customer_share", "revenue_90d", "revenue_share"]]
+    return table[["label", "customers", "customer_share", "revenue_90d", "revenue_share"]]
 
 
 def month_end_cutoffs(engine: Engine, *, months: int) -> list[datetime]:

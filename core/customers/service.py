@@ -10,13 +10,15 @@ contacts visible and exporting go to the activity log.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, audit, mask_customers, scope, sees_contacts
-from core.customers.segments import segment_transitions, transition_matrix
+from core.customers.recommend import action_label, reason_text
+from core.customers.segments import SEGMENTS, segment_label, segment_transitions, transition_matrix
+from core.i18n.format import MISSING
 from core.models.quality import churn_quality  # noqa: F401 - the Customers page shows the model's quality too
 from core.platform.db import query_df
 
@@ -37,7 +39,8 @@ def search_customers(engine: Engine, *, viewer: Account, club_ids: Sequence[int]
                      segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
                      max_clv: float | None = None, limit: int = 500) -> pd.DataFrame:
     """Scored customers of the active model at some of the viewer's clubs; `text` searches names (and
-    e-mails, for people who may see them) by prefixes of words."""
+    e-mails, for people who may see them) by prefixes of words. Segments and the top action are in the
+    current language (`segment_code` keeps the stored code)."""
     viewer = scope.viewer(viewer)
     if not 0 <= min_risk <= max_risk <= 100:
         raise ValueError("churn risk bounds must satisfy 0 <= min <= max <= 100")
@@ -48,25 +51,39 @@ def search_customers(engine: Engine, *, viewer: Account, club_ids: Sequence[int]
     rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=scope.clubs(viewer, club_ids),
                     names_only=not sees_contacts(viewer), segments=list(segments), min_risk=min_risk,
                     max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
+    rows["segment_code"] = rows["segment"]
+    rows["segment"] = rows["segment"].map(segment_label)
+    rows["top_action"] = [MISSING if code is None else action_label(code, label)
+                          for code, label in zip(rows.pop("top_action_code"), rows["top_action"])]
     return mask_customers(rows, viewer)
 
 
 def customers_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], text: str | None = None,
                   segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
-                  max_clv: float | None = None, limit: int = 5000) -> bytes:
-    """The customer list as a CSV (what the viewer sees of it), recorded as an export with its filter."""
+                  max_clv: float | None = None, limit: int = 5000, labels: Mapping[str, str] | None = None) -> bytes:
+    """The customer list as a CSV (what the viewer sees of it), recorded as an export with its filter;
+    segments and actions in the current language, `labels` the header's names (None: the columns')."""
     frame = search_customers(engine, viewer=viewer, club_ids=club_ids, text=text, segments=segments,
                              min_risk=min_risk, max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
     ids = scope.clubs(viewer, club_ids)
-    return audit.export_csv(engine, viewer, frame, what="customers", club_ids=ids, filters={
-        "clubs": ids, "text": text or "", "segments": list(segments), "risk": [min_risk, max_risk],
-        "clv": [min_clv, max_clv]})
+    return audit.export_csv(engine, viewer, frame.drop(columns=["segment_code"]), what="customers", club_ids=ids,
+                            filters={"clubs": ids, "text": text or "", "segments": list(segments),
+                                     "risk": [min_risk, max_risk], "clv": [min_clv, max_clv]}, labels=labels)
 
 
 def segment_overview(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
     """Each segment of the active model among the clubs' customers: customers, their 90-day revenue at
-    those clubs, shares, average churn risk and lifetime value (empty before the first model)."""
-    return query_df(engine, "customers/segment_overview", club_ids=scope.clubs(scope.viewer(viewer), club_ids))
+    those clubs, shares, average churn risk and lifetime value (empty before the first model). `segment`
+    is the stored code, `label` its name in the current language."""
+    frame = query_df(engine, "customers/segment_overview", club_ids=scope.clubs(scope.viewer(viewer), club_ids))
+    frame.insert(1, "label", frame["segment"].map(segment_label))
+    return frame
+
+
+def segment_choices(overview: pd.DataFrame) -> list[str]:
+    """The segments present, in the product's order (codes; show them with `segment_label`)."""
+    present = set(overview.segment)
+    return [s for s in SEGMENTS if s in present]
 
 
 def segments_revenue(overview: pd.DataFrame) -> float:
@@ -77,7 +94,8 @@ def segments_revenue(overview: pd.DataFrame) -> float:
 def customer_profile(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> dict | None:
     """One customer of the viewer's clubs with the active model's scores (None: no such customer among
     them). A profile with contacts is recorded in the activity log (once per session and customer in
-    VIEW_SECONDS), so call this on every view, uncached."""
+    VIEW_SECONDS), so call this on every view, uncached. `segment_label` and `actions` (the stored
+    recommendations as a table) are in the current language."""
     viewer = scope.viewer(viewer)
     ids = scope.clubs(viewer, club_ids)
     rows = query_df(engine, "customers/profile", user_id=int(user_id), club_ids=ids)
@@ -86,7 +104,17 @@ def customer_profile(engine: Engine, *, viewer: Account, user_id: int, club_ids:
     if sees_contacts(viewer):
         audit.record(engine, viewer, "customer_view", object_type="customer", object_id=int(user_id),
                      club_ids=list(rows.visited_club_ids.iloc[0] or ()) or ids, once_within=VIEW_SECONDS)
-    return mask_customers(rows.drop(columns=["visited_club_ids"]), viewer).iloc[0].to_dict()
+    profile = mask_customers(rows.drop(columns=["visited_club_ids"]), viewer).iloc[0].to_dict()
+    profile["segment_label"] = None if pd.isna(profile.get("segment")) else segment_label(profile["segment"])
+    profile["actions"] = action_rows(profile.get("recommendations") or [])
+    return profile
+
+
+def action_rows(recommendations: list[dict]) -> pd.DataFrame:
+    """Stored recommendations as a table in the current language: action, why, expected_value."""
+    return pd.DataFrame([{"action": action_label(a.get("code"), a.get("label_en")), "why": reason_text(a),
+                          "expected_value": a.get("expected_value")} for a in recommendations],
+                        columns=["action", "why", "expected_value"])
 
 
 def customer_history(engine: Engine, *, viewer: Account, user_id: int, club_ids: Sequence[int]) -> pd.DataFrame:
@@ -119,5 +147,7 @@ def move_months(moves: pd.DataFrame) -> list:
 
 
 def moves_in_month(moves: pd.DataFrame, month) -> pd.DataFrame:
-    """Segment a month before (rows) x segment at the month end (columns), in customers."""
-    return transition_matrix(moves[moves.to_cutoff == month])
+    """Segment a month before (rows) x segment at the month end (columns), in customers, named in the
+    current language."""
+    matrix = transition_matrix(moves[moves.to_cutoff == month])
+    return matrix.rename(index=segment_label, columns=segment_label)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.data import formats, generic, ggleap, loader, premises, smartshell
-from core.data.sniff import FileProblem, RawTable, read_table
+from core.data.sniff import DELIMITER_NAMES, FileProblem, RawTable, read_table
 from core.data.values import localize
 from core.data.visits import Problems, Read, finish, tidy_customers, times
 from core.platform import metrics
@@ -176,7 +176,8 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         progress(0.02, _("reading the file"))
         check_timezone(options.timezone)
         table = read_table(raw)
-        report.encoding, report.delimiter = table.encoding, table.delimiter_name
+        report.encoding = table.encoding  # the delimiter in English: the import log keeps it
+        report.delimiter = DELIMITER_NAMES.get(table.delimiter, repr(table.delimiter))
         report.format = choose_format(table, options.format)[0].name
         read = _read(table, options)
         report.format, report.rows_read, report.counts = read.format.name, read.rows_read, dict(read.counts)

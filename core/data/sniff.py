@@ -12,10 +12,10 @@ import io
 from dataclasses import dataclass
 
 import pandas as pd
-from core.i18n import _
+from core.i18n import N_, _
 
 DELIMITERS = (",", ";", "\t")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+DELIMITER_NAMES = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
 SAMPLE_LINES = 50
 
 
@@ -39,7 +39,7 @@ class RawTable:
 
     @property
     def delimiter_name(self) -> str:
-        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+        return _(DELIMITER_NAMES[self.delimiter]) if self.delimiter in DELIMITER_NAMES else repr(self.delimiter)
 
 
 def decode(raw: bytes) -> tuple[str, str]:

@@ -4,7 +4,7 @@ windows, the forecast with its track record in plain words, and a forecast for e
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -165,14 +165,15 @@ def export_frame(result: RevenueForecast, label: str) -> pd.DataFrame:
 
 
 def forecast_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], until: date, horizon: int,
-                 label: str) -> bytes:
+                 label: str, labels: Mapping[str, str] | None = None) -> bytes:
     """The forecast of some of the viewer's clubs as a CSV, recorded as an export (empty without enough
-    history)."""
+    history); `labels` the header's names (None: the columns')."""
     ids = scope.clubs(scope.viewer(viewer), club_ids)
     result = revenue_forecast(daily_revenue(engine, viewer=viewer, club_ids=ids, until=until), horizon)
     frame = export_frame(result, label) if result is not None else pd.DataFrame(columns=["scope", "day"])
     return audit.export_csv(engine, viewer, frame, what="forecast", club_ids=ids,
-                            filters={"clubs": ids, "until": until, "horizon": int(horizon), "label": label})
+                            filters={"clubs": ids, "until": until, "horizon": int(horizon), "label": label},
+                            labels=labels)
 
 
 # ---------------------------------------------------------------- every series (the retrain)

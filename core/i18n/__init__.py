@@ -17,6 +17,7 @@ from core.i18n.catalog import (
     language_name,
     negotiate,
     ngettext,
+    normalize,
     pgettext,
     set_resolver,
     use_locale,
@@ -25,4 +26,4 @@ from core.i18n.catalog import (
 _ = gettext
 
 __all__ = ["N_", "SOURCE", "_", "available", "current_locale", "gettext", "language_name", "negotiate", "ngettext",
-           "pgettext", "set_resolver", "use_locale"]
+           "normalize", "pgettext", "set_resolver", "use_locale"]

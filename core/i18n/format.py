@@ -63,12 +63,15 @@ def compact(value: float | None, digits: int = 1) -> str:
 
 
 def money(value: float | None, *, compact: bool = False, digits: int = 0) -> str:
-    """Tenge: '₸1,234,568' in English, '1 234 568 ₸' in Russian; compact: '₸1.2M' / '1,2 млн ₸'."""
+    """Tenge: '₸1,234,568' in English, '1 234 568 ₸' in Russian; compact, three significant digits:
+    '₸1.2M' / '1,2 млн ₸', '₸566K' / '566 тыс. ₸'."""
     if _missing(value):
         return MISSING
     locale = current_locale()
     if compact and abs(float(value)) >= 10_000:
-        text = babel_numbers.format_compact_currency(float(value), CURRENCY, fraction_digits=1, locale=locale)
+        fraction = 0 if int(math.log10(abs(float(value)))) % 3 == 2 else 1  # 566K, but 56.6K and 5.7M
+        text = babel_numbers.format_compact_currency(float(value), CURRENCY, fraction_digits=fraction,
+                                                     locale=locale)
     else:
         text = babel_numbers.format_currency(float(value), CURRENCY, format=_currency_pattern(locale, digits),
                                              currency_digits=False, locale=locale)

@@ -28,19 +28,22 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from core.customers.churn_training import ChurnResult
+from core.i18n import N_
 from core.models import registry
 
 NOT_WORSE_MARGIN = 0.005  # a new churn model may lose this much held-out ROC AUC and still go live
 
-FIRST_VERSION = "first version"
-FORCED = "forced"
-BACKTEST = "trained as of {as_of}, a backtest: never activated"
-NO_CHURN = "churn risk was skipped ({reason}); activated with the models the data supports"
-SAME_RECIPE = "the same recipe as the active version {active}: a tie (held-out churn ROC AUC {new})"
-NO_RECIPE = "the active version's recipe cannot be rebuilt ({error}); replaced"
-NOT_WORSE = ("churn ROC AUC {new} vs {old} for the active version {active}'s recipe, both trained before and "
-             "scored on the same held-out customers")
-WORSE = NOT_WORSE + ": worse, kept the active version"
+# Verdicts: English with {fields}, marked for translation (core.models.gate.gate_text reads them).
+FIRST_VERSION = N_("first version")
+FORCED = N_("forced")
+BACKTEST = N_("trained as of {as_of}, a backtest: never activated")
+NO_CHURN = N_("churn risk was skipped ({reason}); activated with the models the data supports")
+SAME_RECIPE = N_("the same recipe as the active version {active}: a tie (held-out churn ROC AUC {new})")
+NO_RECIPE = N_("the active version's recipe cannot be rebuilt ({error}); replaced")
+NOT_WORSE = N_("churn ROC AUC {new} vs {old} for the active version {active}'s recipe, both trained before and "
+               "scored on the same held-out customers")
+WORSE = N_("churn ROC AUC {new} vs {old} for the active version {active}'s recipe, both trained before and "
+           "scored on the same held-out customers: worse, kept the active version")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from core.i18n import N_, _, current_locale, use_locale
 from core.models import registry
 from core.accounts import Account, require
 from core.models.training import RetrainResult, retrain
@@ -20,14 +21,19 @@ from core.platform.settings import Settings
 
 @dataclass
 class RetrainJob:
-    """A retrain running in a background thread; `fraction` and `message` feed a progress bar."""
+    """A retrain running in a background thread; `fraction` and `message` feed a progress bar.
+
+    `message` is an English step marked with N_ (show it as `_(job.message)`); `error` is already in the
+    language of the person who started the job.
+    """
 
     engine: Engine
     settings: Settings
     account: Account
     force: bool = False
     fraction: float = 0.0
-    message: str = "waiting to start"
+    message: str = N_("waiting to start")
+    language: str = field(default_factory=current_locale)
     result: RetrainResult | None = None
     error: str | None = None
     started_at: float = field(default_factory=time.time)
@@ -36,7 +42,7 @@ class RetrainJob:
     def start(self) -> RetrainJob:
         require(self.account, "retrain")
         if registry.retrain_running(self.engine):
-            raise registry.RetrainBusy("another retrain is already running; try again when it has finished")
+            raise registry.RetrainBusy(_("another retrain is already running; try again when it has finished"))
         self._thread = threading.Thread(target=self._run, name="oyna-retrain", daemon=True)
         self._thread.start()
         return self
@@ -45,13 +51,14 @@ class RetrainJob:
         self.fraction, self.message = fraction, message
 
     def _run(self) -> None:
-        try:
-            self.result = retrain(job_engine(self.engine, self.settings), self.settings, force=self.force, trained_by=self.account.username,
-                                  progress=self._progress, actor=self.account)
-        except registry.RetrainBusy as exc:
-            self.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown to the person who started it
-            self.error = f"the retrain failed and the active version is unchanged: {exc}"
+        with use_locale(self.language):  # a thread does not inherit the session's language
+            try:
+                self.result = retrain(job_engine(self.engine, self.settings), self.settings, force=self.force,
+                                      trained_by=self.account.username, progress=self._progress, actor=self.account)
+            except registry.RetrainBusy as exc:
+                self.error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - shown to the person who started it
+                self.error = _("The retrain failed and the active version is unchanged: {error}").format(error=exc)
 
     @property
     def running(self) -> bool:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, audit
+from core.i18n import _
 from core.platform.db import load_sql, query_df
 
 logger = logging.getLogger("oyna.models")
@@ -145,14 +146,15 @@ def activate(engine: Engine, *, version: str, by: str | None = None, actor: Acco
         status = conn.execute(sa.text("select status from model_versions where version = :v for update"),
                               {"v": version}).scalar()
         if status is None:
-            raise UnknownVersion(f"there is no model version {version!r}")
+            raise UnknownVersion(_("there is no model version {version}").format(version=version))
         if status == "backtest":
-            raise UnknownVersion(f"version {version} is a backtest (trained as of a past moment); it cannot be "
-                                 "made active")
+            raise UnknownVersion(_("version {version} is a backtest (trained as of a past moment); it cannot be "
+                                   "made active").format(version=version))
         scored = conn.execute(sa.text("select exists (select 1 from customer_scores where version = :v)"),
                               {"v": version}).scalar()
         if not scored:
-            raise UnknownVersion(f"version {version} has no customer scores left; retrain instead")
+            raise UnknownVersion(_("version {version} has no customer scores left; retrain instead").format(
+                version=version))
         previous = conn.execute(sa.text("select active_model_version()")).scalar()
         make_active(conn, version, by=by or (actor.username if actor is not None else None))
         if actor is not None or via is not None:
@@ -180,7 +182,7 @@ def retrain_lock(engine: Engine) -> Iterator[None]:
         got = conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": RETRAIN_LOCK}).scalar()
         conn.commit()
         if not got:
-            raise RetrainBusy("another retrain is already running; try again when it has finished")
+            raise RetrainBusy(_("another retrain is already running; try again when it has finished"))
         try:
             yield
         finally:

@@ -12,8 +12,10 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Account, scope
 from core.data import requirements
-from core.i18n import _
+from core.i18n import N_, _
+from core.i18n.format import number
 from core.models import performance, quality, registry
+from core.models.gate import gate_text
 from core.platform.db import query_df
 from core.platform.settings import Settings, load_settings
 
@@ -21,10 +23,34 @@ RetrainBusy = registry.RetrainBusy
 TOP_DRIVERS = 12
 churn_quality = quality.churn_quality  # the grade, calibration and risk spread (also on the Customers page)
 
+STATUS_NAMES = {"active": N_("active"), "candidate": N_("candidate"), "rejected": N_("rejected"),
+                "retired": N_("retired"), "backtest": N_("backtest")}
+
+# The churn model's features in words (core.customers.features), for the "what drives churn" chart.
+FEATURE_NAMES = {
+    "recency_days": N_("days since the last visit"), "frequency": N_("visits"), "tenure_days": N_("days as a customer"),
+    "monetary_total": N_("total spend"), "monetary_avg": N_("spend per visit"), "monetary_90d": N_("spend, 90 days"),
+    "avg_session_hours": N_("hours per session"), "visits_per_week": N_("visits per week"),
+    "overdue_visits": N_("overdue visits"), "visits_30d": N_("visits, 30 days"), "visits_90d": N_("visits, 90 days"),
+    "trend": N_("visit trend"), "night_share": N_("share of night visits"), "cancel_share": N_("share cancelled"),
+    "no_show_share": N_("share of no-shows"), "failed_payment_share": N_("share of failed payments"),
+    "days_since_signup": N_("days since sign-up"), "fav_club_id": N_("favourite club"),
+    "fav_hall_type": N_("favourite hall type"), "fav_band": N_("favourite time of day"),
+    "booked_ahead": N_("bookings made ahead"), "posterior_no_visit": N_("chance of no visit, from the history"),
+    "posterior_active": N_("chance still active, from the history"),
+    "posterior_weekly_rate": N_("visits a week, from the history"),
+}
+
 
 def versions(engine: Engine) -> pd.DataFrame:
-    """Every model version, newest first, with its headline metrics (`models/versions`)."""
-    return registry.list_versions(engine)
+    """Every model version, newest first, with its headline metrics (`models/versions`); `notes` in the
+    current language when the version kept its verdict (older versions keep their English notes), and
+    `status_label`, the status in words."""
+    table = registry.list_versions(engine)
+    if len(table):
+        table["notes"] = [gate_text((m or {}).get("gate")) or n for m, n in zip(table.metrics, table.notes)]
+    table["status_label"] = [_(STATUS_NAMES[v]) if v in STATUS_NAMES else v for v in table.status]
+    return table
 
 
 def active_row(table: pd.DataFrame) -> pd.Series | None:
@@ -67,7 +93,8 @@ def model_status(active: pd.Series) -> pd.DataFrame:
 
 def metric_rows(active: pd.Series) -> pd.DataFrame:
     """The active version's held-out scores next to a simple rule, BG/NBD alone and the learned posterior
-    alone (metric, model, simple rule, BG/NBD alone, posterior alone)."""
+    alone (metric, model, simple rule, BG/NBD alone, posterior alone), as text in the current language's
+    number format ("—" when missing)."""
     metrics = active.metrics or {}
     churn = metrics.get("churn", {})
     recency = churn.get("baselines", {}).get("recency", {})
@@ -85,7 +112,10 @@ def metric_rows(active: pd.Series) -> pd.DataFrame:
         (_("Revenue forecast: 80% band coverage"), fc.get("coverage_80"), None, None, None),
         (_("Visits next 30 days: mean abs. error"), clv.get("mae"), clv.get("baseline_rate_mae"), None, None),
     ]
-    return pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone", "posterior alone"])
+    table = pd.DataFrame(rows, columns=["metric", "model", "simple rule", "BG/NBD alone", "posterior alone"])
+    for column in ("model", "simple rule", "BG/NBD alone", "posterior alone"):
+        table[column] = [number(v, 3) for v in table[column]]
+    return table
 
 
 def auc_history(table: pd.DataFrame) -> pd.DataFrame:
@@ -100,9 +130,10 @@ def auc_history(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def churn_drivers(active: pd.Series, top: int = TOP_DRIVERS) -> pd.Series:
-    """The churn model's `top` most important features, the most important last (for a bar chart)."""
+    """The churn model's `top` most important features in words, the most important last (for a bar chart)."""
     importance = (active.metrics or {}).get("churn", {}).get("feature_importance") or {}
-    return pd.Series(importance, dtype=float).sort_values().tail(top)
+    drivers = pd.Series(importance, dtype=float).sort_values().tail(top)
+    return drivers.rename(index=lambda f: _(FEATURE_NAMES[f]) if f in FEATURE_NAMES else f)
 
 
 def calibration(active: pd.Series) -> pd.DataFrame:

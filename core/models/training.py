@@ -26,14 +26,16 @@ from core.customers.clv import clv_table
 from core.customers.features import CUTOFF_SLACK, as_cutoff, customer_features, model_features
 from core.data import requirements
 from core.forecast import service as forecast_service
+from core.i18n import N_, _
 from core.models import compare, performance, registry
+from core.models.gate import gate_text
 from core.models.scoring import LOG_COLUMNS, fit_clv, score_customers
 from core.platform import metrics as instrument
 from core.platform.db import copy_frame, load_sql, query_df
 from core.platform.refresh import refresh_if_stale
 from core.platform.settings import Settings
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], None]  # (fraction done, an English step marked with N_: show it as _(step))
 SCORE_COLUMNS = ["user_id", "club_id", "segment", "recency_days", "frequency", "monetary_total", "r_score", "f_score",
                  "m_score", "churn_risk", "probability_alive", "expected_visits_30d", "expected_visits_90d", "clv_6m",
                  "clv_12m", "clv_12m_lo", "clv_12m_hi", "upsell_score", "next_visit_date", "next_visit_lo",
@@ -45,11 +47,16 @@ FIT_FAILS = (ValueError, FloatingPointError, np.linalg.LinAlgError)  # a degener
 class RetrainResult:
     version: str
     activated: bool
-    reason: str
+    reason: str  # English, as stored in model_versions.notes; reason_text in the current language
     metrics: dict
     row_counts: dict
     seconds: float
     timings: dict = field(default_factory=dict)
+
+    @property
+    def reason_text(self) -> str:
+        """Why the version was (not) activated, in the current language."""
+        return gate_text(self.metrics.get("gate")) or self.reason
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -90,17 +97,17 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
         return now
 
     t = time.perf_counter()
-    progress(0.02, "refreshing the analytics views")
+    progress(0.02, N_("refreshing the analytics views"))
     refresh_if_stale(engine)
     performance.grade(engine)  # what earlier versions predicted and is now known
     window = query_df(engine, "platform/data_span").iloc[0]
     if pd.isna(window.data_end):
-        raise ValueError("there are no bookings to learn from yet")
+        raise ValueError(_("there are no bookings to learn from yet"))
     data_end = pd.Timestamp(window.data_end).to_pydatetime()
     backtest = as_of is not None and as_cutoff(as_of, "as_of") < data_end - CUTOFF_SLACK
     if backtest:
         data_end = as_cutoff(as_of, "as_of")
-    t = step(0.10, "refreshed the analytics views", t)
+    t = step(0.10, N_("refreshed the analytics views"), t)
 
     horizon = settings.churn_horizon_days
     # Each model trains only when the data has what it needs (core/data/requirements.py); the others are
@@ -111,7 +118,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
 
     def attempt(model: str, work: Callable[[], object], fails: tuple = (ValueError,)):
         if not backtest and not ready.ready(model):
-            trained[model]["reason"] = "not enough data"
+            trained[model]["reason"] = N_("not enough data")  # English; gate_text translates it
             return None
         try:
             result = work()
@@ -123,12 +130,12 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
 
     churn = attempt("churn", lambda: train_churn(engine, data_end=data_end, horizon_days=horizon,
                                                  random_state=random_state))
-    t = step(0.45, "trained the churn model", t)
+    t = step(0.45, N_("trained the churn model"), t)
 
     clv_cutoff = churn.evaluation_cutoff if churn else data_end - timedelta(days=horizon)
     clv_metrics = attempt("clv", lambda: _evaluate_clv(
         engine, churn.evaluation_features if churn else None, cutoff=clv_cutoff, data_end=data_end), FIT_FAILS) or {}
-    t = step(0.55, "evaluated lifetime value", t)
+    t = step(0.55, N_("evaluated lifetime value"), t)
 
     def score() -> tuple[pd.DataFrame, dict]:
         features = model_features(engine, cutoff=data_end, horizon_days=horizon)
@@ -143,11 +150,11 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
 
     scored = attempt("segments", score)
     scores, clv_models = scored if scored else (pd.DataFrame(columns=SCORE_COLUMNS), {})
-    t = step(0.75, "scored every customer", t)
+    t = step(0.75, N_("scored every customer"), t)
 
     forecasts, forecast_metrics = attempt("forecast", lambda: forecast_service.forecast_every_series(
         engine, until=data_end if backtest else None)) or (pd.DataFrame(columns=forecast_service.FORECAST_COLUMNS), {})
-    t = step(0.88, "forecast revenue", t)
+    t = step(0.88, N_("forecast revenue"), t)
 
     version = registry.new_version()
     libraries = registry.library_versions()
@@ -174,7 +181,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
     bundle = {**clv_models, **({"churn": churn.model, "recipe": compare.candidate_recipe(churn).bundle(),
                                 "features": list(churn.model.feature_names_)} if churn else {})}
     files = registry.save_bundle(settings.models_dir, version, bundle, metadata)
-    t = step(0.93, "saved the model files", t)
+    t = step(0.93, N_("saved the model files"), t)
 
     with engine.begin() as conn:
         conn.execute(sa.text(load_sql("models/version_insert")), {
@@ -199,7 +206,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
             if activate:
                 audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
                              details={"previous": previous, "rollback": False})
-    step(1.0, "done" if activate else "done; the new version was not activated", t)
+    step(1.0, N_("done") if activate else N_("done; the new version was not activated"), t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 
 

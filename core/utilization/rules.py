@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.i18n import _, ngettext
+from core.i18n.format import number, percent, weekday_name
 from core.platform.thresholds import NEAR_CAPACITY  # a hall is near capacity at an hour above this share
-
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 OFFPEAK_BELOW = 0.20  # an hour is "empty" below 20% of seats booked ...
 OFFPEAK_MIN_HOURS = 2  # ... and an offer needs a block of at least two such hours
@@ -80,18 +80,18 @@ def hour_label(hour: int) -> str:
 
 
 def slot_label(slot: Slot) -> str:
-    return f"{DAYS[slot.dow - 1]} {hour_label(slot.hour)}"
+    """'Fri 20:00' / 'пт 20:00'."""
+    return f"{weekday_name(slot.dow)} {hour_label(slot.hour)}"
 
 
 def days_label(days: Iterable[int]) -> str:
-    """[1, 2, 3, 5] -> 'Mon–Wed, Fri'."""
+    """[1, 2, 3, 5] -> 'Mon–Wed, Fri' (weekday names in the current language)."""
     days = sorted(set(days))
     parts, run = [], []
     for d in days + [None]:
         if run and (d is None or d != run[-1] + 1):
-            parts.append(DAYS[run[0] - 1] if len(run) == 1 else
-                         f"{DAYS[run[0] - 1]}, {DAYS[run[-1] - 1]}" if len(run) == 2 else
-                         f"{DAYS[run[0] - 1]}–{DAYS[run[-1] - 1]}")
+            first, last = weekday_name(run[0]), weekday_name(run[-1])
+            parts.append(first if len(run) == 1 else f"{first}, {last}" if len(run) == 2 else f"{first}–{last}")
             run = []
         if d is not None:
             run.append(d)
@@ -115,7 +115,14 @@ def blocks(mask: pd.DataFrame, min_hours: int = 1) -> list[tuple[int, int, int]]
     return out
 
 
-DAY_GROUPS = {"Mon–Fri": (1, 2, 3, 4, 5), "Sat–Sun": (6, 7)}
+DAY_GROUPS = {"weekdays": (1, 2, 3, 4, 5), "weekend": (6, 7)}
+
+
+def group_label(group: str) -> str:
+    """'weekdays' -> 'Mon–Fri' / 'пн–пт'."""
+    days = DAY_GROUPS[group]
+    return f"{weekday_name(days[0])}–{weekday_name(days[-1])}"
+
 OFFER_HOURS = range(8, 24)  # offers target waking hours; nights already have the night package
 
 
@@ -145,12 +152,14 @@ def offpeak_offers(hourly: pd.DataFrame, names: Mapping[int, str], *, below: flo
                 free = seats * (1 - usage) * (end - start) * len(DAY_GROUPS[group])
                 found.append((free, group, start, end, usage))
         for free, group, start, end, usage in sorted(found, key=lambda f: -f[0])[:per_club]:
-            name = names.get(int(club_id), f"club {club_id}")
             out.append(Suggestion(
                 "offpeak", int(club_id),
-                f"Off-peak offer at {name}: {group} {hour_label(start)}–{hour_label(end)}",
-                f"Only {100 * usage:.0f}% of seats are booked then: about {free:,.0f} free seat-hours a week. "
-                f"Try a discounted package, a student pass or a tournament for those hours.",
+                _("Off-peak offer at {club}: {days} {start}–{end}").format(
+                    club=_club(names, club_id), days=group_label(group), start=hour_label(start),
+                    end=hour_label(end)),
+                _("Only {share} of seats are booked then: about {free} free seat-hours a week. Try a discounted "
+                  "package, a student pass or a tournament for those hours.").format(
+                    share=percent(usage), free=number(free)),
                 weight=free))
     return out
 
@@ -169,10 +178,9 @@ def near_capacity(hourly: pd.DataFrame, names: Mapping[int, str], *, above: floa
             continue
         stretches.sort(key=lambda s: -s[0])
         hall = frame.iloc[0]
-        name = names.get(int(club_id), f"club {club_id}")
-        when = "; ".join(f"{g} {hour_label(a)}–{hour_label(b)} ({100 * u:.0f}%)"
-                         for _, g, a, b, u in stretches[:2])
-        _, group, start, end, _ = stretches[0]
+        when = "; ".join(f"{group_label(g)} {hour_label(a)}–{hour_label(b)} ({percent(u)})"
+                         for _hours, g, a, b, u in stretches[:2])
+        group, start, end = stretches[0][1:4]
         others = hourly[(hourly.club_id == club_id) & (hourly.hall_id != hall_id)
                         & hourly.dow.isin(DAY_GROUPS[group]) & (hourly.hour >= start) & (hourly.hour < end)]
         alt = ""
@@ -180,11 +188,14 @@ def near_capacity(hourly: pd.DataFrame, names: Mapping[int, str], *, above: floa
             pooled = _pool(others, ["hall_id", "hall_name"]).dropna(subset=["utilization"])
             if len(pooled) and pooled.utilization.min() < above - 0.15:
                 best = pooled.loc[pooled.utilization.idxmin()]
-                alt = f" {best.hall_name} has room then ({100 * best.utilization:.0f}% booked): steer walk-ins there."
+                alt = " " + _("{hall} has room then ({share} booked): steer walk-ins there.").format(
+                    hall=best.hall_name, share=percent(best.utilization))
         out.append(Suggestion(
-            "capacity", int(club_id), f"{hall.hall_name} at {name} is near capacity",
-            f"Over {100 * above:.0f}% of its {int(hall.seats)} seats booked {when}. "
-            f"Raise peak prices, push pre-booking, or add seats.{alt}",
+            "capacity", int(club_id),
+            _("{hall} at {club} is near capacity").format(hall=hall.hall_name, club=_club(names, club_id)),
+            ngettext("Over {share} of its {seats} seat booked {when}.", "Over {share} of its {seats} seats booked "
+                     "{when}.", int(hall.seats)).format(share=percent(above), seats=number(hall.seats), when=when)
+            + " " + _("Raise peak prices, push pre-booking, or add seats.") + alt,
             hall_id=int(hall_id), weight=float(sum(s[0] for s in stretches))))
     return out
 
@@ -207,20 +218,29 @@ def idle_seats(seats: pd.DataFrame, names: Mapping[int, str], *, idle: float = I
             continue
         idle_rows = idle_rows.sort_values("utilization")
         labels = ", ".join(idle_rows.seat_label.astype(str).head(show))
-        more = f" and {len(idle_rows) - show} more" if len(idle_rows) > show else ""
-        name = names.get(int(club_id), f"club {club_id}")
-        hall_name = str(hall.hall_name.iloc[0])
-        if len(idle_rows) > OVERSIZED_SHARE * len(hall):
-            advice = (f"That is {len(idle_rows)} of {len(hall)} seats: the hall is bigger than its demand. "
-                      f"Turn a row into a bookable team or tournament area, or move those PCs where they are busy.")
+        if len(idle_rows) > show:
+            labels = _("{seats} and {count} more").format(seats=labels, count=number(len(idle_rows) - show))
+        count = len(idle_rows)
+        if count > OVERSIZED_SHARE * len(hall):
+            advice = ngettext("That is {count} of {seats} seat: the hall is bigger than its demand.",
+                              "That is {count} of {seats} seats: the hall is bigger than its demand.",
+                              len(hall)).format(count=number(count), seats=number(len(hall))) + " " + _(
+                "Turn a row into a bookable team or tournament area, or move those PCs where they are busy.")
         else:
-            advice = "Check the hardware and the spot (by the door, a broken headset?), or swap them with busy seats."
+            advice = _("Check the hardware and the spot (by the door, a broken headset?), or swap them with busy "
+                       "seats.")
         out.append(Suggestion(
             "idle_seats", int(club_id),
-            f"{len(idle_rows)} idle seat{'s' if len(idle_rows) != 1 else ''} in {hall_name} at {name}",
-            f"{labels}{more}: under {100 * idle:.0f}% used while the hall averages {100 * hall_use:.0f}%. {advice}",
-            hall_id=int(hall_id), weight=float(len(idle_rows) * hall_use * open_hours)))
+            ngettext("{count} idle seat in {hall} at {club}", "{count} idle seats in {hall} at {club}", count).format(
+                count=number(count), hall=str(hall.hall_name.iloc[0]), club=_club(names, club_id)),
+            _("{seats}: under {idle} used while the hall averages {average}.").format(
+                seats=labels, idle=percent(idle), average=percent(hall_use)) + " " + advice,
+            hall_id=int(hall_id), weight=float(count * hall_use * open_hours)))
     return out
+
+
+def _club(names: Mapping[int, str], club_id: int) -> str:
+    return names.get(int(club_id)) or _("club {id}").format(id=int(club_id))
 
 
 def suggestions(hourly: pd.DataFrame, seats: pd.DataFrame, names: Mapping[int, str]) -> list[Suggestion]:

@@ -35,6 +35,8 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy.engine import Engine
 
+from core.i18n import N_, _
+from core.i18n.format import number, signed_number
 from core.platform.db import query_df
 
 DEFAULT_ELASTICITY = -0.6
@@ -59,8 +61,9 @@ class ElasticityEstimate:
     n_obs: int                # cells (hall × weekday type × hour) with bookings
     n_bookings: int
     method: str
-    reason: str               # why the default was used, or what the estimate rests on
+    reason: str               # why the default was used, or what the estimate rests on (English, with {fields})
     sensitivity: dict[str, float] | None = None   # estimate with other numbers of harmonics
+    reason_params: dict[str, float] | None = None  # the reason's {fields}; None: `reason` is plain text
 
     @property
     def identified(self) -> bool:
@@ -75,19 +78,28 @@ class ElasticityEstimate:
             return float(self.se)
         return DEFAULT_ELASTICITY_SE
 
+    def reason_text(self) -> str:
+        """The reason in the current language."""
+        if self.reason_params is None:
+            return _(self.reason)
+        return _(self.reason).format(**{k: number(v, 0 if float(v).is_integer() else 2)
+                                        for k, v in self.reason_params.items()})
+
     def label(self) -> str:
-        """A short phrase for a page: 'estimated −0.42 (80% CI −0.61…−0.23, 1,628 cells)'."""
+        """A short phrase for a page: 'estimated −0.42 (80% CI −0.61…−0.23; cells: 1,628, bookings: 20,311)'."""
         if self.source == "manual":
-            return f"set by hand: {_num(self.value)}"
+            return _("set by hand: {value}").format(value=_num(self.value))
         if self.source == "estimated":
             lo, hi = self.ci80
-            return (f"estimated {_num(self.value)} (80% CI {_num(lo)}…{_num(hi)}, "
-                    f"{self.n_obs:,} cells, {self.n_bookings:,} bookings)")
+            return _("estimated {value} (80% CI {low}…{high}; cells: {cells}, bookings: {bookings})").format(
+                value=_num(self.value), low=_num(lo), high=_num(hi), cells=number(self.n_obs),
+                bookings=number(self.n_bookings))
         raw = ""
         if self.estimate is not None and self.ci80 is not None:
             lo, hi = self.ci80
-            raw = f"; the data give {_num(self.estimate)} (80% CI {_num(lo)}…{_num(hi)}, {self.n_obs:,} cells)"
-        return f"default {_num(self.value)} — {self.reason}{raw}"
+            raw = _("; the data give {value} (80% CI {low}…{high}; cells: {cells})").format(
+                value=_num(self.estimate), low=_num(lo), high=_num(hi), cells=number(self.n_obs))
+        return _("default {value} — {reason}").format(value=_num(self.value), reason=self.reason_text()) + raw
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -110,13 +122,16 @@ def manual(value: float) -> ElasticityEstimate:
     if not np.isfinite(value) or not -5.0 <= value <= 0.0:
         raise ValueError(f"a price elasticity must be between -5 and 0, got {value}")
     return ElasticityEstimate(value=value, source="manual", estimate=None, se=None, ci80=None, ci95=None,
-                              n_obs=0, n_bookings=0, method="set by hand", reason="set by hand")
+                              n_obs=0, n_bookings=0, method="set by hand", reason=N_("set by hand"),
+                              reason_params={})
 
 
-def default(reason: str, **raw: Any) -> ElasticityEstimate:
+def default(reason: str, params: dict[str, float] | None = None, **raw: Any) -> ElasticityEstimate:
+    """The default elasticity; `reason` is an N_-marked message and `params` its {fields}."""
     fields = dict(estimate=None, se=None, ci80=None, ci95=None, n_obs=0, n_bookings=0, sensitivity=None)
     fields.update(raw)
-    return ElasticityEstimate(value=DEFAULT_ELASTICITY, source="default", method=_METHOD, reason=reason, **fields)
+    return ElasticityEstimate(value=DEFAULT_ELASTICITY, source="default", method=_METHOD, reason=reason,
+                              reason_params=dict(params or {}), **fields)
 
 
 _METHOD = ("weighted log-log regression of seat-hours per open seat-hour on the price per hour across "
@@ -137,17 +152,17 @@ def estimate_from_cells(cells: pd.DataFrame, harmonics: int = HARMONICS) -> Elas
               & (cells["occurrences"] > 0) & cells["price_per_hour"].notna() & (cells["price_per_hour"] > 0)]
     n_obs, n_bookings = int(len(d)), int(d["bookings"].sum()) if len(d) else 0
     if n_obs < MIN_CELLS or n_bookings < MIN_BOOKINGS:
-        return default(f"too little data ({n_obs} cells with bookings, {n_bookings:,} bookings)",
-                       n_obs=n_obs, n_bookings=n_bookings)
+        return default(N_("too little data (cells with bookings: {cells}, bookings: {bookings})"),
+                       {"cells": n_obs, "bookings": n_bookings}, n_obs=n_obs, n_bookings=n_bookings)
     group = d["hall_id"].astype(str) + "|" + d["day_type"].astype(str)
     within = np.log(d["price_per_hour"]).groupby(group).transform(lambda s: s - s.mean())
     if float(np.sqrt(np.mean(within ** 2))) < 0.01:
-        return default("prices do not vary across the day within a hall", n_obs=n_obs, n_bookings=n_bookings)
+        return default(N_("prices do not vary across the day within a hall"), n_obs=n_obs, n_bookings=n_bookings)
 
     fits = {k: _fit(d, group, k) for k in sorted({harmonics, max(1, harmonics - 1), harmonics + 1})}
     beta, se, df_resid = fits[harmonics]
     if not np.isfinite(beta) or not np.isfinite(se) or se <= 0 or df_resid < 5:
-        return default("the regression is degenerate on these data", n_obs=n_obs, n_bookings=n_bookings)
+        return default(N_("the regression is degenerate on these data"), n_obs=n_obs, n_bookings=n_bookings)
     t80, t95 = stats.t.ppf(0.9, df_resid), stats.t.ppf(0.975, df_resid)
     raw = dict(estimate=round(beta, 4), se=round(se, 4),
                ci80=(round(float(beta - t80 * se), 4), round(float(beta + t80 * se), 4)),
@@ -156,13 +171,18 @@ def estimate_from_cells(cells: pd.DataFrame, harmonics: int = HARMONICS) -> Elas
                sensitivity={f"{k} harmonics": round(float(v[0]), 4) for k, v in fits.items()})
     swing = max(abs(v[0] - beta) for v in fits.values())
     if raw["ci95"][1] >= 0:
-        return default("the data cannot tell it from zero (the 95% interval includes 0)", **raw)
+        return default(N_("the data cannot tell it from zero (the 95% interval includes 0)"), **raw)
     if swing > 2 * se:
-        return default(f"the estimate moves by {swing:.2f} when the hour-of-day curve changes", **raw)
+        return default(N_("the estimate moves by {swing} when the hour-of-day curve changes"),
+                       {"swing": round(float(swing), 2)}, **raw)
     value = float(np.clip(beta, *CLAMP))
-    note = "" if value == beta else f" (clamped from {beta:.2f} to the plausible range)"
-    return ElasticityEstimate(value=round(value, 4), source="estimated", method=_METHOD,
-                              reason=f"price steps at the time-band edges{note}", **raw)
+    if value == beta:
+        reason, params = N_("price steps at the time-band edges"), {}
+    else:
+        reason = N_("price steps at the time-band edges (clamped from {raw} to the plausible range)")
+        params = {"raw": round(float(beta), 2)}
+    return ElasticityEstimate(value=round(value, 4), source="estimated", method=_METHOD, reason=reason,
+                              reason_params=params, **raw)
 
 
 def _fit(d: pd.DataFrame, group: pd.Series, harmonics: int) -> tuple[float, float, int]:
@@ -191,4 +211,5 @@ def _fit(d: pd.DataFrame, group: pd.Series, harmonics: int) -> tuple[float, floa
 
 
 def _num(x: float) -> str:
-    return f"{x:+.2f}".replace("-", "−")
+    """−0.42 with a typographic minus, the language's decimal sign."""
+    return signed_number(x, 2).replace("-", "−")

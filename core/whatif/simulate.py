@@ -89,7 +89,7 @@ def run_scenario(baseline: Baseline, scenario: Scenario, *, n_draws: int = 500,
     notes = [*baseline.notes, *model.notes]
     if model.price_sensitive and elasticity.source == "default":
         notes.append(_("price response uses the default elasticity {value}: {reason}").format(
-            value=signed_number(elasticity.value, 2), reason=elasticity.reason))
+            value=signed_number(elasticity.value, 2), reason=elasticity.reason_text()))
     return ScenarioResult(
         scenario=scenario, elasticity=elasticity, clubs=pd.DataFrame(rows), total=total,
         by_band=model.by_band(central), campaign=campaign, notes=tuple(dict.fromkeys(notes)),

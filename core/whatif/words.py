@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, ngettext, pgettext
 from core.i18n.format import MISSING, money, number, percent, signed_number, signed_percent
 from core.whatif.levers import ANY, Scenario
 
@@ -79,7 +79,7 @@ def describe(scenario: Scenario, club_names: Mapping[int, str] | None = None,
             parts.append(_("opening {hours} at {where}").format(hours=hours.label(), where=where))
     c = scenario.campaign
     if c is not None:
-        who = _("customers") if targeted is None else \
+        who = pgettext("a campaign for", "customers") if targeted is None else \
             ngettext("{n} customer", "{n} customers", targeted).format(n=number(targeted))
         parts.append(_("a retention campaign for {who} with churn risk above {risk} ({discount} discount, "
                        "{stay} expected to stay)").format(who=who, risk=number(c.risk_threshold, None),

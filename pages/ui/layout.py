@@ -22,7 +22,12 @@ _CSS = """
   }
   [class*="st-key-cards_"] [data-testid="stMetricValue"] { font-size: 1.6rem; }
   h1 { font-size: 2rem !important; }
+  /* Plotly's mode bar covered column headers and legends on a phone; pinch to zoom instead. */
+  .stPlotlyChart .modebar-container { display: none !important; }
 }
+/* Long card values (Russian '566 тыс. ₸') in a smaller type than short ones, so they keep to one line. */
+[class*="st-key-card_long_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+[class*="st-key-card_longer_"] [data-testid="stMetricValue"] { font-size: 1.25rem; }
 </style>
 """
 
@@ -30,6 +35,20 @@ _CSS = """
 def apply_style() -> None:
     """The app's CSS (app.py calls this once per run)."""
     st.html(_CSS)
+
+
+def delta_style(delta: str | None, *, inverse: bool = False) -> dict[str, str]:
+    """st.metric's colour and arrow for a delta text: a change that rounds to zero (no sign) is grey and has
+    no arrow; otherwise up is good (green), or bad with `inverse`. Deltas must start with their sign."""
+    if delta is None or delta.lstrip().startswith(("+", "-")):
+        return {"delta_color": "inverse" if inverse else "normal"}
+    return {"delta_color": "off", "delta_arrow": "off"}
+
+
+def metric_card(value: str, key: str) -> Any:
+    """A bordered card for a metric whose value is `value`; long values get a smaller type."""
+    size = "short" if len(value) <= 7 else "long" if len(value) <= 10 else "longer"
+    return st.container(border=True, height="stretch", key=f"card_{size}_{key}")
 
 
 def card_columns(count: int, key: str) -> list[Any]:

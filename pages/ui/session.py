@@ -7,6 +7,10 @@ A tab remembers its session's id; a new tab or a reload finds the session throug
 `core.accounts.sessions.resume` once per run, so a removed, demoted, re-scoped or reset account, or an
 ended or idle session, loses access on its next run. Automatic refreshes (`st.fragment(run_every=...)`)
 call `still_signed_in()` instead, which checks without counting as activity.
+
+The language of a run (`resolve_language`, once per run from app.py): the signed-in account's choice
+(app_accounts.language, read with the account), else the one picked with the switch in this tab, else
+the browser's Accept-Language, else English.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import accounts
 from core.accounts import Account, sessions
-from core.i18n import _, set_resolver
+from core.i18n import SOURCE, _, negotiate, normalize, set_resolver
 from core.platform.db import get_engine
 from core.platform.settings import Settings, load_settings
 from pages.ui import cookie
@@ -32,7 +36,8 @@ RUN_KEY = "_oyna_run_account"       # the account found in this run (app.py rese
 ENDED_KEY = "_oyna_session_ended"   # this tab's session ended (the sign-in page says so)
 SIGNED_OUT_KEY = "_oyna_signed_out"  # this tab signed out (its ended session is no news)
 STALE_KEY = "_oyna_stale_cookie"    # the cookie this tab was opened with names an ended session
-LANGUAGE_KEY = "language"
+LANGUAGE_KEY = "language"          # the language of this run (resolve_language)
+CHOSEN_KEY = "language_chosen"      # picked with the switch in this tab
 SIGN_OUT_KEY = "sign_out"
 
 
@@ -42,7 +47,7 @@ class _Found:
 
 
 def _session_language() -> str | None:
-    """The language chosen in this browser session (None: the default, English for now)."""
+    """The language of this browser session's run (None: the default, English)."""
     if get_script_run_ctx(suppress_warning=True) is None:  # a background thread or the CLI
         return None
     return st.session_state.get(LANGUAGE_KEY)
@@ -162,12 +167,53 @@ def session_ended() -> bool:
 
 
 def sign_in(account: Account) -> None:
-    """Start a session for an account that just proved its password; the cookie follows this run."""
+    """Start a session for an account that just proved its password; the cookie follows this run. A
+    language picked with the switch before signing in becomes the account's choice."""
     started = sessions.start(engine(), account, settings=settings(), address=client_address(),
                              user_agent=user_agent())
+    chosen = normalize(st.session_state.get(CHOSEN_KEY))
     _forget_everything()
     st.session_state[SESSION_KEY] = started.session_id
     cookie.remember(started.grant)
+    if chosen:
+        st.session_state[CHOSEN_KEY] = chosen
+        _keep_language(account, chosen)
+
+
+def browser_language() -> str:
+    """The best available language for the browser (its Accept-Language header, else its locale)."""
+    try:
+        header = st.context.headers.get("Accept-Language")
+        return negotiate(header) if header else negotiate(st.context.locale)
+    except Exception:  # noqa: BLE001 - no browser (a test harness): the default
+        return SOURCE
+
+
+def resolve_language() -> str:
+    """The language of this run (app.py calls this once per run, before anything is drawn)."""
+    account = current_account()
+    stored = account.language if account is not None else None
+    code = normalize(stored) or normalize(st.session_state.get(CHOSEN_KEY)) or browser_language()
+    st.session_state[LANGUAGE_KEY] = code
+    return code
+
+
+def choose_language(code: str | None) -> None:
+    """The switch's choice: this tab speaks it from now on, and the signed-in account keeps it."""
+    code = normalize(code)
+    if not code:
+        return
+    st.session_state[CHOSEN_KEY] = st.session_state[LANGUAGE_KEY] = code
+    account = current_account()
+    if account is not None:
+        _keep_language(account, code)
+
+
+def _keep_language(account: Account, code: str) -> None:
+    try:
+        accounts.set_language(engine(), account, code)
+    except Exception:  # noqa: BLE001 - the tab keeps the choice; the account gets it next time
+        logger.warning("could not keep the language of account %s", account.username, exc_info=True)
 
 
 def require(permission: str) -> Account:

@@ -10,14 +10,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.i18n import N_, _
-from core.i18n.format import ago, date_text, time_text
 from core.data import service as data_service
+from core.i18n import N_, _, available, language_name
+from core.i18n.format import ago, date_text, time_text
 from core.models import service as models
 from core.platform import clubs as chain
 from core.platform.refresh import oldest_refresh
 from pages.ui.cache import cached
-from pages.ui.session import current_account, ensure_entrypoint, sign_out_button
+from pages.ui.session import LANGUAGE_KEY, choose_language, current_account, ensure_entrypoint, sign_out_button
 
 logger = logging.getLogger("oyna.pages")
 
@@ -27,6 +27,7 @@ ACCOUNT_DRAWN_KEY = "_oyna_account_drawn"  # the account box is drawn once per r
 _CLUBS_KEY = "flt_clubs"
 _DATES_KEY = "flt_dates"
 _LAST_RANGE_KEY = "_oyna_last_range"
+_LANGUAGE_SWITCH_KEY = "language_switch"
 ROLE_NAMES = {"manager": N_("manager"), "analyst": N_("analyst")}
 
 
@@ -175,6 +176,7 @@ def account_box(where: Any = None) -> None:
     if account is None:
         return
     box = where if where is not None else st.sidebar
+    language_switch(box)
     role = _(ROLE_NAMES.get(account.role.value, account.role.value))
     text = _("Signed in as **{name}** ({role})").format(name=account.username, role=role)
     if not account.whole_chain:
@@ -183,3 +185,14 @@ def account_box(where: Any = None) -> None:
             clubs=", ".join(names.get(c, str(c)) for c in account.club_ids or ()) or _("none"))
     box.caption(text)
     sign_out_button(box)
+
+
+def language_switch(where: Any = None) -> None:
+    """The interface language: every language with a catalogue, each in its own name."""
+    codes = list(available())
+    if len(codes) < 2:
+        return
+    st.session_state[_LANGUAGE_SWITCH_KEY] = st.session_state.get(LANGUAGE_KEY) or codes[0]
+    (where if where is not None else st.sidebar).segmented_control(
+        _("Language"), codes, format_func=language_name, key=_LANGUAGE_SWITCH_KEY, required=True,
+        on_change=lambda: choose_language(st.session_state.get(_LANGUAGE_SWITCH_KEY)))

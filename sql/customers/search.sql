@@ -18,7 +18,8 @@ select u.id as user_id,
        s.frequency,
        s.monetary_total::float8 as monetary_total,
        s.next_visit_date,
-       s.recommendations -> 0 ->> 'label_en' as top_action
+       s.recommendations -> 0 ->> 'label_en' as top_action,
+       s.recommendations -> 0 ->> 'code' as top_action_code
 from customer_scores s
 join users u on u.id = s.user_id
 left join clubs c on c.id = s.club_id

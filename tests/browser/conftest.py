@@ -47,6 +47,6 @@ def browser():
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")  # an English browser (Accept-Language)
     yield context.new_page()
     context.close()

@@ -37,6 +37,7 @@ PAGES = {"Overview": 1, "Customers": 2, "Customer": 0, "Forecast": 1, "Utilizati
          "Data": 0, "Activity": 0, "Account": 0}
 MANAGERS_ONLY = {"Activity"}
 LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
+ENGLISH = "en-US"  # the browser's language (Accept-Language); tests/browser/test_russian.py has the Russian one
 IMPORTS = Path(__file__).resolve().parents[1] / "data" / "imports"
 
 
@@ -53,7 +54,7 @@ def metric_value(page, label: str) -> str:
 @pytest.mark.parametrize("role", ["manager", "analyst"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_pages_draw_their_charts(browser, server, accounts, role, size):
-    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE, locale=ENGLISH)
     page = context.new_page()
     try:
         sign_in(page, server, accounts[role].username, PASSWORD)
@@ -155,7 +156,7 @@ def test_retrain_from_the_models_page(desktop, server, accounts, engine):
 def test_predictions_checked_against_what_happened(browser, server, accounts, graded_backtests, size):
     """The Models page's quality and live sections for a manager: the warning on the degraded version,
     the table, the trend and decile charts; on a phone without sideways scrolling."""
-    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE, locale=ENGLISH)
     page = context.new_page()
     try:
         sign_in(page, server, accounts["manager"].username, PASSWORD)
@@ -208,7 +209,7 @@ def _versions(engine) -> list[str]:
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_a_manager_dry_runs_an_upload_on_the_data_page(browser, server, accounts, size):
-    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
+    context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE, locale=ENGLISH)
     page = context.new_page()
     try:
         sign_in(page, server, accounts["manager"].username, PASSWORD)

@@ -1,9 +1,9 @@
 import pandas as pd
 
-from core.customers.recommend import MAX_ACTIONS, recommend
+from core.customers.recommend import MAX_ACTIONS, action_label, reason_text, recommend
 from core.i18n import use_locale
 from core.i18n.format import money, number
-from core.platform.thresholds import HIGH_RISK, MEDIUM_RISK
+from core.platform.thresholds import HIGH_RISK, HIGH_VALUE_SHARE, MEDIUM_RISK
 
 
 def _customers(**overrides):
@@ -24,7 +24,9 @@ def test_high_risk_valuable_customer_gets_retention_actions():
     assert {"manager_call", "personal_discount", "exclusive_offer"} <= set(codes(out))
     call = next(a for a in out if a["code"] == "manager_call")
     assert "85/100" in call["reason"] and call["expected_value"] > 0
-    assert call["label_ru"] == "Звонок менеджера"
+    assert call["label_en"] == "Manager call" and call["label_ru"] == "Звонок менеджера"
+    assert call["reason_params"] == {"risk": 85, "share": HIGH_VALUE_SHARE, "value": 90_000}
+    assert call["reason"] == f"churn risk 85/100 and a lifetime value in the top {HIGH_VALUE_SHARE:.0%} (₸90,000)"
 
 
 def test_low_risk_customer_gets_no_retention_actions():
@@ -62,13 +64,23 @@ def test_risk_bands_are_the_product_thresholds():
     assert "comeback_bonus" not in codes(recommend(_customers(churn_risk=MEDIUM_RISK - 0.1))[-1])
 
 
-def test_reasons_format_money_and_numbers_in_the_current_language():
+def test_reasons_are_put_into_the_readers_language():
     customers = _customers(churn_risk=85.0, clv_12m=90_000.0, avg_session_hours=4.5)
+    with use_locale("ru"):
+        stored = recommend(customers)[-1]  # stored the same whoever retrains
+    assert stored == recommend(customers)[-1]
     reasons = {}
     for language in ("en", "ru"):
         with use_locale(language):
-            reasons[language] = {a["code"]: a["reason"] for a in recommend(customers)[-1]}
+            reasons[language] = {a["code"]: reason_text(a) for a in stored}
             assert money(90_000) in reasons[language]["manager_call"]
             assert number(4.5, 1) in reasons[language]["long_packages"]
     assert "₸90,000" in reasons["en"]["manager_call"] and "4.5 hours" in reasons["en"]["long_packages"]
     assert "90\u00a0000\u00a0₸" in reasons["ru"]["manager_call"] and "4,5" in reasons["ru"]["long_packages"]
+
+
+def test_labels_in_the_readers_language_and_older_rows_keep_their_text():
+    with use_locale("ru"):
+        assert action_label("vip_package") == "Предложить VIP-пакет"
+        assert reason_text({"code": "manager_call", "reason": "old text"}) == "old text"
+    assert action_label("unknown", "Stored") == "Stored"

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.customers.features import customer_features, data_end
-from core.customers.segments import (NOT_YET, SEGMENT_LABELS_RU, SEGMENTS, month_end_cutoffs, segment_customers,
+from core.customers.segments import (NOT_YET, SEGMENT_NAMES, SEGMENTS, month_end_cutoffs, segment_customers,
                                     segment_summary, segment_transitions, transition_matrix)
+from core.i18n import use_locale
 from core.platform.db import query_df
 
 
@@ -39,7 +40,7 @@ def test_everyone_gets_scores_and_one_known_segment(features):
     assert set(seg["segment"]) <= set(SEGMENTS)
     for col in ("r_score", "f_score", "m_score"):
         assert set(seg[col]) <= {1, 2, 3, 4, 5}
-    assert set(SEGMENTS) | {NOT_YET} == set(SEGMENT_LABELS_RU)
+    assert set(SEGMENTS) | {NOT_YET} == set(SEGMENT_NAMES)
 
 
 def test_scores_are_quintiles_in_the_right_direction(features):
@@ -101,7 +102,9 @@ def test_summary_sizes_and_revenue_add_up(features):
     assert summary["revenue_90d"].sum() == pytest.approx(features["monetary_90d"].sum())
     assert summary.loc["Champions", "revenue_90d"] / summary.loc["Champions", "customers"] > \
         summary.loc["Lost", "revenue_90d"] / max(summary.loc["Lost", "customers"], 1)
-    assert summary.loc["Loyal", "label_ru"] == "Лояльные"
+    assert summary.loc["Loyal", "label"] == "Loyal"
+    with use_locale("ru"):
+        assert segment_summary(features, seg).loc["Loyal", "label"] == "Лояльные"
 
 
 def test_transitions_sum_to_the_customers_at_each_month_end(engine, demo):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.accounts import Account, PermissionDenied, Role
+from core.i18n import _, use_locale
 from core.models import registry, service
 
 
@@ -29,10 +30,18 @@ def test_the_active_versions_scores(engine, trained):
     active = service.active_row(service.versions(engine))
     rows = service.metric_rows(active)
     assert list(rows.columns) == ["metric", "model", "simple rule", "BG/NBD alone", "posterior alone"]
-    assert rows.metric.iloc[0] == "Churn: ROC AUC" and 0.5 < rows.model.iloc[0] <= 1
-    assert rows.model.iloc[0] == active.churn_auc
+    assert rows.metric.iloc[0] == "Churn: ROC AUC" and rows.model.iloc[0] == f"{active.churn_auc:.3f}"
+    assert rows["BG/NBD alone"].iloc[3] == "—"  # no forecast score for BG/NBD alone
+    with use_locale("ru"):
+        russian = service.metric_rows(active)
+        assert russian.metric.iloc[0] == "Отток: ROC AUC"
+        assert russian.model.iloc[0] == f"{active.churn_auc:.3f}".replace(".", ",")
+        russian_drivers = set(service.churn_drivers(active).index)
     drivers = service.churn_drivers(active)
     assert 0 < len(drivers) <= service.TOP_DRIVERS and drivers.is_monotonic_increasing
+    assert set(drivers.index) <= set(service.FEATURE_NAMES.values())  # in words, never a column's name
+    with use_locale("ru"):
+        assert russian_drivers == {_(name) for name in drivers.index} != set(drivers.index)
     assert not service.calibration(active).empty
 
 

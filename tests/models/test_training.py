@@ -12,7 +12,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from core.models import compare, registry
+from core.i18n import use_locale
+from core.models import compare, registry, service
 from core.models.training import retrain
 from core.platform.settings import Settings
 
@@ -154,6 +155,9 @@ def test_a_weak_candidate_is_rejected(engine, settings, trained, forget_new_vers
     assert not result.activated and gate["message"] == compare.WORSE and "worse" in result.reason
     assert gate["candidate_auc"] < gate["active_auc"] - 0.05, gate
     assert gate["params"]["active"] == active and registry.active_version(engine) == active
+    with use_locale("ru"):  # the verdict is kept as a message and its numbers, and read in any language
+        assert "хуже" in result.reason_text
+        assert service.versions(engine).set_index("version").loc[result.version, "notes"] == result.reason_text
     status = _rows(engine, "select status from model_versions where version = :v", v=result.version)[0][0]
     assert status == "rejected"
     # the recipe is kept with the version, so the next retrain can rebuild it

@@ -129,3 +129,13 @@ def test_core_never_imports_streamlit():
     offenders = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "core").rglob("*.py"))
                  if any(name.split(".")[0] == "streamlit" for name in _imports(p))]
     assert offenders == []
+
+
+def test_a_change_that_rounds_to_zero_is_neutral():
+    from pages.ui.layout import delta_style
+
+    assert delta_style("0% vs last 7 days") == {"delta_color": "off", "delta_arrow": "off"}  # never a red "↓ -0%"
+    assert delta_style("0\u00a0% к прошлым 7 дням") == {"delta_color": "off", "delta_arrow": "off"}
+    assert delta_style("-3% vs usual") == {"delta_color": "normal"}
+    assert delta_style("+12 vs before", inverse=True) == {"delta_color": "inverse"}
+    assert delta_style(None) == {"delta_color": "normal"}

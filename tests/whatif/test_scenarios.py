@@ -386,7 +386,7 @@ def test_elasticity_recovers_a_known_price_response():
     steep = el.estimate_from_cells(_synthetic_cells(-4.0))
     assert steep.source == "estimated" and steep.value == el.CLAMP[0]
     few = el.estimate_from_cells(_synthetic_cells(-1.2).head(20))
-    assert few.source == "default" and "too little data" in few.reason
+    assert few.source == "default" and "too little data" in few.reason_text()
 
 
 # --- saved scenarios ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_percentage_points_are_signed():
     assert pp(-2) == "-2.0 pp"
     assert pp(None) == "—"
     with use_locale("ru"):
-        assert pp(-2.5) == "-2,5 pp"        # the language's decimal sign
+        assert pp(-2.5) == "-2,5\u00a0п.\u00a0п."  # the language's decimal sign and unit
 
 
 def test_campaign_threshold_defaults_to_high_risk():
