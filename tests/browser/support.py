@@ -118,6 +118,13 @@ def sign_in(page, base: str, username: str, password: str, path: str = "", timeo
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector('[data-testid="stSidebarNav"]', state="attached", timeout=timeout)
+    # The tab then trades its grant for the session cookie, and that reply reruns the page: a click on the
+    # navigation before the rerun can be lost, so wait for the cookie and for the run it starts.
+    deadline = time.monotonic() + timeout / 1000
+    while not any(c["name"] == "oyna_session" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, "the session cookie was never set"
+        page.wait_for_timeout(100)
+    wait_for_app(page, timeout)
 
 
 def open_page(page, title: str, timeout: float = 30_000) -> None:
@@ -164,6 +171,12 @@ def wait_for_heading(page, title: str, timeout: float = 30_000) -> None:
     page.wait_for_function(
         """(title) => [...document.querySelectorAll('[data-testid="stElementContainer"]:not([data-stale="true"]) h1')]
                       .some(h => h.innerText.trim() === title)""", arg=title, timeout=timeout)
+
+
+def no_exceptions(page) -> None:
+    """No Streamlit exception box on the page (its text is the failure message)."""
+    boxes = page.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, boxes.first.inner_text()
 
 
 def horizontal_overflow(page) -> int:

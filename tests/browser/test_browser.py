@@ -18,6 +18,7 @@ from tests.browser.support import (
     DESKTOP,
     PHONE,
     horizontal_overflow,
+    no_exceptions,
     open_page,
     screenshot,
     sign_in,
@@ -39,11 +40,6 @@ MANAGERS_ONLY = {"Activity"}
 LIVE_WITHIN = 40  # seconds: the overview refreshes every 30 s
 ENGLISH = "en-US"  # the browser's language (Accept-Language); tests/browser/test_russian.py has the Russian one
 IMPORTS = Path(__file__).resolve().parents[1] / "data" / "imports"
-
-
-def no_exceptions(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
 
 
 def metric_value(page, label: str) -> str:

@@ -15,6 +15,7 @@ from tests.browser.support import (
     DESKTOP,
     PHONE,
     horizontal_overflow,
+    no_exceptions,
     open_page,
     screenshot,
     sign_in,
@@ -37,11 +38,6 @@ def campaigns_made(engine):
     with engine.connect() as conn:
         ids = conn.execute(sa.text("select id from campaigns where id > :b"), {"b": before}).scalars().all()
     purge_campaigns(engine, ids)
-
-
-def no_exceptions(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -25,6 +25,7 @@ from tests.browser.support import (
     ROOT,
     free_port,
     horizontal_overflow,
+    no_exceptions,
     open_page,
     screenshot,
     sign_in,
@@ -142,7 +143,7 @@ def test_the_system_page_for_a_manager(browser, served, accounts, size):
         page.get_by_role("heading", name="System", exact=True).wait_for(timeout=30_000)
         page.get_by_text("reachable in").first.wait_for(state="attached", timeout=30_000)  # a grid cell
         wait_for_app(page)
-        assert page.locator('[data-testid="stException"]').count() == 0
+        no_exceptions(page)
         if size == "phone":
             assert horizontal_overflow(page) <= 0, "the System page scrolls sideways on a phone"
         screenshot(page, f"{size}-manager-system")

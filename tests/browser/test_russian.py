@@ -18,6 +18,7 @@ from tests.browser.support import (
     DESKTOP,
     PHONE,
     horizontal_overflow,
+    no_exceptions,
     open_page,
     screenshot,
     wait_for_app,
@@ -53,10 +54,6 @@ def sign_in_russian(page, base: str, username: str) -> None:
     page.get_by_label("Пароль", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
     page.wait_for_selector('[data-testid="stSidebarNav"]', state="attached", timeout=30_000)
-
-
-def no_exceptions(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def axis_ticks(page) -> list[str]:
