@@ -29,11 +29,11 @@ from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import is_outage, page_guard
 from pages.ui.layout import card_columns, delta_style, metric_card
-from pages.ui.session import current_account, still_signed_in
+from pages.ui.session import current_account, settings, still_signed_in
 from pages.ui.sidebar import Filters, chain_timezone, club_names, data_moment, filters, local_today
 
-LIVE_SECONDS = 30  # the live part reruns this often ...
-LIVE_TTL = 15  # ... and its figures are cached for less, so every rerun sees new bookings
+LIVE_SECONDS = settings().live_seconds  # the live part reruns this often (OYNA_LIVE_SECONDS) ...
+LIVE_TTL = LIVE_SECONDS // 2  # ... and its figures are cached for less, so every rerun sees new bookings
 HISTORY_TTL = 600
 FORECAST_TTL = 3600
 RISK_TTL = 600

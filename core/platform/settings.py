@@ -47,6 +47,7 @@ class Settings:
     lock_timeout: float = 5.0             # OYNA_LOCK_TIMEOUT
     job_statement_timeout: float = 3600.0  # OYNA_JOB_STATEMENT_TIMEOUT
     job_lock_timeout: float = 60.0        # OYNA_JOB_LOCK_TIMEOUT
+    live_seconds: int = 30                # OYNA_LIVE_SECONDS: the Overview's live figures refresh this often
 
     @property
     def pgdata(self) -> Path:
@@ -114,6 +115,7 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         lock_timeout=_number(env, "OYNA_LOCK_TIMEOUT", 5.0, low=0.1),
         job_statement_timeout=_number(env, "OYNA_JOB_STATEMENT_TIMEOUT", 3600.0, low=1),
         job_lock_timeout=_number(env, "OYNA_JOB_LOCK_TIMEOUT", 60.0, low=0.1),
+        live_seconds=int(_number(env, "OYNA_LIVE_SECONDS", 30, low=5, whole=True)),
         **_tls_files(env),
     )
 

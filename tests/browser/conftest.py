@@ -35,7 +35,7 @@ def server(db_url, app_url, accounts, trained, graded_backtests, model_settings)
     """The app, once a model is active and earlier predictions have been graded (the pages cache them).
     A retrain's files go where the session's models are, not into the checkout's models/."""
     with streamlit_server(app_url, extra_env={"OYNA_MODELS_DIR": str(model_settings.models_dir),
-                                              "OYNA_OWNER_DATABASE_URL": db_url}) as base:
+                                              "OYNA_OWNER_DATABASE_URL": db_url, "OYNA_LIVE_SECONDS": "10"}) as base:
         yield base
 
 

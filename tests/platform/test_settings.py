@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from core.platform.settings import ROOT_FALLBACK_HOME, load_settings, resolve_home
 
 
@@ -25,3 +27,11 @@ def test_root_never_keeps_data_under_root(monkeypatch, capsys):
     assert resolve_home(Path("/root/project/.oyna")) == ROOT_FALLBACK_HOME
     assert "/var/lib/oyna" in capsys.readouterr().err
     assert resolve_home(Path("/srv/oyna")) == Path("/srv/oyna")
+
+
+def test_the_live_refresh_is_a_setting_with_a_floor(tmp_path):
+    assert load_settings({}, root=tmp_path).live_seconds == 30
+    assert load_settings({"OYNA_LIVE_SECONDS": "60"}, root=tmp_path).live_seconds == 60
+    for bad in ("2", "soon"):
+        with pytest.raises(SystemExit, match="OYNA_LIVE_SECONDS"):
+            load_settings({"OYNA_LIVE_SECONDS": bad}, root=tmp_path)
