@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.accounts import AuthError, HashingBusy, SignInThrottled, can, change_password, sessions
 from core.i18n import _
-from core.i18n.format import ago
+from core.i18n.format import ago, sentence
 from pages.ui.guard import page_guard
 from pages.ui.session import client_address, engine, renew, require, sign_out_everywhere
 from pages.ui.sidebar import ROLE_NAMES, club_names
@@ -47,7 +47,7 @@ def password_section(account) -> None:
     except HashingBusy:
         st.error(_("The server is busy; try again in a few seconds."))
     except AuthError as exc:
-        st.error(str(exc)[:1].upper() + str(exc)[1:] + ".")
+        st.error(sentence(str(exc)))
     else:
         renew(account)
         st.success(_("Your password is changed. Every other session of yours has ended; this tab stays "

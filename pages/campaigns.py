@@ -21,7 +21,7 @@ from core.campaigns import (
 )
 from core.campaigns.store import default_start
 from core.i18n import N_, _
-from core.i18n.format import date_text, money, number, percent
+from core.i18n.format import date_text, money, number, percent, sentence
 from core.platform.thresholds import HIGH_RISK
 from pages.ui.cache import cached
 from pages.ui.charts import PURPLE, money_hover, plot, style_figure
@@ -92,7 +92,7 @@ def report_section(table, club_ids, account) -> None:
         found = cached(service.campaign_report, ttl=30)(int(pick), viewer=account, club_ids=club_ids)
         contacts = cached(service.treated_contacts, ttl=60)(int(pick), viewer=account, club_ids=club_ids)
     except CampaignError as exc:
-        st.warning(str(exc)[:1].upper() + str(exc)[1:] + ".")
+        st.warning(sentence(str(exc)))
         return
     c, r = found["campaign"], found["result"]
     st.markdown(_("**{offer}** to {audience}, from {start} for {days} days; {groups}; {cost} per contacted "
@@ -203,7 +203,7 @@ def new_campaign_section(club_ids, account) -> None:
                                     starts_on=starts, audience=audience, control_share=share / 100)
                 campaign_id, made = create_campaign(engine(), plan, account=account, club_ids=club_ids)
             except CampaignError as exc:
-                st.error(str(exc)[:1].upper() + str(exc)[1:] + ".")
+                st.error(sentence(str(exc)))
                 return
             forget()
             st.session_state.pop(AUDIENCE_KEY, None)

@@ -10,7 +10,7 @@ from core.accounts import Account, sees_contacts
 from core.customers import service
 from core.models import service as models
 from core.i18n import _
-from core.i18n.format import date_text, money, number, percent
+from core.i18n.format import date_text, money, number, percent, sentence
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, money_axis, money_hover, plot, style_figure
@@ -139,7 +139,7 @@ def render_actions(actions: pd.DataFrame) -> None:
     for a in actions.itertuples():
         value = "" if pd.isna(a.expected_value) else " · " + _("expected value {value}").format(
             value=money(a.expected_value))
-        lines.append(f"1. **{a.action}**{value}  \n{a.why[:1].upper() + a.why[1:]}.")
+        lines.append(f"1. **{a.action}**{value}  \n{sentence(a.why)}")
     st.markdown("\n".join(lines))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -29,14 +28,17 @@ REPORT_KEY = "data_last_report"
 LEVELS = {"problem": N_("problem"), "warning": N_("warning"), "ok": N_("ok")}
 
 
-def file_preview(raw: bytes, fmt: str | None, club: str | None, mapping: dict | None):
-    """The preview of the uploaded file, kept for this session while the file and the choices stay."""
-    key = (hashlib.sha1(raw).hexdigest(), fmt, club, tuple(sorted((mapping or {}).items())))
+def file_preview(upload, fmt: str | None, club: str | None, mapping: dict | None):
+    """The preview of the uploaded file for these choices, kept for this session while the file stays (the
+    page asks for two: as detected, then with the chosen columns)."""
     memo = st.session_state.get("_data_preview")
-    if memo is None or memo[0] != key:
-        memo = (key, service.preview(raw, format=fmt, club=club, mapping=mapping))
+    if memo is None or memo[0] != upload.file_id:
+        memo = (upload.file_id, {})
         st.session_state["_data_preview"] = memo
-    return memo[1]
+    choices = (fmt, club, tuple(sorted((mapping or {}).items())))
+    if choices not in memo[1]:
+        memo[1][choices] = service.preview(upload.getvalue(), format=fmt, club=club, mapping=mapping)
+    return memo[1][choices]
 
 
 def mapping_widgets(preview) -> dict[str, str | None]:
@@ -109,12 +111,12 @@ def import_section(account) -> None:
     club = st.text_input(_("Club (for files whose rows name none; new clubs are created)"), key="data_club").strip()
     wanted = None if fmt == DETECT else fmt
     try:
-        first = file_preview(raw, wanted, club or None, None)
+        first = file_preview(upload, wanted, club or None, None)
     except (FileProblem, ValueError) as exc:
         st.error(_("This file cannot be read: {why}").format(why=exc), icon=":material/block:")
         return
     mapping = mapping_widgets(first)
-    preview = file_preview(raw, first.format.name, club or None, mapping)
+    preview = file_preview(upload, first.format.name, club or None, mapping)
     table = preview.table
     st.caption(_("{format} file{detected}: {rows} rows, {encoding}, {delimiter}-separated.").format(
         format=_(FORMAT_NAMES[preview.format.name]), detected=_(" (detected)") if first.detected else "",

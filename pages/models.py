@@ -197,7 +197,7 @@ def manager_actions(table: pd.DataFrame, finished=None) -> None:
                 _("Models serve the whole chain: retraining and activating versions is for managers of the "
                   "whole chain."), icon=":material/lock:")
         return
-    busy = service.retrain_running(engine()) and JOB_KEY not in st.session_state
+    busy = JOB_KEY not in st.session_state and service.retrain_running(engine())
     if busy:  # checked every few seconds while it runs; the page shows the new version when it ends
         st.fragment(run_every=OTHER_RETRAIN_CHECK)(other_retrain)()
     force = st.checkbox(_("Activate even if the new version scores worse"), key="retrain_force")

@@ -67,11 +67,6 @@ def pct(x: float | None) -> str:
     return fmt.signed_percent(None if x is None else x / 100, 1)
 
 
-def sentence(text: str) -> str:
-    """A message as a sentence: a capital first letter and a full stop."""
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 # ---------------------------------------------------------------- levers
 
 
@@ -289,7 +284,7 @@ def show_result(result: whatif.ScenarioResult) -> None:
                          "utilization": st.column_config.NumberColumn(_("Util. after"), format="percent"),
                      })
     for note in result.notes:
-        st.caption(sentence(note))
+        st.caption(fmt.sentence(note))
 
 
 def save_section(result: whatif.ScenarioResult, author) -> None:
@@ -303,7 +298,7 @@ def save_section(result: whatif.ScenarioResult, author) -> None:
             sid = whatif.save_scenario(engine(), name=name, author=author, scenario=result.scenario, result=result,
                                        overwrite=overwrite)
         except whatif.ScenarioError as exc:
-            st.warning(sentence(str(exc)), icon=":material/warning:")
+            st.warning(fmt.sentence(str(exc)), icon=":material/warning:")
         else:
             st.success(_("Saved “{name}”.").format(name=" ".join(name.split())), icon=":material/check:")
             # show the new scenario next to the ones already being compared
@@ -358,7 +353,7 @@ def compare_section(author) -> None:
                 try:
                     whatif.delete_scenario(engine(), id=gone, author=author)
                 except (whatif.ScenarioNotFound, whatif.NotYourScenario) as exc:
-                    st.warning(sentence(str(exc)))
+                    st.warning(fmt.sentence(str(exc)))
                 else:
                     st.rerun()
 
@@ -377,7 +372,7 @@ with page_guard("whatif"):
     try:
         baseline = baseline_for(account, tuple(f.club_ids), int(weeks))
     except whatif.ScenarioError as exc:
-        st.info(sentence(str(exc)), icon=":material/info:")
+        st.info(fmt.sentence(str(exc)), icon=":material/info:")
         st.stop()
     last_day = baseline.end_day - timedelta(days=1)
     n_clubs = len(baseline.club_ids)
@@ -391,7 +386,7 @@ with page_guard("whatif"):
         scenario = build_scenario(prices, raw)
         result = result_for(baseline, tuple(baseline.club_ids), int(weeks), scenario, current_locale())
     except whatif.ScenarioError as exc:
-        st.error(sentence(str(exc)), icon=":material/error:")
+        st.error(fmt.sentence(str(exc)), icon=":material/error:")
         st.stop()
     show_result(result)
     save_section(result, account)

@@ -181,3 +181,8 @@ def separators() -> str:
     locale = current_locale()
     group = babel_numbers.get_group_symbol(locale)
     return babel_numbers.get_decimal_symbol(locale) + (" " if group in (NBSP, "\u202f") else group)
+
+
+def sentence(text: str) -> str:
+    """A message (an error's text, a note) as a sentence: a capital first letter and a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -25,6 +25,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import accounts
 from core.accounts import Account, sessions
 from core.i18n import SOURCE, _, negotiate, normalize, set_resolver
+from core.i18n.format import sentence
 from core.platform.db import get_engine
 from core.platform.settings import Settings, load_settings
 from pages.ui import cookie
@@ -222,8 +223,7 @@ def require(permission: str) -> Account:
     try:
         return accounts.require(account, permission)
     except accounts.AuthError as exc:
-        message = str(exc)
-        st.warning(message[:1].upper() + message[1:] + ".", icon=":material/lock:")
+        st.warning(sentence(str(exc)), icon=":material/lock:")
         st.stop()
         raise  # not reached: st.stop() raises
 

@@ -84,11 +84,6 @@ def streamlit_server(database_url: str, *, port: int | None = None, timeout: flo
         log.close()
 
 
-def server_log_tail(chars: int = 3000) -> str:
-    logs = sorted(Path(tempfile.gettempdir()).glob("oyna-streamlit-*.log"), key=lambda p: p.stat().st_mtime)
-    return logs[-1].read_text()[-chars:] if logs else ""
-
-
 @contextmanager
 def chromium() -> Iterator[object]:
     """A headless Debian Chromium driven by Playwright."""
@@ -111,17 +106,26 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
         timeout=timeout)
 
 
-def sign_in(page, base: str, username: str, password: str, path: str = "", timeout: float = 30_000) -> None:
-    """Open `base/path`, fill the sign-in form and wait for the app to show the page."""
-    page.goto(f"{base}/{path}")
-    page.get_by_label("Username").fill(username, timeout=timeout)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+def session_cookie(context) -> dict | None:
+    """The browser's session cookie (HttpOnly: only the browser, not the page, sees it)."""
+    from pages.ui.cookie import COOKIE
+    return next((c for c in context.cookies() if c["name"] == COOKIE), None)
+
+
+def sign_in(page, base: str, username: str, password: str, timeout: float = 30_000, *,
+            labels: tuple[str, str, str] = ("Username", "Password", "Sign in")) -> None:
+    """Open `base`, fill the sign-in form (`labels`: the user name, the password and the button, in the
+    page's language) and wait for the app to show the page."""
+    name_label, password_label, button = labels
+    page.goto(base)
+    page.get_by_label(name_label).fill(username, timeout=timeout)
+    page.get_by_label(password_label, exact=True).fill(password)
+    page.get_by_role("button", name=button).click()
     page.wait_for_selector('[data-testid="stSidebarNav"]', state="attached", timeout=timeout)
     # The tab then trades its grant for the session cookie, and that reply reruns the page: a click on the
     # navigation before the rerun can be lost, so wait for the cookie and for the run it starts.
     deadline = time.monotonic() + timeout / 1000
-    while not any(c["name"] == "oyna_session" for c in page.context.cookies()):
+    while session_cookie(page.context) is None:
         assert time.monotonic() < deadline, "the session cookie was never set"
         page.wait_for_timeout(100)
     wait_for_app(page, timeout)
@@ -202,6 +206,12 @@ def screenshot(page, name: str, *, whole: bool = True) -> Path:
         if size and page.viewport_size != size:
             page.set_viewport_size(size)
     return path
+
+
+def model_versions(engine: sa.Engine) -> set[str]:
+    """Every model version the registry has."""
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("select version from model_versions")).scalars())
 
 
 @contextmanager

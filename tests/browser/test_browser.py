@@ -19,6 +19,7 @@ from tests.browser.support import (
     PHONE,
     horizontal_overflow,
     no_exceptions,
+    model_versions,
     open_page,
     screenshot,
     sign_in,
@@ -135,12 +136,12 @@ def test_overview_updates_itself(desktop, server, accounts, engine):
 
 
 def test_retrain_from_the_models_page(desktop, server, accounts, engine):
-    before = set(_versions(engine))
+    before = model_versions(engine)
     sign_in(desktop, server, accounts["manager"].username, PASSWORD)
     open_page(desktop, "Models")
     desktop.get_by_role("button", name="Retrain now").click()
     desktop.get_by_text(re.compile(r"Version v\d{8}-\d{6} (is now active|was saved)")).wait_for(timeout=180_000)
-    new = set(_versions(engine)) - before
+    new = model_versions(engine) - before
     assert len(new) == 1
     desktop.get_by_text(new.pop()).first.wait_for(timeout=30_000)  # the page reran by itself to show it
     no_exceptions(desktop)
@@ -193,13 +194,6 @@ def _last_seen(engine, username: str):
         return conn.execute(sa.text(
             "select s.id, s.last_seen_at from app_sessions s join app_accounts a on a.id = s.account_id "
             "where a.username = :u and s.ended_at is null order by s.id desc limit 1"), {"u": username}).one()
-
-
-def _versions(engine) -> list[str]:
-    import sqlalchemy as sa
-
-    with engine.connect() as conn:
-        return list(conn.execute(sa.text("select version from model_versions")).scalars())
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

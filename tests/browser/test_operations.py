@@ -11,13 +11,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from core.accounts import add_account, remove_account
-from tests.conftest import logs_forgotten
+from tests.browser.conftest import PASSWORD
 from tests.browser.support import (
     CHROMIUM,
     DESKTOP,
@@ -38,24 +36,12 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed ({CHROMIUM} is missing)"),
 ]
 
-PASSWORD = "violet-comet-5182"
 METRICS = [
     "oyna_page_render_seconds", "oyna_query_seconds", "oyna_active_sessions", "oyna_retrain_seconds",
     "oyna_retrains_total", "oyna_view_refresh_seconds", "oyna_live_feed_lag_seconds", "oyna_alerts_sent_total",
     "oyna_alerts_failed_total", "oyna_imports_total", "oyna_health_check_status", "oyna_view_age_seconds",
     "oyna_model_age_seconds", "oyna_disk_free_bytes", "oyna_alert_messages",
 ]
-
-
-@pytest.fixture(scope="module")
-def accounts(engine, demo):
-    suffix = uuid.uuid4().hex[:8]
-    with logs_forgotten(engine):
-        made = {role: add_account(engine, username=f"ops-{role}-{suffix}", role=role, password=PASSWORD)
-                for role in ("manager", "analyst")}
-        yield made
-        for account in made.values():
-            remove_account(engine, username=account.username)
 
 
 def _get(url: str) -> str | None:

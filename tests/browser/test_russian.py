@@ -21,6 +21,7 @@ from tests.browser.support import (
     no_exceptions,
     open_page,
     screenshot,
+    sign_in,
     wait_for_app,
     wait_for_charts,
 )
@@ -49,11 +50,7 @@ def manager(engine, demo):
 
 
 def sign_in_russian(page, base: str, username: str) -> None:
-    page.goto(base)
-    page.get_by_label("Имя пользователя").fill(username, timeout=30_000)
-    page.get_by_label("Пароль", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_selector('[data-testid="stSidebarNav"]', state="attached", timeout=30_000)
+    sign_in(page, base, username, PASSWORD, labels=("Имя пользователя", "Пароль", "Войти"))
 
 
 def axis_ticks(page) -> list[str]:

@@ -12,7 +12,16 @@ import sqlalchemy as sa
 from core.models import registry
 from pages.ui.cookie import COOKIE
 from tests.browser.conftest import PASSWORD
-from tests.browser.support import CHROMIUM, DESKTOP, open_page, sign_in, streamlit_server, wait_for_app
+from tests.browser.support import (
+    CHROMIUM,
+    DESKTOP,
+    model_versions,
+    open_page,
+    session_cookie,
+    sign_in,
+    streamlit_server,
+    wait_for_app,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,11 +39,6 @@ def two_apps(db_url, accounts, trained, model_settings):
         yield first, second
 
 
-def _versions(engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.execute(sa.text("select version from model_versions")).scalars())
-
-
 def test_a_session_cookie_from_one_app_is_accepted_by_the_other(browser, two_apps, accounts):
     first, second = two_apps
     signed = browser.new_context(viewport=DESKTOP)
@@ -42,12 +46,7 @@ def test_a_session_cookie_from_one_app_is_accepted_by_the_other(browser, two_app
     try:
         page = signed.new_page()
         sign_in(page, first, accounts["analyst"].username, PASSWORD)
-        cookie = None
-        for _ in range(50):  # the cookie arrives right after signing in
-            cookie = next((c for c in signed.cookies() if c["name"] == COOKIE), None)
-            if cookie:
-                break
-            page.wait_for_timeout(100)
+        cookie = session_cookie(signed)  # sign_in waited for it
         assert cookie
         # A browser that never saw the first app, carrying only that cookie, to the second process
         carried.add_cookies([{"name": COOKIE, "value": cookie["value"], "url": second}])
@@ -66,7 +65,7 @@ def test_a_session_cookie_from_one_app_is_accepted_by_the_other(browser, two_app
 def test_a_retrain_in_one_app_shows_in_the_other_and_runs_once(browser, two_apps, accounts, engine,
                                                                  model_settings):
     first, second = two_apps
-    before, active = _versions(engine), registry.active_version(engine)
+    before, active = model_versions(engine), registry.active_version(engine)
     contexts = [browser.new_context(viewport=DESKTOP) for _ in two_apps]
     one, other = (context.new_page() for context in contexts)
     made: set[str] = set()
@@ -84,7 +83,7 @@ def test_a_retrain_in_one_app_shows_in_the_other_and_runs_once(browser, two_apps
             timeout=30_000)
 
         one.get_by_text(NEW_VERSION).first.wait_for(timeout=180_000)
-        made = _versions(engine) - before
+        made = model_versions(engine) - before
         assert len(made) == 1, made  # one retrain ran, across both processes
         version = next(iter(made))
         assert registry.active_version(engine) == version  # same data, same recipe: a tie activates

@@ -21,6 +21,7 @@ from tests.browser.support import (
     open_page,
     open_sidebar,
     screenshot,
+    session_cookie,
     sign_in,
     wait_for_app,
     wait_for_charts,
@@ -38,10 +39,6 @@ def signed_in(page) -> bool:
     return page.locator('[data-testid="stSidebarNav"]').count() > 0
 
 
-def session_cookie(context):
-    return next((c for c in context.cookies() if c["name"] == COOKIE), None)
-
-
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_a_reload_and_a_second_tab_stay_signed_in(browser, server, accounts, size):
     context = browser.new_context(viewport=DESKTOP if size == "desktop" else PHONE)
@@ -49,12 +46,7 @@ def test_a_reload_and_a_second_tab_stay_signed_in(browser, server, accounts, siz
         page = context.new_page()
         sign_in(page, server, accounts["analyst"].username, PASSWORD)
         wait_for_charts(page, 1)
-        cookie = None
-        for _ in range(50):  # the cookie arrives right after signing in
-            cookie = session_cookie(context)
-            if cookie:
-                break
-            page.wait_for_timeout(100)
+        cookie = session_cookie(context)  # sign_in waited for it
         assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] > 0
         assert COOKIE not in page.evaluate("document.cookie")  # no script in the page can read it
 
