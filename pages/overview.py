@@ -28,7 +28,7 @@ from pages.ui.age import live_age
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import is_outage, page_guard
-from pages.ui.layout import card_columns, delta_style, metric_card
+from pages.ui.layout import ALERT_ICON, card_columns, delta_style, metric_card
 from pages.ui.session import current_account, settings, still_signed_in
 from pages.ui.sidebar import Filters, chain_timezone, club_names, data_moment, filters, local_today
 
@@ -97,7 +97,7 @@ def render_alerts(found: list) -> None:
     for alert in found:
         critical = alert.level == kpis.CRITICAL
         show = st.error if critical else st.warning
-        show(f"**{alert.title}.** {alert.detail}", icon=":material/error:" if critical else ":material/warning:")
+        show(f"**{alert.title}.** {alert.detail}", icon=ALERT_ICON if critical else ":material/warning:")
 
 
 def revenue_chart(trend: pd.DataFrame, today: pd.Timestamp | None, today_so_far: float,

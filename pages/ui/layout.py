@@ -6,6 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+# A critical business alert (the Overview's): content the page means to show, not a failure of the page.
+ALERT_ICON = ":material/notifications_active:"
+
 _CSS = """
 <style>
 /* Less empty space above the page title. */

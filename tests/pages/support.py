@@ -8,6 +8,8 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.layout import ALERT_ICON
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PASSWORD = "plasma-otter-2741"
 TIMEOUT = 120
@@ -27,9 +29,11 @@ def clear_caches() -> None:
 
 
 def ok(at: AppTest) -> AppTest:
-    """The run showed no exception and no error message."""
+    """The run showed no exception and no error message. A critical business alert on the Overview is
+    content, not an error: whether the demo's last quiet night hours raise one depends on the clock."""
     assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    errors = [e.value for e in at.error if e.icon != ALERT_ICON]
+    assert not errors, errors
     return at
 
 
