@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import audit
 from core.accounts.roles import Account, PermissionDenied, require
-from core.platform.db import load_sql, query_df
+from core.platform.db import query_df, run
 from core.platform.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -48,10 +48,6 @@ def digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("ascii", "replace")).digest()
 
 
-def _run(conn: sa.Connection, name: str, **params) -> sa.CursorResult:
-    return conn.execute(sa.text(load_sql(name)), params)
-
-
 def _limits(settings: Settings | None) -> dict[str, float]:
     settings = settings or load_settings()
     return {"idle_seconds": settings.session_idle_hours * 3600, "max_seconds": settings.session_max_days * 86400}
@@ -66,7 +62,7 @@ def start(db: Engine | sa.Connection, account: Account, *, settings: Settings | 
               "max_seconds": _limits(settings)["max_seconds"]}
 
     def write(conn: sa.Connection) -> Started:
-        row = _run(conn, "accounts/session_start", **params).one()
+        row = run(conn, "accounts/session_start", **params).one()
         who = replace(account, session_id=int(row.id), address=address)
         audit.record(conn, who, "sign_in", object_type="session", object_id=row.id,
                      details={"user_agent": params["user_agent"] or ""})
@@ -85,7 +81,7 @@ def redeem(engine: Engine, grant: str) -> tuple[str, datetime] | None:
         return None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with engine.begin() as conn:
-        row = _run(conn, "accounts/session_redeem", grant_hash=digest(grant), token_hash=digest(token)).first()
+        row = run(conn, "accounts/session_redeem", grant_hash=digest(grant), token_hash=digest(token)).first()
     return None if row is None else (token, row.expires_at)
 
 
@@ -101,11 +97,11 @@ def resume(engine: Engine, *, session_id: int | None = None, token: str | None =
     params = {"session_id": None if session_id is None else int(session_id),
               "token_hash": digest(token) if token else None, **_limits(settings)}
     with engine.begin() as conn:
-        row = _run(conn, "accounts/session_account", **params).first()
+        row = run(conn, "accounts/session_account", **params).first()
         if row is None:
             return None
         if touch:
-            _run(conn, "accounts/session_touch", id=row.session_id, address=address)
+            run(conn, "accounts/session_touch", id=row.session_id, address=address)
     return Account.from_row(row, session_id=int(row.session_id), address=address)
 
 
@@ -114,9 +110,9 @@ def end(db: Engine | sa.Connection, session_id: int, *, reason: str) -> bool:
     if reason not in END_REASONS:
         raise ValueError(f"reason must be one of {', '.join(END_REASONS)}")
     if isinstance(db, sa.Connection):
-        return _run(db, "accounts/session_end", id=int(session_id), reason=reason).rowcount > 0
+        return run(db, "accounts/session_end", id=int(session_id), reason=reason).rowcount > 0
     with db.begin() as conn:
-        return _run(conn, "accounts/session_end", id=int(session_id), reason=reason).rowcount > 0
+        return run(conn, "accounts/session_end", id=int(session_id), reason=reason).rowcount > 0
 
 
 def end_all(db: Engine | sa.Connection, account_id: int, *, reason: str) -> int:
@@ -124,9 +120,9 @@ def end_all(db: Engine | sa.Connection, account_id: int, *, reason: str) -> int:
     if reason not in END_REASONS:
         raise ValueError(f"reason must be one of {', '.join(END_REASONS)}")
     if isinstance(db, sa.Connection):
-        return _run(db, "accounts/session_end_all", account_id=int(account_id), reason=reason).rowcount
+        return run(db, "accounts/session_end_all", account_id=int(account_id), reason=reason).rowcount
     with db.begin() as conn:
-        return _run(conn, "accounts/session_end_all", account_id=int(account_id), reason=reason).rowcount
+        return run(conn, "accounts/session_end_all", account_id=int(account_id), reason=reason).rowcount
 
 
 def sign_out(engine: Engine, account: Account) -> None:
@@ -162,7 +158,7 @@ def live_sessions(engine: Engine, *, viewer: Account, everyone: bool = False,
 def end_session(engine: Engine, *, viewer: Account, session_id: int) -> bool:
     """End one live session: one of the viewer's own, or anyone's for a manager of the whole chain."""
     with engine.begin() as conn:
-        owner = _run(conn, "accounts/session_owner", id=int(session_id)).first()
+        owner = run(conn, "accounts/session_owner", id=int(session_id)).first()
         if owner is None:
             return False
         if owner.account_id != viewer.id:
@@ -178,13 +174,13 @@ def end_session(engine: Engine, *, viewer: Account, session_id: int) -> bool:
 def count_live(engine: Engine, *, settings: Settings | None = None) -> int:
     """How many sessions are live now, across every app process (the `oyna_active_sessions` metric)."""
     with engine.connect() as conn:
-        return int(_run(conn, "accounts/session_count", **_limits(settings)).scalar_one())
+        return int(run(conn, "accounts/session_count", **_limits(settings)).scalar_one())
 
 
 def trim(engine: Engine, *, keep_days: int = ENDED_KEEP_DAYS, settings: Settings | None = None) -> int:
     """Delete sessions that ended or expired more than `keep_days` ago; returns how many."""
     with engine.begin() as conn:
-        return _run(conn, "accounts/session_trim", keep_days=int(keep_days), **_limits(settings)).rowcount
+        return run(conn, "accounts/session_trim", keep_days=int(keep_days), **_limits(settings)).rowcount
 
 
 __all__ = ["END_REASONS", "GRANT_SECONDS", "PermissionDenied", "Started", "count_live", "digest", "end", "end_all",

@@ -30,17 +30,13 @@ from core.accounts.passwords import (
 )
 from core.accounts.roles import Account, AuthError, Role, UnknownAccount, parse_role
 from core.i18n import _
-from core.platform.db import load_sql
+from core.platform.db import run
 
 logger = logging.getLogger(__name__)
 
 ACCOUNTS_LOCK_KEY = 7_351_007   # advisory lock: account creation and the demo accounts
 
 _USERNAME_RE = re.compile(r"[a-z0-9._-]{3,32}")
-
-
-def _run(conn: sa.Connection, name: str, **params: Any) -> sa.CursorResult:
-    return conn.execute(sa.text(load_sql(name)), params)
 
 
 def _audit(conn: sa.Connection, actor: Account | None, via: str | None, action: str, name: str, **details) -> None:
@@ -66,7 +62,7 @@ def club_ids_by_name(engine: Engine, names: Sequence[str]) -> dict[str, int]:
         raise AuthError(_("name at least one club (or give the whole chain)"))
     with engine.connect() as conn:
         found = {r.club_name.lower(): (r.club_name, int(r.club_id))
-                 for r in _run(conn, "accounts/clubs_by_name", names=[n.lower() for n in wanted])}
+                 for r in run(conn, "accounts/clubs_by_name", names=[n.lower() for n in wanted])}
     missing = [n for n in wanted if n.lower() not in found]
     if missing:
         raise AuthError(_("no club named {names}").format(names=", ".join(repr(m) for m in missing)))
@@ -74,13 +70,13 @@ def club_ids_by_name(engine: Engine, names: Sequence[str]) -> dict[str, int]:
 
 
 def _write_scope(conn: sa.Connection, account_id: int, club_ids: Sequence[int] | None) -> None:
-    _run(conn, "accounts/scope_clear", account_id=account_id)
+    run(conn, "accounts/scope_clear", account_id=account_id)
     if club_ids is not None:
-        _run(conn, "accounts/scope_add", account_id=account_id, club_ids=[int(c) for c in club_ids])
+        run(conn, "accounts/scope_add", account_id=account_id, club_ids=[int(c) for c in club_ids])
 
 
 def _fresh(conn: sa.Connection, account_id: int) -> Account:
-    row = next(r for r in _run(conn, "accounts/list") if r.id == account_id)
+    row = next(r for r in run(conn, "accounts/list") if r.id == account_id)
     return Account.from_row(row)
 
 
@@ -94,8 +90,8 @@ def add_account(engine: Engine, *, username: str, role: Role | str, password: st
     validate_password(password, username=name)
     password_hash = hash_password(password)
     with engine.begin() as conn:
-        _run(conn, "accounts/xact_lock", key=ACCOUNTS_LOCK_KEY)
-        row = _run(conn, "accounts/insert", username=name, role=parsed_role.value, password_hash=password_hash,
+        run(conn, "accounts/xact_lock", key=ACCOUNTS_LOCK_KEY)
+        row = run(conn, "accounts/insert", username=name, role=parsed_role.value, password_hash=password_hash,
                    whole_chain=club_ids is None).first()
         if row is None:
             raise AuthError(_("an account named '{name}' already exists").format(name=name))
@@ -109,20 +105,20 @@ def add_account(engine: Engine, *, username: str, role: Role | str, password: st
 
 def list_accounts(engine: Engine) -> list[Account]:
     with engine.connect() as conn:
-        return [Account.from_row(row) for row in _run(conn, "accounts/list")]
+        return [Account.from_row(row) for row in run(conn, "accounts/list")]
 
 
 def club_ids_of(engine: Engine, account_id: int) -> list[int]:
     """The clubs an account may see, read from the database (for work done on its behalf without a
     session, such as alert delivery); none for an unknown account."""
     with engine.connect() as conn:
-        return [int(r.club_id) for r in _run(conn, "accounts/club_scope", account_id=int(account_id))]
+        return [int(r.club_id) for r in run(conn, "accounts/club_scope", account_id=int(account_id))]
 
 
 def club_names_of(engine: Engine) -> dict[str, list[str]]:
     """{username: the names of its clubs} for the accounts limited to some clubs."""
     with engine.connect() as conn:
-        return {r.username: list(r.club_names) for r in _run(conn, "accounts/list") if not r.whole_chain}
+        return {r.username: list(r.club_names) for r in run(conn, "accounts/list") if not r.whole_chain}
 
 
 def remove_account(engine: Engine, *, username: str, actor: Account | None = None, via: str | None = None) -> bool:
@@ -132,7 +128,7 @@ def remove_account(engine: Engine, *, username: str, actor: Account | None = Non
     except AuthError:
         return False
     with engine.begin() as conn:
-        removed = _run(conn, "accounts/delete", username=name).first() is not None
+        removed = run(conn, "accounts/delete", username=name).first() is not None
         if removed:
             _audit(conn, actor, via, "account_remove", name)
     if removed:
@@ -146,7 +142,7 @@ def set_role(engine: Engine, *, username: str, role: Role | str, actor: Account 
     name = normalize_username(username)
     parsed = parse_role(role)
     with engine.begin() as conn:
-        row = _run(conn, "accounts/set_role", username=name, role=parsed.value).first()
+        row = run(conn, "accounts/set_role", username=name, role=parsed.value).first()
         if row is None:
             raise UnknownAccount(_("no account named '{name}'").format(name=name))
         _audit(conn, actor, via, "account_role", name, old=row.old_role, new=parsed.value)
@@ -159,7 +155,7 @@ def set_scope(engine: Engine, *, username: str, club_ids: Sequence[int] | None, 
     their next run."""
     name = normalize_username(username)
     with engine.begin() as conn:
-        row = _run(conn, "accounts/set_scope", username=name, whole_chain=club_ids is None).first()
+        row = run(conn, "accounts/set_scope", username=name, whole_chain=club_ids is None).first()
         if row is None:
             raise UnknownAccount(_("no account named '{name}'").format(name=name))
         _write_scope(conn, row.id, club_ids)
@@ -178,7 +174,7 @@ def set_password(engine: Engine, *, username: str, password: str, actor: Account
     validate_password(password, username=name)
     password_hash = hash_password(password)
     with engine.begin() as conn:
-        row = _run(conn, "accounts/set_password", username=name, password_hash=password_hash).first()
+        row = run(conn, "accounts/set_password", username=name, password_hash=password_hash).first()
         if row is None:
             raise UnknownAccount(_("no account named '{name}'").format(name=name))
         ended = sessions.end_all(conn, row.id, reason="password_changed")
@@ -198,7 +194,7 @@ def change_password(engine: Engine, *, account: Account, current: str, new: str,
         raise AuthError(_("the current password is not right"))
     password_hash = hash_password(new)
     with engine.begin() as conn:
-        if _run(conn, "accounts/set_password", username=account.username, password_hash=password_hash).first() is None:
+        if run(conn, "accounts/set_password", username=account.username, password_hash=password_hash).first() is None:
             raise UnknownAccount(_("no account named '{name}'").format(name=account.username))
         ended = sessions.end_all(conn, account.id, reason="password_changed")
         audit.record(conn, account, "password_change", object_type="account", object_id=account.username,
@@ -226,7 +222,7 @@ def authenticate(engine: Engine, *, username: str, password: str, address: str |
     keys = [throttle.name_key(typed), throttle.address_key(address)]
 
     with engine.begin() as conn:
-        row = _run(conn, "accounts/for_sign_in", username=name).first() if name else None
+        row = run(conn, "accounts/for_sign_in", username=name).first() if name else None
         wait = throttle.charge(conn, keys)
         if wait is not None:
             _failed(conn, row, "throttled", address, record)
@@ -244,19 +240,19 @@ def authenticate(engine: Engine, *, username: str, password: str, address: str |
     with engine.begin() as conn:
         account_row = None
         if good:
-            account_row = _run(conn, "accounts/sign_in_succeeded", id=row.id, new_hash=upgraded,
+            account_row = run(conn, "accounts/sign_in_succeeded", id=row.id, new_hash=upgraded,
                                checked_hash=row.password_hash).first()
         if account_row is None:
             _failed(conn, row, "unknown_account" if row is None else "bad_password", address, record)
             return None
         throttle.refund(conn, name=keys[0], address=keys[1])
-        _run(conn, "accounts/log_sign_in", username=row.username, succeeded=True, reason="ok", address=address)
+        run(conn, "accounts/log_sign_in", username=row.username, succeeded=True, reason="ok", address=address)
     return Account.from_row(account_row, address=address)
 
 
 def _failed(conn: sa.Connection, row: Any, reason: str, address: str | None, record: bool) -> None:
     username = row.username if row is not None else None
-    _run(conn, "accounts/log_sign_in", username=username, succeeded=False, reason=reason, address=address)
+    run(conn, "accounts/log_sign_in", username=username, succeeded=False, reason=reason, address=address)
     if record:
         audit.record(conn, None, "sign_in_failed", address=address, username=username,
                      object_type="account" if username else None, object_id=username, details={"reason": reason})
@@ -265,7 +261,7 @@ def _failed(conn: sa.Connection, row: Any, reason: str, address: str | None, rec
 def account_language(engine: Engine, account: Account) -> str | None:
     """The interface language the account chose (None: it follows the browser)."""
     with engine.connect() as conn:
-        return _run(conn, "accounts/language", id=account.id).scalar()
+        return run(conn, "accounts/language", id=account.id).scalar()
 
 
 def set_language(engine: Engine, account: Account, language: str | None) -> None:
@@ -273,7 +269,7 @@ def set_language(engine: Engine, account: Account, language: str | None) -> None
     if language is not None and not re.fullmatch(r"[a-z]{2,3}", str(language)):
         raise AuthError(_("unknown language code {code!r}").format(code=language))
     with engine.begin() as conn:
-        _run(conn, "accounts/set_language", id=account.id, language=language)
+        run(conn, "accounts/set_language", id=account.id, language=language)
 
 
 def ensure_demo_accounts(engine: Engine) -> dict[str, str]:
@@ -284,12 +280,12 @@ def ensure_demo_accounts(engine: Engine) -> dict[str, str]:
     """
     created: dict[str, str] = {}
     with engine.begin() as conn:
-        _run(conn, "accounts/xact_lock", key=ACCOUNTS_LOCK_KEY)
-        if _run(conn, "accounts/count").scalar_one():
+        run(conn, "accounts/xact_lock", key=ACCOUNTS_LOCK_KEY)
+        if run(conn, "accounts/count").scalar_one():
             return {}
         for role in (Role.MANAGER, Role.ANALYST):
             password = generate_password()
-            row = _run(conn, "accounts/insert", username=role.value, role=role.value,
+            row = run(conn, "accounts/insert", username=role.value, role=role.value,
                        password_hash=hash_password(password), whole_chain=True).first()
             if row is not None:
                 created[role.value] = password

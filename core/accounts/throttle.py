@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from core.accounts.roles import AuthError
 from core.i18n import _, ngettext
-from core.platform.db import load_sql
+from core.platform.db import run
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,9 @@ def address_key(address: str | None) -> str:
     return "address:" + ((address or "").strip()[:64] or LOCAL)
 
 
-def _run(conn: sa.Connection, name: str, **params) -> sa.CursorResult:
-    return conn.execute(sa.text(load_sql(name)), params)
-
-
 def wait_seconds(conn: sa.Connection, keys: Sequence[str]) -> int | None:
     """Whole seconds until every key accepts an attempt; None when none is locked."""
-    wait = _run(conn, "accounts/throttle_wait", keys=list(keys)).scalar_one()
+    wait = run(conn, "accounts/throttle_wait", keys=list(keys)).scalar_one()
     return max(1, math.ceil(wait)) if wait and wait > 0 else None
 
 
@@ -83,10 +79,10 @@ def charge(conn: sa.Connection, keys: Sequence[str]) -> int | None:
     wait = wait_seconds(conn, keys)
     if wait is not None:
         return wait
-    _run(conn, "accounts/throttle_forget", keys=list(keys), memory_seconds=THROTTLE_MEMORY_SECONDS)
+    run(conn, "accounts/throttle_forget", keys=list(keys), memory_seconds=THROTTLE_MEMORY_SECONDS)
     charged = []
     for key in dict.fromkeys(keys):
-        charged += _run(conn, "accounts/throttle_charge", keys=[key], threshold=threshold(key),
+        charged += run(conn, "accounts/throttle_charge", keys=[key], threshold=threshold(key),
                         base_seconds=THROTTLE_BASE_SECONDS, cap_seconds=THROTTLE_CAP_SECONDS).all()
     if len(charged) < len(set(keys)):
         return wait_seconds(conn, keys) or 1
@@ -104,9 +100,9 @@ def threshold(key: str) -> int:
 
 def refund(conn: sa.Connection, *, name: str, address: str) -> None:
     """A successful sign-in: the name's failures are forgotten, and the address's charge is taken back."""
-    _run(conn, "accounts/throttle_refund", name_key=name, address_key=address, threshold=ADDRESS_AFTER)
+    run(conn, "accounts/throttle_refund", name_key=name, address_key=address, threshold=ADDRESS_AFTER)
 
 
 def clear(conn: sa.Connection, username: str) -> None:
     """Forget a name's failures (a manager's password reset)."""
-    _run(conn, "accounts/throttle_clear", key=name_key(username))
+    run(conn, "accounts/throttle_clear", key=name_key(username))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.campaigns.stats import LEVEL, Difference, mean_difference, proportion_difference, split_groups
+from core.campaigns.stats import LEVEL, mean_difference, proportion_difference, split_groups
 from core.i18n import _
 from core.platform.db import query_df
 
@@ -48,14 +48,13 @@ def compare_groups(outcomes: pd.DataFrame, *, cost_per_contact: float, level: fl
     churn = proportion_difference(t.visits.to_numpy() == 0, c.visits.to_numpy() == 0, level)
     n_t = len(t)
     cost = float(cost_per_contact) * n_t
-    saved: Difference = churn
     return {
         "treated": n_t, "control": len(c), "level": level,
         "visits": visits.to_dict(), "revenue": revenue.to_dict(), "churn": churn.to_dict(),
         "cost": cost,
         "incremental_revenue": _span(revenue.scaled(n_t)),
         "net": _span(revenue.scaled(n_t, -cost)),
-        "save_rate": _span(saved.scaled(-1.0)),
+        "save_rate": _span(churn.scaled(-1.0)),
     }
 
 

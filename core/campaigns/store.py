@@ -37,6 +37,18 @@ MAX_START_DAYS = 90         # a campaign starts at most this many days before or
 WINDOW_DAYS = (7, 180)
 
 
+def checked_share(control_share: object) -> float:
+    """The control group's share, rounded, or CampaignError with what is allowed."""
+    try:
+        share = round(float(control_share), 3)
+    except (TypeError, ValueError):
+        raise CampaignError(_("the control share must be a number")) from None
+    if not MIN_SHARE <= share <= MAX_SHARE:
+        raise CampaignError(_("the control group must be from {low}% to {high}% of the customers").format(
+            low=number(MIN_SHARE * 100), high=number(MAX_SHARE * 100)))
+    return share
+
+
 @dataclass(frozen=True)
 class CampaignPlan:
     """What a manager fills in to create a campaign; bad input raises CampaignError with the reason."""
@@ -69,13 +81,7 @@ class CampaignPlan:
             raise CampaignError(_("the start date must be a date"))
         if not isinstance(self.audience, Audience):
             raise CampaignError(_("choose whom the campaign targets"))
-        try:
-            share = round(float(self.control_share), 3)
-        except (TypeError, ValueError):
-            raise CampaignError(_("the control share must be a number")) from None
-        if not MIN_SHARE <= share <= MAX_SHARE:
-            raise CampaignError(_("the control group must be from {low}% to {high}% of the customers").format(
-                low=number(MIN_SHARE * 100), high=number(MAX_SHARE * 100)))
+        share = checked_share(self.control_share)
         if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed < 2**62):
             raise CampaignError(_("the seed must be a whole number from 0"))
         object.__setattr__(self, "name", name)
@@ -141,10 +147,7 @@ def preview(engine: Engine, *, account: Account | None, audience: Audience, cont
     the seed). Reads only."""
     require(account, "manage_campaigns")
     club_ids = scope.clubs(account, club_ids)
-    if not MIN_SHARE <= control_share <= MAX_SHARE:
-        raise CampaignError(_("the control group must be from {low}% to {high}% of the customers").format(
-            low=number(MIN_SHARE * 100), high=number(MAX_SHARE * 100)))
-    return split(_scores(engine, club_ids), audience, control_share=round(float(control_share), 3), seed=seed)
+    return split(_scores(engine, club_ids), audience, control_share=checked_share(control_share), seed=seed)
 
 
 def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | None,

@@ -90,7 +90,7 @@ def print_report(report) -> None:
     for what, count in {**report.counts, **report.warnings}.items():
         print(f"  {what}: {count:,}")
     if report.bad_rows:
-        print(f"  bad rows by reason: " + "; ".join(f"{k} ({v:,})" for k, v in report.bad_reasons.items()))
+        print("  bad rows by reason: " + "; ".join(f"{k} ({v:,})" for k, v in report.bad_reasons.items()))
         print(f"  the first {len(report.bad_rows)} bad rows:")
         for row in report.bad_rows:
             print(f"    line {row['line']}: {row['reason']}")

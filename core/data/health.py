@@ -76,11 +76,11 @@ def check(engine: Engine, *, club_ids: Sequence[int], viewer: Account | Role | s
     counts.update({k: int(v) for k, v in (totals.iloc[0].to_dict() if len(totals) else {}).items() if pd.notna(v)})
     found = {k: int(v) for k, v in checks.iloc[0].to_dict().items()} if len(checks) else {}
     by_kind = {}
+    # the server's operator (oyna data check) sees contacts; an account as masking says
+    operator = not isinstance(viewer, Account) and str(getattr(viewer, "value", viewer)) == Role.MANAGER.value
     for kind in ("email", "phone"):
         part = duplicates[duplicates.kind == kind].drop(columns=["kind"]).rename(columns={"value": kind})
         part = part.reset_index(drop=True)
-        # the server's operator (oyna data check) sees contacts; an account as masking says
-        operator = not isinstance(viewer, Account) and str(getattr(viewer, "value", viewer)) == Role.MANAGER.value
         by_kind[kind] = part if operator else mask_customers(part, viewer if isinstance(viewer, Account) else None)
     health = Health(coverage=coverage, gaps=gaps, totals=counts, duplicates=by_kind)
     health.findings = findings(health, found)

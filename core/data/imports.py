@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.data import formats, generic, ggleap, loader, premises, smartshell
+from core.data.loader import Progress, quiet
 from core.data.sniff import DELIMITER_NAMES, FileProblem, RawTable, read_table
 from core.data.values import localize
 from core.data.visits import Problems, Read, finish, tidy_customers, times
@@ -32,13 +33,6 @@ DEFAULT_TIMEZONE = "Asia/Almaty"
 READERS = {"generic": generic.read, "ggleap": ggleap.read, "smartshell": smartshell.read}
 SAMPLE_ROWS = 10
 ANALYZE_ROWS = 50_000  # from this many new bookings, refresh the planner's statistics after an import
-
-Progress = Callable[[float, str], None]
-
-
-def _quiet(fraction: float, message: str) -> None:
-    pass
-
 
 @dataclass(frozen=True)
 class Options:
@@ -129,12 +123,6 @@ def choose_format(table: RawTable, wanted: str | None) -> tuple[formats.Format, 
     return found, True
 
 
-def _read(table: RawTable, options: Options) -> Read:
-    fmt = choose_format(table, options.format)[0]
-    mapping = formats.mapping(fmt, table.header, options.mapping)
-    return READERS[fmt.name](table, mapping, club=(options.club or "").strip() or None)
-
-
 def preview(raw: bytes, options: Options = Options()) -> Preview:
     """The detected format, encoding, delimiter and mapping, the first rows, and the rows that are bad
     before the database is asked (FileProblem when the file is not a table)."""
@@ -167,7 +155,7 @@ def default_source(fmt: formats.Format, club: str | None) -> str:
 
 
 def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = Options(), *,
-                imported_by: str | None = None, progress: Progress = _quiet, refresh: bool = True) -> Report:
+                imported_by: str | None = None, progress: Progress = quiet, refresh: bool = True) -> Report:
     """Check and write one file in one transaction; the report says what happened (never raises for a bad
     file). With `options.dry_run`, the transaction is rolled back and nothing is logged."""
     started, clock = datetime.now(timezone.utc), time.perf_counter()
@@ -178,9 +166,11 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         table = read_table(raw)
         report.encoding = table.encoding  # the delimiter in English: the import log keeps it
         report.delimiter = DELIMITER_NAMES.get(table.delimiter, repr(table.delimiter))
-        report.format = choose_format(table, options.format)[0].name
-        read = _read(table, options)
-        report.format, report.rows_read, report.counts = read.format.name, read.rows_read, dict(read.counts)
+        fmt = choose_format(table, options.format)[0]
+        report.format = fmt.name
+        read = READERS[fmt.name](table, formats.mapping(fmt, table.header, options.mapping),
+                                 club=(options.club or "").strip() or None)
+        report.rows_read, report.counts = read.rows_read, dict(read.counts)
         report.source = (options.source or "").strip() or default_source(read.format, options.club)
         progress(0.20, _("checking every row"))
         _write(engine, read, options, report, progress)
@@ -208,7 +198,7 @@ def _write(engine: Engine, read: Read, options: Options, report: Report, progres
         try:
             if read.visits is not None:
                 clubs = sorted(read.visits.club.dropna().unique().tolist())
-                zones, new = premises.club_timezones(conn, clubs, options.timezone)
+                zones = premises.club_timezones(conn, clubs, options.timezone)
                 table = finish(read, zones, now=datetime.now(timezone.utc))
                 report.visits = len(table.visits)
                 if len(table.visits):
@@ -220,7 +210,7 @@ def _write(engine: Engine, read: Read, options: Options, report: Report, progres
             else:
                 zone = options.timezone
                 if options.club:
-                    zone = premises.club_timezones(conn, [options.club], options.timezone)[0][options.club]
+                    zone = premises.club_timezones(conn, [options.club], options.timezone)[options.club]
                 customers = _customer_table(read, zone, problems)
                 _check(problems, report)
                 loaded = loader.load_customers(conn, customers, source=report.source)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from core.data import placement, premises
 from core.data.visits import CANCELLED, Problems, VisitTable
-from core.platform.db import load_sql, script
+from core.platform.db import load_sql, run, script
 from core.i18n import _
 
 Progress = Callable[[float, str], None]
@@ -39,23 +39,19 @@ GUARD_OFF = "set-based (the seat guard off inside the transaction)"
 BULK = "set-based (row-by-row triggers off inside the transaction)"
 
 
-def _write_mode(conn: sa.Connection, changing: int) -> str:
-    """Small imports keep every trigger. Large ones check the seat rule (and, as a superuser, the foreign
-    keys) once, set-based: per-row checks cost more than the inserts themselves."""
+def _write_mode(conn: sa.Connection, changing: int) -> tuple[str, bool]:
+    """(how to write, whether the seat guard trigger is there to switch off). Small imports keep every
+    trigger. Large ones check the seat rule (and, as a superuser, the foreign keys) once, set-based:
+    per-row checks cost more than the inserts themselves."""
     if changing < GUARD_OFF_ROWS:
-        return GUARD_ON
+        return GUARD_ON, False
     if conn.execute(sa.text("select current_setting('is_superuser') = 'on'")).scalar():
-        return BULK
+        return BULK, False
     owner, guarded = conn.execute(sa.text(
         "select pg_has_role(relowner, 'USAGE'), exists (select 1 from pg_trigger where tgrelid = 'bookings'::regclass "
         "and tgname = 'bookings_no_overlap') from pg_class where oid = 'bookings'::regclass")).one()
     # a chain's own bookings table has no seat guard (docs/schema.md): nothing to switch off, checked set-based
-    return GUARD_OFF if owner or not guarded else GUARD_ON
-
-
-def _has_guard(conn: sa.Connection) -> bool:
-    return bool(conn.execute(sa.text("select exists (select 1 from pg_trigger where tgrelid = 'bookings'::regclass "
-                                     "and tgname = 'bookings_no_overlap')")).scalar())
+    return (GUARD_OFF, bool(guarded)) if owner or not guarded else (GUARD_ON, False)
 
 
 def _stored_bookings(conn: sa.Connection) -> int:
@@ -103,12 +99,8 @@ class Loaded:
     guard: str = ""
 
 
-def _quiet(fraction: float, message: str) -> None:
+def quiet(fraction: float, message: str) -> None:
     pass
-
-
-def _run(conn: sa.Connection, name: str, **params):
-    return conn.execute(sa.text(load_sql(name)), params)
 
 
 def _ticks(times: pd.Series) -> pd.Series:
@@ -122,7 +114,7 @@ def _analyze(conn: sa.Connection, table: str) -> None:
 
 
 def _begin(conn: sa.Connection) -> None:
-    _run(conn, "platform/audit_partitions_now")  # updates of bookings and payments are audited
+    run(conn, "platform/audit_partitions_now")  # updates of bookings and payments are audited
     conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
     script(conn, load_sql("data/import_stage"))
 
@@ -151,11 +143,11 @@ def _customers(conn: sa.Connection, customers: pd.DataFrame, source: str) -> Loa
     copy_frame(conn.connection.driver_connection, "import_customers",
                frame[["external_id", "full_name", "email", "phone", "signed_up_at"]])
     _analyze(conn, "import_customers")
-    left_out = len(_run(conn, "data/import_clean_emails", source=source).all())
+    left_out = len(run(conn, "data/import_clean_emails", source=source).all())
     if left_out:
         out.warnings[_("e-mails another customer already has, left out")] = left_out
-    out.customers_updated = len(_run(conn, "data/import_update_customers", source=source).all())
-    out.customers_added = len(_run(conn, "data/import_insert_customers", source=source).all())
+    out.customers_updated = len(run(conn, "data/import_update_customers", source=source).all())
+    out.customers_added = len(run(conn, "data/import_insert_customers", source=source).all())
     if out.customers_added >= ANALYZE_ROWS:
         _analyze(conn, "users")
     out.rows_skipped = len(frame) - out.customers_updated - out.customers_added
@@ -163,7 +155,7 @@ def _customers(conn: sa.Connection, customers: pd.DataFrame, source: str) -> Loa
 
 
 def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone: str,
-                progress: Progress = _quiet) -> Loaded:
+                progress: Progress = quiet) -> Loaded:
     """Add or update the visits (and their customers and payments) of one source."""
     v = table.visits
     _begin(conn)
@@ -183,8 +175,8 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         "end_time": v.end_time, "seat_id": named.where(named > 0).astype("Int64")}))
     _analyze(conn, "import_keys")
     is_new = np.zeros(len(v), dtype=bool)
-    is_new[np.asarray(_run(conn, "data/import_new_rows", source=source).scalar_one(), dtype=np.int64)] = True
-    changed = pd.DataFrame(_run(conn, "data/import_changed", source=source).all(), columns=["row_no", "booking_id"])
+    is_new[np.asarray(run(conn, "data/import_new_rows", source=source).scalar_one(), dtype=np.int64)] = True
+    changed = pd.DataFrame(run(conn, "data/import_changed", source=source).all(), columns=["row_no", "booking_id"])
     needs = pd.Series(is_new, index=v.index)
     needs.iloc[changed.row_no.to_numpy(dtype=np.int64)] = True
     seat = named.where(needs | (named > 0), 0).astype("int64")  # 0: keep the stored seat
@@ -196,7 +188,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
                              "start": _ticks(v.start_time[needs]), "end": _ticks(v.end_time[needs]),
                              "holds": v.status[needs] != CANCELLED})
     if len(requests):
-        busy = pd.DataFrame(_run(conn, "data/import_busy", hall_ids=sorted(set(requests.hall_id.astype(int))),
+        busy = pd.DataFrame(run(conn, "data/import_busy", hall_ids=sorted(set(requests.hall_id.astype(int))),
                                  since=v.start_time[needs].min(), until=v.end_time[needs].max(),
                                  moving=[int(b) for b in changed.booking_id]).all(),
                             columns=["hall_id", "seat_id", "start_time", "end_time"])
@@ -210,7 +202,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
             problems.add(v.line[rows], pd.Series(True, index=rows),
                          _("the seat is taken at that time (by another row or a stored booking)"), v.seat[rows])
             raise Rejected(problems)
-        seats = pd.DataFrame(_run(conn, "data/import_seats",
+        seats = pd.DataFrame(run(conn, "data/import_seats",
                                   hall_ids=sorted(set(requests.hall_id.astype(int)))).all(),
                              columns=["seat_id", "hall_id", "label", "is_active"])
         placed = placement.place(requests, busy, seats[seats.is_active.astype(bool)])
@@ -229,25 +221,24 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         "paid_at": v.paid_at, "method": v.method.where(v.amount.notna())})
     copy_frame(raw, "import_visits", frame)
     _analyze(conn, "import_visits")
-    out.guard = _write_mode(conn, int(needs.sum()))
-    switch = out.guard == GUARD_OFF and _has_guard(conn)
+    out.guard, switch = _write_mode(conn, int(needs.sum()))
     if switch:
         conn.execute(sa.text("alter table bookings disable trigger bookings_no_overlap"))
     # updates first, with every trigger on (they are audited) ...
-    updated = set(_run(conn, "data/import_update_bookings", source=source).scalars())
-    updated |= set(_run(conn, "data/import_update_payments", source=source).scalars())
-    updated |= set(_run(conn, "data/import_paid_later", source=source).scalars())
+    updated = set(run(conn, "data/import_update_bookings", source=source).scalars())
+    updated |= set(run(conn, "data/import_update_payments", source=source).scalars())
+    updated |= set(run(conn, "data/import_paid_later", source=source).scalars())
     # ... then the new rows; in bulk, the row-by-row checks are replaced by set-based ones below
     rebuild: list[str] = []
     if out.guard == BULK:
         conn.execute(sa.text("set local session_replication_role = replica"))
         if int(is_new.sum()) >= _stored_bookings(conn):
             rebuild = _drop_indexes(conn)  # a first import: build the indexes once, at the end
-    out.rows_added = _run(conn, "data/import_insert_bookings", source=source).rowcount
+    out.rows_added = run(conn, "data/import_insert_bookings", source=source).rowcount
     if out.rows_added >= ANALYZE_ROWS:
         _analyze(conn, "bookings")
     progress(0.80, _("writing payments"))
-    _run(conn, "data/import_insert_payments", source=source)
+    run(conn, "data/import_insert_payments", source=source)
     if out.guard == BULK:
         conn.execute(sa.text("set local session_replication_role = origin"))
     if rebuild:
@@ -259,7 +250,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
     if out.guard != GUARD_ON:
         progress(0.90, _("checking that no seat is double-booked"))
         touched = sorted(set(seat[needs & (seat > 0)].astype(int)))
-        found = _run(conn, "data/import_checks", seat_ids=touched).mappings().one()
+        found = run(conn, "data/import_checks", seat_ids=touched).mappings().one()
         if found["overlaps"] or found["missing_seats"]:
             raise DoubleBooked(_("the import would double-book {overlaps} seat times or name {missing} unknown seats; "
                                  "nothing was imported").format(overlaps=found["overlaps"],

@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from core.data.visits import VisitTable
-from core.platform.db import load_sql
+from core.platform.db import frame, load_sql
 
 
 @dataclass
@@ -27,22 +27,11 @@ class Premises:
     added: dict[str, int] = field(default_factory=dict)  # clubs, halls, seats created
 
 
-def _rows(conn: sa.Connection, name: str, **params) -> pd.DataFrame:
-    result = conn.execute(sa.text(load_sql(name)), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def club_timezones(conn: sa.Connection, names: list[str], timezone: str) -> tuple[dict[str, str], list[str]]:
-    """(time zone of each named club, the names of clubs that do not exist yet and get `timezone`)."""
-    clubs = _rows(conn, "data/import_clubs")
+def club_timezones(conn: sa.Connection, names: list[str], timezone: str) -> dict[str, str]:
+    """The time zone of each named club (`timezone` for clubs that do not exist yet)."""
+    clubs = frame(conn, "data/import_clubs")
     known = {str(n).strip().lower(): str(tz) for n, tz in zip(clubs.get("name", []), clubs.get("timezone", []))}
-    zones, new = {}, []
-    for name in names:
-        zone = known.get(name.strip().lower())
-        if zone is None:
-            new.append(name)
-        zones[name] = zone or timezone
-    return zones, new
+    return {name: known.get(name.strip().lower()) or timezone for name in names}
 
 
 def city_of(timezone: str) -> str:
@@ -53,7 +42,7 @@ def city_of(timezone: str) -> str:
 def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
     v = table.visits
     added = {"clubs": 0, "halls": 0, "seats": 0}
-    clubs = _rows(conn, "data/import_clubs")
+    clubs = frame(conn, "data/import_clubs")
     club_id = {str(n).strip().lower(): int(i) for n, i in zip(clubs.get("name", []), clubs.get("id", []))}
     first_day = v.groupby("club").local_date.min()
     for name, day in first_day.items():
@@ -67,7 +56,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
             conn.execute(sa.text(load_sql("data/import_club_opened")), {"club_id": found, "opened_on": day})
     row_club = v.club.str.strip().str.lower().map(club_id).astype("int64")
 
-    halls = _rows(conn, "data/import_halls", clubs=sorted(set(club_id.values())))
+    halls = frame(conn, "data/import_halls", clubs=sorted(set(club_id.values())))
     hall_key = {(int(c), str(n).strip().lower()): int(i)
                 for c, n, i in zip(halls.get("club_id", []), halls.get("name", []), halls.get("id", []))}
     keyed = pd.DataFrame({"club_id": row_club, "name": v.hall.str.strip(), "hall_type": v.hall_type,
@@ -92,7 +81,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
     row_seat = np.zeros(len(v), dtype=np.int64)
     named = v.seat.notna().to_numpy()
     if named.any():
-        seats = _rows(conn, "data/import_seats", hall_ids=sorted(set(row_hall[named].tolist())))
+        seats = frame(conn, "data/import_seats", hall_ids=sorted(set(row_hall[named].tolist())))
         seat_key = {(int(h), str(lbl).strip().lower()): int(i)
                     for h, lbl, i in zip(seats.get("hall_id", []), seats.get("label", []), seats.get("seat_id", []))}
         wanted = pd.DataFrame({"hall_id": row_hall[named], "label": v.seat[named].str.strip().to_numpy(),

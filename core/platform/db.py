@@ -145,11 +145,21 @@ def load_sql(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def run(conn: sa.Connection, name: str, **params: Any) -> sa.CursorResult:
+    """Run a named query with bound parameters on an open connection (in the caller's transaction)."""
+    return conn.execute(sa.text(load_sql(name)), params)
+
+
+def frame(conn: sa.Connection, name: str, **params: Any) -> pd.DataFrame:
+    """`run`, as a DataFrame."""
+    result = run(conn, name, **params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
 def query_df(engine: Engine, name: str, **params: Any) -> pd.DataFrame:
     """Run a named query with bound parameters and return a DataFrame."""
     with metrics.timer(metrics.QUERY, name), engine.connect() as conn:
-        result = conn.execute(sa.text(load_sql(name)), params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return frame(conn, name, **params)
 
 
 def query_rows(engine: Engine, name: str, **params: Any) -> list[sa.Row]:

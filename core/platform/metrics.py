@@ -94,7 +94,7 @@ def _metrics() -> dict[str, Any]:
         return _made
     with _lock:
         if _made is None:
-            from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+            from prometheus_client import CollectorRegistry, Counter, Histogram
 
             registry = CollectorRegistry(auto_describe=True)
             made: dict[str, Any] = {}
@@ -102,8 +102,6 @@ def _metrics() -> dict[str, Any]:
                 if kind == "histogram":
                     buckets = {PAGE: PAGE_BUCKETS, QUERY: QUERY_BUCKETS}.get(name, LONG_BUCKETS)
                     made[name] = Histogram(name, text, labels, buckets=buckets, registry=registry)
-                elif kind == "gauge":
-                    made[name] = Gauge(name, text, labels, registry=registry, multiprocess_mode="livesum")
                 else:
                     made[name] = Counter(name, text, labels, registry=registry)
             _registry, _made = registry, made
@@ -132,10 +130,6 @@ def observe(name: str, seconds: float, label: str | None = None) -> None:
 def count(name: str, label: str | None = None, amount: float = 1.0) -> None:
     metric = _metrics()[name]
     (metric.labels(label) if label is not None else metric).inc(amount)
-
-
-def set_gauge(name: str, value: float) -> None:
-    _metrics()[name].set(value)
 
 
 @contextmanager
