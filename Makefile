@@ -21,15 +21,18 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/oyna serve --port $(PORT)
 
+# Each test file runs whole on one of WORKERS processes (pytest-xdist), each with its own session database.
+WORKERS ?= auto
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
 # The database tests again, on the server of DATABASE_URL (any PostgreSQL 15 or newer; the tests make and
 # drop their own databases there). .ci/run does this with Debian's PostgreSQL 15.
 test-db: install
 	@test -n "$(DATABASE_URL)" || { echo "make test-db needs DATABASE_URL=postgresql://user:password@host/db"; exit 2; }
 	@echo 'pytest -m "db and not browser" with DATABASE_URL'   # the URL may hold a password
-	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -m "db and not browser"
+	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "db and not browser"
 
 # Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
 # (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.

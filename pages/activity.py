@@ -13,7 +13,7 @@ from core.i18n import N_, _, ngettext
 from core.i18n.format import number
 from pages.ui.guard import page_guard
 from pages.ui.session import engine, require
-from pages.ui.sidebar import ROLE_NAMES, chain_timezone, local_today
+from pages.ui.sidebar import ROLE_NAMES, display_timezone, local_today
 
 DEFAULT_DAYS = 7
 ROWS_SHOWN = 15  # the table scrolls past this many rows
@@ -49,7 +49,7 @@ with page_guard("activity"):
     if len(picked) != 2:
         st.info(_("Pick the last day too."))
         st.stop()
-    query = {"start": picked[0], "end": picked[1], "timezone": chain_timezone(), "actions": tuple(actions),
+    query = {"start": picked[0], "end": picked[1], "timezone": display_timezone(), "actions": tuple(actions),
              "who": who.strip() or None, "text": text.strip() or None}
     frame = audit.search(engine(), viewer=account, **query)
     st.caption(ngettext("{count} entry, newest first", "{count} entries, newest first", len(frame)).format(

@@ -30,7 +30,7 @@ from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_f
 from pages.ui.guard import is_outage, page_guard
 from pages.ui.layout import ALERT_ICON, card_columns, delta_style, metric_card
 from pages.ui.session import current_account, settings, still_signed_in
-from pages.ui.sidebar import Filters, chain_timezone, club_names, data_moment, filters, local_today
+from pages.ui.sidebar import Filters, display_timezone, club_names, data_moment, filters, local_today
 
 LIVE_SECONDS = settings().live_seconds  # the live part reruns this often (OYNA_LIVE_SECONDS) ...
 LIVE_TTL = LIVE_SECONDS // 2  # ... and its figures are cached for less, so every rerun sees new bookings
@@ -182,7 +182,7 @@ def fetch_and_draw_chart(f: Filters, whole_chain: bool, scope: tuple, chart_area
     result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
                               quality=quality, risk_note=risk_note)
     fetched = live.totals.fetched_at
-    when = time_text(fetched.astimezone(ZoneInfo(chain_timezone())), seconds=True) if fetched else "—"
+    when = time_text(fetched.astimezone(ZoneInfo(display_timezone())), seconds=True) if fetched else "—"
     return Shown(scope, fetched, when, chart, result)
 
 

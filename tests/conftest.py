@@ -117,6 +117,7 @@ def database_roles(server_url: str, oyna_home: Path) -> dict[str, str] | None:
     admin = make_engine(_sqlalchemy_url(server_url).render_as_string(hide_password=False))
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("select pg_advisory_lock(hashtext('oyna test roles'))"))  # one worker at a time
             for role in (server.APP_ROLE, server.READONLY_ROLE):
                 if not conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": role}).first():
                     conn.execute(sa.text(f"create role {role} login password '{TEST_ROLE_PASSWORD}'"))

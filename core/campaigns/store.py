@@ -28,6 +28,7 @@ from core.campaigns.stats import split_groups
 from core.campaigns.targeting import Audience, TargetingError, risk_band, select
 from core.i18n import _
 from core.i18n.format import number
+from core.platform.clubs import chain_calendar
 from core.platform.db import load_sql, query_df
 
 DEFAULT_CONTROL_SHARE = 0.15
@@ -159,7 +160,7 @@ def create_campaign(engine: Engine, plan: CampaignPlan, *, account: Account | No
         raise CampaignError(_("choose at least one club"))
     seed = plan.seed if plan.seed is not None else secrets.randbelow(2**31)
     with engine.begin() as conn:
-        today = conn.execute(sa.text(load_sql("campaigns/today"))).one()
+        today = chain_calendar(conn)
         if abs((plan.starts_on - today.local_today).days) > MAX_START_DAYS:
             raise CampaignError(_("the start date must be within {days} days of today").format(days=MAX_START_DAYS))
         scores = _scores(conn, clubs)

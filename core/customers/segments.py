@@ -31,8 +31,9 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.i18n import N_, _
-from core.platform.db import query_df, query_rows
+from core.platform.db import query_df
 from core.customers.features import data_span
+from core.platform.clubs import chain_calendar
 
 SEGMENTS = ["Champions", "Loyal", "Promising", "New", "Need attention", "At risk", "Can't lose",
             "Hibernating", "Lost"]
@@ -152,7 +153,8 @@ def month_end_cutoffs(engine: Engine, *, months: int) -> list[datetime]:
     """The last `months` + 1 month ends (local midnight on the 1st, in the chain's main time zone)
     with at least MIN_HISTORY_DAYS of data before them, oldest first."""
     start, end = data_span(engine)
-    tz = ZoneInfo(query_rows(engine, "customers/chain_timezone")[0].timezone)
+    with engine.connect() as conn:
+        tz = ZoneInfo(chain_calendar(conn).timezone)
     local_end = pd.Timestamp(end).tz_convert(tz)
     firsts = pd.date_range(end=local_end.normalize(), periods=months + 2, freq="MS", tz=tz)
     earliest = pd.Timestamp(start) + pd.Timedelta(days=MIN_HISTORY_DAYS)

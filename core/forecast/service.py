@@ -16,7 +16,7 @@ from core.accounts import Account, audit, scope
 from core.forecast.model import MIN_DAYS, Backtest, backtest, forecast
 from core.i18n import N_, _, ngettext
 from core.i18n.format import percent
-from core.platform.clubs import all_club_ids, all_clubs, chain_timezone
+from core.platform.clubs import all_club_ids, chain_calendar
 from core.platform.db import query_df
 from core.platform.thresholds import MIN_FORECAST_DAYS
 
@@ -185,7 +185,8 @@ def forecast_every_series(engine: Engine, *, until: datetime | None = None) -> t
     daily = revenue_by_club(engine, club_ids=all_club_ids(engine))  # the same numbers the pages chart
     daily["day"] = pd.to_datetime(daily["day"])
     if until is not None:
-        zone = ZoneInfo(chain_timezone(all_clubs(engine)))
+        with engine.connect() as conn:
+            zone = ZoneInfo(chain_calendar(conn).timezone)
         daily = daily[daily.day < pd.Timestamp(until.astimezone(zone).date())]
     if daily.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pandas as pd
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
 
 from core.accounts import Account, scope
-from core.platform.db import query_df
+from core.platform.db import load_sql, query_df
 
 
 def list_clubs(engine: Engine, *, viewer: Account) -> pd.DataFrame:
@@ -44,6 +45,12 @@ def chain_today(clubs: pd.DataFrame) -> date:
     return pd.to_datetime(clubs.local_today).max().date()
 
 
-def chain_timezone(clubs: pd.DataFrame) -> str:
-    """The time zone the chain's times are shown in (its first club's; UTC without clubs)."""
+def display_timezone(clubs: pd.DataFrame) -> str:
+    """The time zone a page shows these clubs' times in (the first's; UTC without clubs)."""
     return str(clubs.timezone.iloc[0]) if len(clubs) else "UTC"
+
+
+def chain_calendar(conn: Connection) -> Row:
+    """The chain's main time zone (the one most clubs use) and its local date at data_as_of():
+    (timezone, local_today)."""
+    return conn.execute(sa.text(load_sql("platform/chain_today"))).one()

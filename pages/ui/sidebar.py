@@ -61,8 +61,8 @@ def local_today() -> date:
     return chain.chain_today(clubs())
 
 
-def chain_timezone() -> str:
-    return chain.chain_timezone(clubs())
+def display_timezone() -> str:
+    return chain.display_timezone(clubs())
 
 
 def new_run() -> None:
@@ -130,7 +130,7 @@ def as_of_notice() -> None:
     """When the data's history ends in the past, say so plainly at the top of the page."""
     moment = data_moment()
     if moment is not None and moment["ended"]:
-        local = pd.Timestamp(moment["as_of"]).tz_convert(chain_timezone())
+        local = pd.Timestamp(moment["as_of"]).tz_convert(display_timezone())
         st.info(_("The data ends on {day} at {time}: every page shows the chain as of that moment, and “today” "
                   "is the last day of data.").format(day=date_text(local.date(), "d MMMM y"),
                                                     time=time_text(local.tz_localize(None).to_pydatetime())),

@@ -116,6 +116,8 @@ def test_an_outage_keeps_the_last_figures_on_screen_marked_stale(browser, relaye
     try:
         sign_in(page, base, accounts["manager"].username, PASSWORD)
         wait_for_charts(page, 1)
+        page.wait_for_function("""() => document.querySelectorAll('[data-testid="stMetric"]').length == 5""",
+                               timeout=30_000)  # the five cards, drawn one after another
         wait_for_app(page)
         before = _cards(page)
         assert len(before) == 5

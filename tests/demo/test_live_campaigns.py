@@ -13,7 +13,7 @@ from core.campaigns.measure import measure_campaign
 from core.campaigns.store import find_campaign
 from core.demo.live import LiveFeed
 from core.demo.truth import campaign_truth
-from core.platform.clubs import all_club_ids
+from core.platform.clubs import all_club_ids, chain_calendar
 from core.platform.db import query_df
 from tests.campaigns.support import purge_campaigns
 from tests.conftest import CHAIN_VIEWER
@@ -27,7 +27,8 @@ TICKS = 15
 def campaign(engine, trained, undo_live_writes):  # noqa: F811
     now = datetime.now(timezone.utc)
     manager = Account(id=0, username="test-manager", role=Role.MANAGER, created_at=now, password_changed_at=now)
-    today = query_df(engine, "campaigns/today").local_today.iloc[0]
+    with engine.connect() as conn:
+        today = chain_calendar(conn).local_today
     plan = CampaignPlan(name="Demo uplift", offer="a free hour", cost_per_contact=100, window_days=30,
                         starts_on=today, audience=Audience("top", 100), control_share=0.3, seed=1)
     campaign_id, groups = create_campaign(engine, plan, account=manager, club_ids=all_club_ids(engine))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from core.platform.clubs import chain_calendar
 from core.platform.db import SQL_DIR, load_sql, sql_files
 from core.platform.migrate import migrate
 from core.platform.thresholds import THRESHOLDS
@@ -179,6 +180,21 @@ def test_windows_follow_each_club_time_zone(conn):
         assert w[club].first_ts == datetime.combine(first, datetime.min.time(), ZoneInfo(tz))
         assert w[club].end_ts == datetime.combine(local_today + timedelta(days=1), datetime.min.time(), ZoneInfo(tz))
     assert w[east].local_today > w[west].local_today
+
+
+def test_the_chain_time_zone_is_the_one_most_clubs_use(conn):
+    zones = dict(conn.execute(sa.text("select timezone, count(*) from clubs group by timezone")).all())
+    most = max(zones.values(), default=0)
+    for n in range(most + 1):  # more clubs in Aqtobe's zone than in any other
+        _club(conn, f"West {n}", tz="Asia/Aqtobe")
+    calendar = chain_calendar(conn)
+    assert calendar.timezone == "Asia/Aqtobe"
+    as_of = _one(conn, "select data_as_of() as moment").moment
+    assert calendar.local_today == as_of.astimezone(ZoneInfo("Asia/Aqtobe")).date()
+    conn.execute(sa.text("delete from clubs where name like 'West %'"))
+    if zones:  # a tie goes to the first name
+        tied = sorted(z for z, n in zones.items() if n == most)[0]
+        assert chain_calendar(conn).timezone == tied
 
 
 # ---------------------------------------------------------------- thresholds
