@@ -21,7 +21,9 @@ ROWS_SHOWN = 15  # the table scrolls past this many rows
 OBJECT_NAMES = {"account": N_("account"), "alerts": N_("alerts"), "customer": N_("customer"),
                 "customers": N_("customer list"), "database": N_("database"), "model": N_("model"),
                 "scenario": N_("scenario"), "session": N_("session"), "forecast": N_("forecast"),
-                "activity": N_("activity log")}
+                "activity": N_("activity log"), "campaign": N_("campaign"),
+                "targeted_customers": N_("customers chosen for a campaign"),
+                "campaign_contacts": N_("campaign contact list"), "import": N_("import")}
 
 
 def words(names: dict[str, str], code) -> str:

@@ -25,6 +25,7 @@ from core.i18n.format import date_text, money, number, percent, sentence
 from core.platform.thresholds import HIGH_RISK
 from pages.ui.cache import cached
 from pages.ui.charts import PURPLE, money_hover, plot, style_figure
+from pages.ui.export import contact_labels, csv_download
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
 from pages.ui.session import current_account, engine
@@ -90,7 +91,6 @@ def report_section(table, club_ids, account) -> None:
     pick = st.selectbox(_("Campaign"), list(names), format_func=lambda i: f"#{i} {names[i]}", key="camp_pick")
     try:
         found = cached(service.campaign_report, ttl=30)(int(pick), viewer=account, club_ids=club_ids)
-        contacts = cached(service.treated_contacts, ttl=60)(int(pick), viewer=account, club_ids=club_ids)
     except CampaignError as exc:
         st.warning(sentence(str(exc)))
         return
@@ -134,9 +134,11 @@ def report_section(table, club_ids, account) -> None:
             "net_lo": st.column_config.NumberColumn(_("90% from"), format="localized"),
             "net_hi": st.column_config.NumberColumn(_("90% to"), format="localized"),
             "save_rate": st.column_config.NumberColumn(_("Save rate"), format="percent")})
-    st.download_button(_("Download the contact list (contacted customers only, CSV)"),
-                       contacts.to_csv(index=False).encode("utf-8"), file_name=f"campaign-{pick}-contacts.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key="camp_download")
+    export = engine()
+    csv_download(lambda names: service.contacts_csv(export, int(pick), viewer=account, club_ids=club_ids,
+                                                    labels=names),
+                 file_name=f"campaign-{pick}-contacts.csv", labels=contact_labels(), key="camp_download",
+                 label=_("Download the contact list (contacted customers only, CSV)"))
     if can(account, "manage_campaigns") and c["status"] != "closed":
         label = {"scheduled": _("Close before it starts"),
                  "running": _("Close early (the result so far becomes final)")}.get(

@@ -9,13 +9,13 @@ closing campaigns are in `core.campaigns.store`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from core.accounts import Account, mask_customers, scope
+from core.accounts import Account, audit, mask_customers, scope
 from core.campaigns.measure import CampaignError, measure_campaign, pooled_save_rate
 from core.campaigns.store import find_campaign
 from core.campaigns.targeting import ASSUMED_SAVE_RATE, Audience, check_scores, select, summarize
@@ -76,6 +76,15 @@ def targeted_list(engine: Engine, *, viewer: Account, club_ids: Sequence[int], a
     out = out[["user_id", "full_name", "email", "phone", "favourite_club", "segment", "churn_risk", "risk_rank",
                "clv_12m"]]
     return mask_customers(out, viewer)
+
+
+def targeted_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], audience: Audience,
+                 labels: Mapping[str, str] | None = None) -> bytes:
+    """`targeted_list` as a CSV, recorded in the activity log as an export with its audience."""
+    ids = _ids(viewer, club_ids)
+    frame = targeted_list(engine, viewer=viewer, club_ids=ids, audience=audience)
+    return audit.export_csv(engine, viewer, frame, what="targeted_customers", club_ids=ids,
+                            filters={"clubs": ids, "audience": audience.to_dict()}, labels=labels)
 
 
 def ledger(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
@@ -141,6 +150,15 @@ def treated_contacts(engine: Engine, campaign_id: int, *, viewer: Account, club_
     find_campaign(engine, campaign_id, viewer=viewer, club_ids=club_ids)
     rows = query_df(engine, "campaigns/treated_contacts", campaign_id=int(campaign_id), club_ids=club_ids)
     return mask_customers(rows, viewer)
+
+
+def contacts_csv(engine: Engine, campaign_id: int, *, viewer: Account, club_ids: Sequence[int],
+                 labels: Mapping[str, str] | None = None) -> bytes:
+    """`treated_contacts` as a CSV, recorded in the activity log as an export of the campaign's contacts."""
+    ids = _ids(viewer, club_ids)
+    frame = treated_contacts(engine, campaign_id, viewer=viewer, club_ids=ids)
+    return audit.export_csv(engine, viewer, frame, what="campaign_contacts", club_ids=ids,
+                            filters={"clubs": ids, "campaign": int(campaign_id)}, labels=labels)
 
 
 def segments(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> list[str]:

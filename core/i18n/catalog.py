@@ -29,8 +29,9 @@ _current: ContextVar[str | None] = ContextVar("oyna_locale", default=None)
 _resolver: Callable[[], str | None] | None = None
 
 
+@cache
 def available() -> tuple[str, ...]:
-    """Language codes with a catalogue, English first."""
+    """Language codes with a catalogue, English first (read once: every message and number asks)."""
     found = sorted(p.parent.parent.name for p in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
     return (SOURCE, *[code for code in found if code != SOURCE])
 

@@ -14,7 +14,9 @@ from core.i18n.format import money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS, HIGH_RISK
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
+from pages.ui.export import contact_labels, csv_download
 from pages.ui.layout import card_columns
+from pages.ui.session import engine
 
 AUDIENCE_KEY = "campaign_audience"  # a selection handed to the Campaigns page's form
 MODES = {"top": N_("The top share by churn risk (a rank)"),
@@ -93,10 +95,11 @@ def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> Non
                                          reached=percent(out["churners_share"])))
     plot(reach_chart(out), key="reach_chart")
     left, right = st.columns(2)
-    chosen = cached(service.targeted_list, ttl=120)(viewer=account, club_ids=club_ids, audience=audience)
-    left.download_button(_("Download the selected customers (CSV)"), chosen.to_csv(index=False).encode("utf-8"),
-                         file_name="targeted-customers.csv", mime="text/csv", icon=":material/download:",
-                         on_click="ignore", key="tgt_download")
+    export = engine()
+    csv_download(lambda names: service.targeted_csv(export, viewer=account, club_ids=club_ids, audience=audience,
+                                                    labels=names),
+                 file_name="targeted-customers.csv", labels=contact_labels(), key="tgt_download", where=left,
+                 label=_("Download the selected customers (CSV)"))
     if can(account, "manage_campaigns") and right.button(_("Start a campaign with these customers"),
                                                          icon=":material/campaign:", key="tgt_campaign"):
         st.session_state[AUDIENCE_KEY] = audience.to_dict()

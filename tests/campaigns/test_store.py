@@ -4,7 +4,9 @@ a contact list of the treated customers only, masked for analysts."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from io import StringIO
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -119,6 +121,28 @@ def test_fewer_than_200_control_customers_bring_a_clear_warning(engine, trained,
     assert groups.warnings == small.warnings
     big = preview(engine, account=manager, audience=Audience("top", 100), control_share=0.4, club_ids=clubs)
     assert big.control >= 200 and not big.warnings
+
+
+def test_both_exports_are_masked_and_in_the_activity_log(engine, trained, manager, analyst, made, forget_logs):
+    clubs = every_club(engine)
+    campaign_id, groups = create_campaign(engine, _plan(), account=manager, club_ids=clubs)
+    made.append(campaign_id)
+    contacts = pd.read_csv(StringIO(service.contacts_csv(engine, campaign_id, viewer=analyst,
+                                                         club_ids=clubs).decode()))
+    assert len(contacts) == groups.treated and "email" not in contacts.columns
+    top = Audience("top", 5)
+    chosen = pd.read_csv(StringIO(service.targeted_csv(engine, viewer=manager, club_ids=clubs, audience=top,
+                                                       labels={"full_name": "Имя"}).decode()))
+    assert "Имя" in chosen.columns and len(chosen) == len(service.targeted_list(
+        engine, viewer=manager, club_ids=clubs, audience=top)) > 0
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select object_type, username, club_ids, details from activity_log "
+                                    "where action = 'export' and username in (:a, :m) order by id"),
+                            {"a": analyst.username, "m": manager.username}).all()
+    assert [(r.object_type, r.username) for r in rows] == [
+        ("campaign_contacts", analyst.username), ("targeted_customers", manager.username)]
+    assert rows[0].details["rows"] == len(contacts) and rows[0].details["filter"]["campaign"] == campaign_id
+    assert rows[1].details["filter"]["audience"] == top.to_dict() and rows[1].club_ids == sorted(clubs)
 
 
 def test_the_contact_list_holds_the_treated_only_masked_for_analysts(engine, trained, manager, analyst, made):

@@ -81,6 +81,7 @@ def test_a_new_language_is_a_folder_away(tmp_path, monkeypatch):
         write_po(handle, kk)
     monkeypatch.setattr(catalog, "LOCALES_DIR", locales)
     catalog.translations.cache_clear()
+    catalog.available.cache_clear()
     try:
         assert available() == ("en", "kk", "ru")
         assert negotiate("kk-KZ,ru;q=0.8,en;q=0.5") == "kk"
@@ -90,7 +91,9 @@ def test_a_new_language_is_a_folder_away(tmp_path, monkeypatch):
             assert gettext("Customers") == "Customers"  # not translated yet: English, never an error
             assert money(1234567) == "1\u00a0234\u00a0567\u00a0₸" and number(0.5, 1) == "0,5"
     finally:
+        monkeypatch.undo()
         catalog.translations.cache_clear()
+        catalog.available.cache_clear()
 
 
 def _source_files() -> list[Path]:
