@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 TOP_SHARES = (0.10, 0.20)  # lift is reported for the top 10% and 20% of customers by risk
 
@@ -18,6 +17,9 @@ TOP_SHARES = (0.10, 0.20)  # lift is reported for the top 10% and 20% of custome
 def classification_metrics(y: Any, p: Any) -> dict[str, float]:
     """ROC AUC (and its standard error), PR AUC (average precision) and Brier score of scores p
     against labels y; the Brier score only when p are probabilities."""
+    # imported here: the pages read only the grade below, and scikit-learn takes 2 s to import
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
     y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
     if len(np.unique(y)) < 2:
         raise ValueError("labels have only one class; ROC AUC is undefined")
