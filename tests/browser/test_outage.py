@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's Chromium is not installed ({CHROMIUM} is missing)"),
 ]
 
-REFRESH_WITHIN = 75_000  # ms: the served app's live part reruns every 10 s (OYNA_LIVE_SECONDS); room for a busy machine
+REFRESH_WITHIN = 75_000  # ms: the served app's live part reruns every 5 s (OYNA_LIVE_SECONDS); room for a busy machine
 
 
 class Relay:
@@ -98,7 +98,7 @@ class Relay:
 def relayed_app(db_url, accounts, trained, model_settings):
     relay = Relay(db_url)
     try:
-        with streamlit_server(relay.url, extra_env={"OYNA_LIVE_SECONDS": "10",
+        with streamlit_server(relay.url, extra_env={"OYNA_LIVE_SECONDS": "5",
                                                        "OYNA_MODELS_DIR": str(model_settings.models_dir)}) as base:
             yield base, relay
     finally:
