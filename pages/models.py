@@ -15,7 +15,7 @@ from core.models import service
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
-from pages.ui.quality import render_quality
+from pages.ui.quality import render_quality, risk_decile_chart
 from pages.ui.session import current_account, engine, still_signed_in
 from pages.ui.sidebar import Filters, club_names, filters
 
@@ -87,14 +87,8 @@ def day_range(moments: pd.Series, pad_days: int = 3) -> list | None:
 
 def decile_chart(table: pd.DataFrame) -> go.Figure:
     """Realized churn by decile of the risk a version published, against the risk it predicted."""
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=table.decile, y=table.churn_rate, name=_("did not visit"), marker_color=LILAC,
-                         hovertemplate="%{y:.0%}"))
-    fig.add_trace(go.Scatter(x=table.decile, y=table.mean_risk, name=_("predicted"), mode="lines+markers",
-                             line={"color": PURPLE, "width": 2}, hovertemplate="%{y:.0%}"))
-    fig.update_xaxes(title=_("decile of published risk (10 = riskiest)"), dtick=1)
-    fig.update_yaxes(title=_("share"), tickformat=".0%", range=[0, 1])
-    return style_figure(fig, height=300)
+    return risk_decile_chart(table.decile, table.churn_rate, table.mean_risk, observed_name=_("did not visit"),
+                             x_title=_("decile of published risk (10 = riskiest)"), y_title=_("share"))
 
 
 def live_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -17,16 +17,21 @@ from pages.ui.layout import card_columns
 BAND_COLOR = {"excellent": "green", "good": "green", "fair": "orange", "poor": "red"}
 
 
-def calibration_chart(table: pd.DataFrame) -> go.Figure:
-    """Predicted against observed churn by decile of predicted risk, with the line where they agree."""
+def risk_decile_chart(decile, observed, predicted, *, observed_name: str, x_title: str, y_title: str) -> go.Figure:
+    """By decile of churn risk: the share that churned (bars) against the risk predicted (line)."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=table.decile, y=table.observed, name=_("observed"), marker_color=LILAC,
-                         hovertemplate="%{y:.0%}"))
-    fig.add_trace(go.Scatter(x=table.decile, y=table.predicted, name=_("predicted"), mode="lines+markers",
+    fig.add_trace(go.Bar(x=decile, y=observed, name=observed_name, marker_color=LILAC, hovertemplate="%{y:.0%}"))
+    fig.add_trace(go.Scatter(x=decile, y=predicted, name=_("predicted"), mode="lines+markers",
                              line={"color": PURPLE, "width": 2}, hovertemplate="%{y:.0%}"))
-    fig.update_xaxes(title=_("decile of predicted risk (10 = riskiest)"), dtick=1)
-    fig.update_yaxes(title=_("share with no visit"), tickformat=".0%", range=[0, 1])
+    fig.update_xaxes(title=x_title, dtick=1)
+    fig.update_yaxes(title=y_title, tickformat=".0%", range=[0, 1])
     return style_figure(fig, height=300)
+
+
+def calibration_chart(table: pd.DataFrame) -> go.Figure:
+    """Predicted against observed churn by decile of predicted risk."""
+    return risk_decile_chart(table.decile, table.observed, table.predicted, observed_name=_("observed"),
+                             x_title=_("decile of predicted risk (10 = riskiest)"), y_title=_("share with no visit"))
 
 
 def histogram_chart(table: pd.DataFrame) -> go.Figure:
