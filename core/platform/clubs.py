@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from core.accounts import Account, scope
-from core.platform.db import load_sql, query_df
+from core.platform.db import query_df, run
 
 
 def list_clubs(engine: Engine, *, viewer: Account) -> pd.DataFrame:
@@ -53,4 +52,4 @@ def display_timezone(clubs: pd.DataFrame) -> str:
 def chain_calendar(conn: Connection) -> Row:
     """The chain's main time zone (the one most clubs use) and its local date at data_as_of():
     (timezone, local_today)."""
-    return conn.execute(sa.text(load_sql("platform/chain_today"))).one()
+    return run(conn, "platform/chain_today").one()

@@ -1,6 +1,7 @@
 """A real public transaction log: CDNOW's 69,659 purchases by 23,570 customers (January 1997 to June
 1998), imported through the generic format; the retrain then produces segments, churn risk, lifetime
-value and forecasts as of the data's end in 1998, not as of today."""
+value and forecasts as of the data's end in 1998, not as of today, and every page (AppTest) shows the chain
+as of that moment and says so."""
 
 from __future__ import annotations
 
@@ -13,6 +14,19 @@ from core.data import service
 from core.overview import service as overview
 from core.platform.clubs import all_club_ids
 from tests.conftest import CHAIN_VIEWER
+from tests.data_import.conftest import url_of
+from tests.pages.conftest import accounts, app_client, app_db  # noqa: F401 - the page tests' fixtures
+
+PAGES = ["pages/customers.py", "pages/forecast.py", "pages/utilization.py", "pages/models.py", "pages/data.py"]
+
+
+def texts(at, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, texts(at, "error")
 
 
 def one(engine, sql: str):
@@ -61,3 +75,18 @@ def test_the_pages_read_it_as_of_1998(cdnow):
     assert live.totals.today("bookings_full_day") > 0  # the last day of data is not empty
     summary = overview.chain_summary(engine, viewer=CHAIN_VIEWER, club_ids=ids)
     assert set(summary.metric_name) >= {"revenue_today", "customers_at_risk"}
+
+
+# in this file, so that one worker imports CDNOW once for both
+def test_every_page_works_as_of_the_end_of_cdnow(app_client, accounts, cdnow):
+    at = app_client(accounts["manager"], "pages/overview.py", database_url=url_of(cdnow[0]))
+    clean(at)
+    banner = "The data ends on 30 June 1998 at 00:00: every page shows the chain as of that moment"
+    assert any(banner in i for i in texts(at, "info"))
+    assert any("Tuesday 30 June 1998, the last day of data" in c for c in texts(at, "caption"))
+    assert any(m.label == "Bookings today" and m.value not in ("0", "—") for m in at.metric)  # not an empty day
+    for page in PAGES:
+        at.switch_page(page)
+        at.run()
+        clean(at)
+        assert any(banner in i for i in texts(at, "info")), page
