@@ -193,5 +193,6 @@ def retrain_lock(engine: Engine) -> Iterator[None]:
 def retrain_running(engine: Engine) -> bool:
     with engine.connect() as conn:
         return bool(conn.execute(sa.text(
-            "select exists (select 1 from pg_locks where locktype = 'advisory' and objid = :k and granted)"),
+            "select exists (select 1 from pg_locks where locktype = 'advisory' and objid = :k and granted "
+            "and database = (select oid from pg_database where datname = current_database()))"),
             {"k": RETRAIN_LOCK}).scalar())

@@ -3,6 +3,7 @@ is never imported into), the hand-written files in tests/data/imports/, and CDNO
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from importlib.metadata import distribution
@@ -36,6 +37,20 @@ def url_of(engine: sa.Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+def drop_database(admin: sa.Engine, name: str, tries: int = 20) -> None:
+    """Drop a test database; an autovacuum worker on it (a process an ordinary role may not end) makes
+    DROP ... WITH (FORCE) fail for a moment, so try again."""
+    for attempt in range(tries):
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+            return
+        except sa.exc.ProgrammingError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def private_database(engine) -> Iterator:
     """A factory of migrated, empty databases on the session's server, dropped at the end."""
@@ -54,8 +69,7 @@ def private_database(engine) -> Iterator:
     yield make
     for name, private in made:
         private.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        drop_database(admin, name)
 
 
 @pytest.fixture(scope="session")
