@@ -13,6 +13,7 @@ PostgreSQL 15. Every test that uses the database is marked `db` (by its fixtures
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,20 @@ def _sqlalchemy_url(url: str) -> sa.URL:
     return parsed.set(drivername="postgresql+psycopg") if parsed.drivername in ("postgres", "postgresql") else parsed
 
 
+def drop_database(admin: sa.Engine, name: str, tries: int = 20) -> None:
+    """Drop a test database and end its connections; an autovacuum worker on it (a process an ordinary
+    role may not end) makes DROP ... WITH (FORCE) fail for a moment, so try again."""
+    for attempt in range(tries):
+        try:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+            return
+        except sa.exc.ProgrammingError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 @contextmanager
 def _fresh_database(server_url: str, prefix: str) -> Iterator[str]:
     """A new, empty database on the server of `server_url`, dropped afterwards (with its connections)."""
@@ -57,8 +72,7 @@ def _fresh_database(server_url: str, prefix: str) -> Iterator[str]:
             conn.execute(sa.text(f'create database "{name}"'))
         yield _sqlalchemy_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        drop_database(admin, name)
         admin.dispose()
 
 

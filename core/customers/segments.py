@@ -153,8 +153,7 @@ def month_end_cutoffs(engine: Engine, *, months: int) -> list[datetime]:
     """The last `months` + 1 month ends (local midnight on the 1st, in the chain's main time zone)
     with at least MIN_HISTORY_DAYS of data before them, oldest first."""
     start, end = data_span(engine)
-    with engine.connect() as conn:
-        tz = ZoneInfo(chain_calendar(conn).timezone)
+    tz = ZoneInfo(chain_calendar(engine).timezone)
     local_end = pd.Timestamp(end).tz_convert(tz)
     firsts = pd.date_range(end=local_end.normalize(), periods=months + 2, freq="MS", tz=tz)
     earliest = pd.Timestamp(start) + pd.Timedelta(days=MIN_HISTORY_DAYS)

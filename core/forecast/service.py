@@ -185,8 +185,7 @@ def forecast_every_series(engine: Engine, *, until: datetime | None = None) -> t
     daily = revenue_by_club(engine, club_ids=all_club_ids(engine))  # the same numbers the pages chart
     daily["day"] = pd.to_datetime(daily["day"])
     if until is not None:
-        with engine.connect() as conn:
-            zone = ZoneInfo(chain_calendar(conn).timezone)
+        zone = ZoneInfo(chain_calendar(engine).timezone)
         daily = daily[daily.day < pd.Timestamp(until.astimezone(zone).date())]
     if daily.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), {}

@@ -49,7 +49,10 @@ def display_timezone(clubs: pd.DataFrame) -> str:
     return str(clubs.timezone.iloc[0]) if len(clubs) else "UTC"
 
 
-def chain_calendar(conn: Connection) -> Row:
+def chain_calendar(db: Engine | Connection) -> Row:
     """The chain's main time zone (the one most clubs use) and its local date at data_as_of():
-    (timezone, local_today)."""
-    return run(conn, "platform/chain_today").one()
+    (timezone, local_today); on a connection, inside its transaction."""
+    if isinstance(db, Connection):
+        return run(db, "platform/chain_today").one()
+    with db.connect() as conn:
+        return run(conn, "platform/chain_today").one()

@@ -3,7 +3,6 @@ is never imported into), the hand-written files in tests/data/imports/, and CDNO
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from importlib.metadata import distribution
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 
 from core.data.imports import Options
 from core.platform.db import make_engine
+from tests.conftest import drop_database
 from core.platform.migrate import migrate
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "imports"
@@ -37,18 +37,15 @@ def url_of(engine: sa.Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def drop_database(admin: sa.Engine, name: str, tries: int = 20) -> None:
-    """Drop a test database; an autovacuum worker on it (a process an ordinary role may not end) makes
-    DROP ... WITH (FORCE) fail for a moment, so try again."""
-    for attempt in range(tries):
-        try:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-            return
-        except sa.exc.ProgrammingError:
-            if attempt == tries - 1:
-                raise
-            time.sleep(0.5)
+def texts(at, kind: str) -> list[str]:
+    """The values of an AppTest's elements of one kind (info, caption, error ...)."""
+    return [e.value for e in getattr(at, kind)]
+
+
+def clean(at) -> None:
+    """The page ran without an exception or an error message."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, texts(at, "error")
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +66,7 @@ def private_database(engine) -> Iterator:
     yield make
     for name, private in made:
         private.dispose()
-        drop_database(admin, name)
+        drop_database(engine, name)
 
 
 @pytest.fixture(scope="session")

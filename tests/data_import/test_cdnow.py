@@ -14,19 +14,10 @@ from core.data import service
 from core.overview import service as overview
 from core.platform.clubs import all_club_ids
 from tests.conftest import CHAIN_VIEWER
-from tests.data_import.conftest import url_of
+from tests.data_import.conftest import clean, texts, url_of
 from tests.pages.conftest import accounts, app_client, app_db  # noqa: F401 - the page tests' fixtures
 
 PAGES = ["pages/customers.py", "pages/forecast.py", "pages/utilization.py", "pages/models.py", "pages/data.py"]
-
-
-def texts(at, kind: str) -> list[str]:
-    return [e.value for e in getattr(at, kind)]
-
-
-def clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, texts(at, "error")
 
 
 def one(engine, sql: str):

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from tests.data_import.conftest import url_of
-from tests.data_import.test_cdnow import clean, texts
+from tests.data_import.conftest import clean, texts, url_of
 from tests.pages.conftest import accounts, app_client, app_db  # noqa: F401 - the page tests' fixtures
 
 def test_thin_data_says_not_enough_data_yet(app_client, accounts, thin):

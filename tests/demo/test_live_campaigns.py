@@ -27,8 +27,7 @@ TICKS = 15
 def campaign(engine, trained, undo_live_writes):  # noqa: F811
     now = datetime.now(timezone.utc)
     manager = Account(id=0, username="test-manager", role=Role.MANAGER, created_at=now, password_changed_at=now)
-    with engine.connect() as conn:
-        today = chain_calendar(conn).local_today
+    today = chain_calendar(engine).local_today
     plan = CampaignPlan(name="Demo uplift", offer="a free hour", cost_per_contact=100, window_days=30,
                         starts_on=today, audience=Audience("top", 100), control_share=0.3, seed=1)
     campaign_id, groups = create_campaign(engine, plan, account=manager, club_ids=all_club_ids(engine))
