@@ -200,9 +200,11 @@ def resolve_language() -> str:
 
 
 def choose_language(code: str | None) -> None:
-    """The switch's choice: this tab speaks it from now on, and the signed-in account keeps it."""
+    """The switch's choice: this tab speaks it from now on, and the signed-in account keeps it. The
+    language already shown is no choice (Streamlit can report the switch as changed when it is redrawn
+    elsewhere), so it is never stored: only a person who picks another language pins one."""
     code = normalize(code)
-    if not code:
+    if not code or code == st.session_state.get(LANGUAGE_KEY):
         return
     st.session_state[CHOSEN_KEY] = st.session_state[LANGUAGE_KEY] = code
     account = current_account()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.accounts import account_language, set_language
+from pages.ui.session import SESSION_KEY
 from tests.pages.support import PASSWORD, charts, ok, sign_in_form
 
 # page -> its Russian title
@@ -83,5 +85,26 @@ def test_a_language_picked_before_signing_in_becomes_the_accounts(app_client, ac
         ok(sign_in_form(at, account.username, PASSWORD))
         assert at.title[0].value == "Обзор"
         assert account_language(app_db, account) == "ru"
+    finally:
+        set_language(app_db, account, None)
+
+
+def _report_the_language_shown() -> None:
+    """The switch's callback with the language the tab already shows, as Streamlit can report a redrawn switch."""
+    from pages.ui.session import choose_language, resolve_language
+
+    choose_language(resolve_language())
+
+
+def test_the_language_already_shown_is_never_stored_as_a_choice(app_client, accounts, app_db):
+    account = accounts["analyst"]
+    set_language(app_db, account, None)
+    try:
+        at = app_client(account, "pages/overview.py")  # English: nothing chosen, no browser language
+        probe = AppTest.from_function(_report_the_language_shown)
+        probe.session_state[SESSION_KEY] = at.session_state[SESSION_KEY]  # the same signed-in tab
+        probe.run()
+        assert not probe.exception, [e.value for e in probe.exception]
+        assert account_language(app_db, account) is None  # a browser in Russian next time still gets Russian
     finally:
         set_language(app_db, account, None)
