@@ -6,7 +6,10 @@ analytics views, then prints for every page:
 * the server-side render time through Streamlit's AppTest, cold (empty caches) and warm (cached,
   the median of a few reruns);
 * the time a real browser (Debian's Chromium, 1280x800) waits from the click to the page's first
-  chart, on the first visit (the server's caches are cold) and on a later visit.
+  chart, on the first visit (the server's caches are cold) and on a later visit. The browser's cache is
+  cold too; the Overview's first visit is timed from the click on "Sign in", with the name and password
+  filled in as soon as the form shows (the form loads Plotly while it waits, so a person typing gives it
+  more time than this).
 
 Targets: warm render <= 0.5 s, first chart <= 2 s.
 """

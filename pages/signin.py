@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.accounts import HashingBusy, SignInThrottled, authenticate
 from core.i18n import _
+from pages.ui.charts import preload
 from pages.ui.guard import page_guard
 from pages.ui.session import client_address, engine, ensure_entrypoint, session_ended, sign_in
 from pages.ui.sidebar import language_switch
@@ -39,3 +40,4 @@ with middle:
                         sign_in(account)
                         st.rerun()
     language_switch(st)
+preload()

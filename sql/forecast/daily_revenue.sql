@@ -34,6 +34,8 @@ tail_bookings as (  -- bookings dated on or after the view's last complete day
     where b.date >= cl.view_until
       and b.date < cl.local_today
       and b.start_time >= (cl.view_until - 2)::timestamp at time zone cl.timezone
+      -- one bound for all clubs, so the index on start_time is used (not a scan of every booking)
+      and b.start_time >= (select min((c2.view_until - 2)::timestamp at time zone c2.timezone) from club c2)
 ),
 
 from_tables as (

@@ -45,12 +45,18 @@ open_hours as (  -- open hours of each moment's day: all of it, and the part ela
     group by m.club_id, m.weeks_ago
 ),
 
-recent_bookings as (  -- bookings near the five moments (index on start_time)
+week_windows as (  -- per week back, the start times any club's moment can need: at most 4 days plus the
+                   -- spread of the clubs' time zones (26 h), so the weeks never overlap
+    select weeks_ago, min(day_start) - interval '1 day' as lo, max(cut_ts) + interval '2 days' as hi
+    from moment
+    group by weeks_ago
+),
+
+recent_bookings as (  -- bookings near the five moments (an index range on start_time per week)
     select b.club_id, b.booking_id as id, b.timezone, b.date, b.start_time, b.end_time, b.status, b.created_at
-    from club_bookings b
-    where b.start_time >= (select data_as_of()) - interval '30 days'
-      and b.start_time < (select data_as_of()) + interval '2 days'
-      and b.club_id = any(cast(:club_ids as int[]))
+    from week_windows w
+    join club_bookings b on b.start_time >= w.lo and b.start_time < w.hi
+    where b.club_id = any(cast(:club_ids as int[]))
 ),
 
 booking_stats as (

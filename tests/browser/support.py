@@ -163,11 +163,19 @@ def close_sidebar_on_phone(page) -> None:
         page.wait_for_timeout(400)
 
 
+_VISIBLE = "(selector) => [...document.querySelectorAll(selector)].filter(svg => svg.getBoundingClientRect().width > 0)"
+
+
 def wait_for_charts(page, count: int = 1, timeout: float = 30_000) -> None:
-    """Wait until the current run has drawn `count` Plotly charts."""
-    page.wait_for_function(
-        "([selector, count]) => document.querySelectorAll(selector).length >= count",
-        arg=[FRESH_CHART, count], timeout=timeout)
+    """Wait until the current run has drawn `count` Plotly charts (visible ones: not the sign-in form's
+    hidden chart that loads Plotly early)."""
+    page.wait_for_function(f"([selector, count]) => ({_VISIBLE})(selector).length >= count",
+                           arg=[FRESH_CHART, count], timeout=timeout)
+
+
+def visible_charts(page) -> int:
+    """How many Plotly charts the page shows."""
+    return page.evaluate(f"(selector) => ({_VISIBLE})(selector).length", ".js-plotly-plot .main-svg")
 
 
 def wait_for_heading(page, title: str, timeout: float = 30_000) -> None:

@@ -20,6 +20,7 @@ from tests.browser.support import (
     sign_in,
     streamlit_server,
     wait_for_app,
+    visible_charts,
     wait_for_charts,
 )
 
@@ -126,7 +127,7 @@ def test_an_outage_keeps_the_last_figures_on_screen_marked_stale(browser, relaye
         banner.wait_for(timeout=REFRESH_WITHIN)
         wait_for_app(page)
         assert _cards(page) == before  # the same numbers, still on screen
-        assert page.locator(".js-plotly-plot .main-svg").count() >= 1
+        assert visible_charts(page) >= 1
         stale = page.locator("#oyna-age-overview")
         assert stale.inner_text().startswith("Stale: updated")
         page.wait_for_function("""() => /Stale: updated \\d+ seconds ago/.test(
