@@ -121,11 +121,11 @@ def next_visit_dates(table: pd.DataFrame, bgf: BetaGeoModel, p_alive: np.ndarray
     `table` is the lifetime models' customer table (frequency and T in days).
     """
     waits = np.clip(np.round(bgf.wait_quantiles(table, NEXT_VISIT_QUANTILES)), 0, MAX_WAIT_DAYS)
-    start = pd.Timestamp(cutoff).normalize()
+    start = np.datetime64(pd.Timestamp(cutoff).date(), "D")
     likely = (p_alive >= LIKELY_ACTIVE) & (risk < NEXT_VISIT_RISK)
 
-    def day(column: int) -> list:
-        return [(start + pd.Timedelta(days=int(w))).date() if ok else None
-                for w, ok in zip(waits[:, column], likely)]
+    def day(column: int) -> list:  # datetime.date objects (numpy's day dates turn into them), or None
+        days = (start + waits[:, column].astype("timedelta64[D]")).astype(object)
+        return np.where(likely, days, None).tolist()
 
     return day(1), day(0), day(2)
