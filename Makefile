@@ -31,8 +31,10 @@ test: install
 # drop their own databases there). .ci/run does this with Debian's PostgreSQL 15.
 test-db: install
 	@test -n "$(DATABASE_URL)" || { echo "make test-db needs DATABASE_URL=postgresql://user:password@host/db"; exit 2; }
-	@echo 'pytest -m "db and not browser" with DATABASE_URL'   # the URL may hold a password
-	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "db and not browser"
+	@echo 'pytest -m "db and not browser" --ignore tests/pages with DATABASE_URL'   # the URL may hold a password
+	@# The pages run no SQL of their own (their services' tests run here); their AppTests run in `make test`.
+	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "db and not browser" \
+		--ignore tests/pages
 
 # Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
 # (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.
