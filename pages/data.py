@@ -151,9 +151,9 @@ def show_last_report() -> None:
         show_report(report)
 
 
-def past_imports() -> None:
+def past_imports(account) -> None:
     st.subheader(_("Past imports"), anchor=False)
-    table = cached(service.past_imports, ttl=10)()
+    table = cached(service.past_imports, ttl=10)(viewer=account)
     if table.empty:
         st.caption(_("No file has been imported yet."))
         return
@@ -215,5 +215,5 @@ with page_guard("data"):
     f = filters()
     account = current_account()
     import_section(account)
-    past_imports()
+    past_imports(account)
     health_section(f.club_ids, account)

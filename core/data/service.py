@@ -62,9 +62,12 @@ def audit_import(engine: Engine, account: Account | None, report: Report, *, via
                                              "rows_skipped": report.rows_skipped})
 
 
-def past_imports(engine: Engine, *, limit: int = PAST_IMPORTS) -> pd.DataFrame:
-    """The latest imports, newest first: who, when, which file, how many rows, the result."""
-    return query_df(engine, "data/imports", limit=int(limit))
+def past_imports(engine: Engine, *, viewer: Account | None, limit: int = PAST_IMPORTS) -> pd.DataFrame:
+    """The latest imports the signed-in viewer may see, newest first: who, when, which file, how many rows,
+    the result. An account of some clubs sees only the files imported for one of its clubs."""
+    who = scope.viewer(viewer)
+    return query_df(engine, "data/imports", whole_chain=who.whole_chain, club_ids=list(who.club_ids or ()),
+                    limit=int(limit))
 
 
 def data_health(engine: Engine, *, club_ids: Sequence[int], viewer: Account | None) -> health.Health:

@@ -160,7 +160,7 @@ def test_only_managers_import(import_db, loaded):
     r = service.import_file(import_db, account=account("manager"), raw=read("generic_visits.csv"),
                             file_name="again.csv", options=Options())
     assert r.result == "imported" and r.rows_added == 0
-    past = service.past_imports(import_db)
+    past = service.past_imports(import_db, viewer=account("manager"))
     assert past.iloc[0].file_name == "again.csv" and past.iloc[0].imported_by == "test-manager"
     logged = rows(import_db, "select username, via, object_id, details from activity_log where action = 'import' "
                              "order by id desc limit 1")[0]
@@ -185,3 +185,17 @@ def test_changed_rows_are_updated(private_database):
     audited = rows(engine, "select count(*) from audit_logs where table_name in ('bookings', 'payments')")[0][0]
     assert audited >= 2  # updates are audited
     assert rows(engine, "select count(*) from seat_overlaps")[0][0] == 0
+
+
+def test_an_account_of_some_clubs_sees_only_the_imports_for_its_clubs(import_db, loaded):
+    clubs = {r.id: r.name for r in rows(import_db, "select id, name from clubs")}
+    everything = service.past_imports(import_db, viewer=account("manager"))
+    assert set(everything.file_name) >= {name for name, _ in FILES}  # the whole chain sees every file
+    assert everything.club.isna().any()  # files with a club column (any club's rows) among them
+    for club_id, name in clubs.items():
+        seen = service.past_imports(import_db, viewer=viewer_of([club_id], Role.ANALYST))
+        assert set(seen.club) <= {name}, (name, list(seen.file_name))  # only files imported for that club
+    arena = next(i for i, n in clubs.items() if n == "Arena Test")
+    assert "ggleap_activity.csv" in set(service.past_imports(import_db, viewer=viewer_of([arena])).file_name)
+    with pytest.raises(PermissionDenied):
+        service.past_imports(import_db, viewer=None)
