@@ -206,6 +206,8 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
             if activate:
                 audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
                              details={"previous": previous, "rollback": False})
+    with engine.begin() as conn:  # statistics for the new rows: without them a page's plan can take minutes
+        conn.execute(sa.text(load_sql("models/analyze_tables")))
     step(1.0, N_("done") if activate else N_("done; the new version was not activated"), t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 

@@ -136,8 +136,12 @@ def test_second_version_and_rollback(engine, settings, trained, forget_new_versi
 def test_retraining_twice_on_unchanged_data_activates(engine, settings, trained, forget_new_versions):
     """Issue 9's sequence: a demo with no live feed, retrained twice; the second activates (or ties)."""
     first = retrain(engine, settings, trained_by="test")
+    analyzed = _rows(engine, "select last_analyze from pg_stat_user_tables where relname = 'customer_scores'")[0][0]
     second = retrain(engine, settings, trained_by="test")
     assert first.activated and second.activated, (first.reason, second.reason)
+    # each retrain leaves statistics for its new scores (autovacuum would set last_autoanalyze instead)
+    again = _rows(engine, "select last_analyze from pg_stat_user_tables where relname = 'customer_scores'")[0][0]
+    assert analyzed is not None and again > analyzed
     assert "worse" not in second.reason
     assert registry.active_version(engine) == second.version
     assert second.metrics["gate"]["message"] == compare.SAME_RECIPE  # the same recipe on the same data: a tie
