@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -36,13 +37,25 @@ def _pattern(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits > 0 else "")
 
 
+# Babel parses a locale and a number pattern on every call; scoring formats 100,000 numbers, so both are
+# parsed once here (Babel takes a Locale and a parsed pattern as they are).
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _parsed(pattern: str) -> babel_numbers.NumberPattern:
+    return babel_numbers.parse_pattern(pattern)
+
+
 def number(value: float | None, digits: int | None = 0) -> str:
     """1234567.8 -> '1,234,568' in English, '1 234 568' in Russian (no-break spaces);
     digits=None shows the decimals the value has (up to three): 0.6 -> '0.6', 70.0 -> '70'."""
     if _missing(value):
         return MISSING
-    pattern = None if digits is None else _pattern(digits)
-    return babel_numbers.format_decimal(float(value), format=pattern, locale=current_locale())
+    pattern = None if digits is None else _parsed(_pattern(digits))
+    return babel_numbers.format_decimal(float(value), format=pattern, locale=_locale(current_locale()))
 
 
 def signed_number(value: float | None, digits: int | None = 0) -> str:
@@ -74,13 +87,19 @@ def money(value: float | None, *, compact: bool = False, digits: int = 0) -> str
                                                      locale=locale)
     else:
         text = babel_numbers.format_currency(float(value), CURRENCY, format=_currency_pattern(locale, digits),
-                                             currency_digits=False, locale=locale)
+                                             currency_digits=False, locale=_locale(locale))
     return text.replace(CURRENCY, TENGE).replace(" ", NBSP)
 
 
-def _currency_pattern(locale: str, digits: int) -> str:
+@cache
+def _currency_pattern(locale: str, digits: int) -> babel_numbers.NumberPattern:
     """The locale's currency pattern ('¤#,##0.00' or '#,##0.00 ¤') with `digits` decimals."""
-    return _localized(Locale.parse(locale).currency_formats["standard"], digits)
+    return _parsed(_localized(_locale(locale).currency_formats["standard"], digits))
+
+
+@cache
+def _percent_pattern(locale: str, digits: int) -> babel_numbers.NumberPattern:
+    return _parsed(_localized(_locale(locale).percent_formats[None], digits))
 
 
 def _localized(pattern: Any, digits: int) -> str:
@@ -96,8 +115,8 @@ def percent(fraction: float | None, digits: int = 0) -> str:
     if _missing(fraction):
         return MISSING
     locale = current_locale()
-    return babel_numbers.format_percent(float(fraction), format=_localized(Locale.parse(locale).percent_formats[None],
-                                                                            digits), locale=locale)
+    return babel_numbers.format_percent(float(fraction), format=_percent_pattern(locale, digits),
+                                        locale=_locale(locale))
 
 
 def signed_percent(fraction: float | None, digits: int = 0) -> str:
