@@ -10,6 +10,7 @@ retrain leaves the active version and its scores untouched.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ SCORE_COLUMNS = ["user_id", "club_id", "segment", "recency_days", "frequency", "
                  "clv_12m", "clv_12m_lo", "clv_12m_hi", "upsell_score", "next_visit_date", "next_visit_lo",
                  "next_visit_hi", "recommendations"]
 FIT_FAILS = (ValueError, FloatingPointError, np.linalg.LinAlgError)  # a degenerate fit on odd data
+
+logger = logging.getLogger("oyna.models")
 
 
 @dataclass
@@ -206,8 +209,11 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
             if activate:
                 audit.record(conn, actor, "model_activate", object_type="model", object_id=version, via=via or "app",
                              details={"previous": previous, "rollback": False})
-    with engine.begin() as conn:  # statistics for the new rows: without them a page's plan can take minutes
-        conn.execute(sa.text(load_sql("models/analyze_tables")))
+    try:  # statistics for the new rows: without them a page's plan can take minutes (never fails the retrain)
+        with engine.begin() as conn:
+            conn.execute(sa.text(load_sql("models/analyze_tables")))
+    except sa.exc.DBAPIError as exc:
+        logger.warning("could not refresh the model tables' statistics: %s", exc)
     step(1.0, N_("done") if activate else N_("done; the new version was not activated"), t)
     return RetrainResult(version, activate, reason, metrics, row_counts, time.perf_counter() - started, timings)
 
