@@ -1,4 +1,5 @@
-"""Account: who you are, change your password, sign out everywhere, your sessions; managers of the whole
+"""Account: who you are, change your password, sign out everywhere, your sessions; managers of some clubs
+choose where their alerts go (managers of the whole chain do it on the System page); managers of the whole
 chain see and end everyone's sessions."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import streamlit as st
 from core.accounts import AuthError, HashingBusy, SignInThrottled, can, change_password, sessions
 from core.i18n import _
 from core.i18n.format import ago, sentence
+from pages.ui.alert_settings import alert_settings
 from pages.ui.guard import page_guard
 from pages.ui.session import client_address, engine, renew, require, sign_out_everywhere
 from pages.ui.sidebar import ROLE_NAMES, club_names
@@ -90,6 +92,10 @@ with page_guard("account"):
     sessions_table(sessions.live_sessions(engine(), viewer=account), with_account=False)
     st.button(_("Sign out everywhere"), key="sign_out_everywhere", on_click=sign_out_everywhere,
               icon=":material/logout:", help=_("Ends every session of yours, on every device, this tab included."))
+
+    if can(account, "manage_alerts") and not can(account, "view_system"):  # the System page has them otherwise
+        st.subheader(_("Alerts"), anchor=False)
+        alert_settings(account)
 
     if can(account, "manage_accounts"):
         everyone_section(account)
