@@ -29,12 +29,16 @@ test: install
 
 # The database tests again, on the server of DATABASE_URL (any PostgreSQL 15 or newer; the tests make and
 # drop their own databases there). .ci/run does this with Debian's PostgreSQL 15.
+# Left out of the second database pass, as they run no SQL that its other tests do not: the pages (they call
+# the services tested there), CDNOW (the generic import, the retrain and "now" in the past are tested there)
+# and the server process's memory.
+NOT_SQL = tests/pages tests/data_import/test_cdnow.py tests/cli/test_serve_memory.py
+
 test-db: install
 	@test -n "$(DATABASE_URL)" || { echo "make test-db needs DATABASE_URL=postgresql://user:password@host/db"; exit 2; }
-	@echo 'pytest -m "db and not browser" --ignore tests/pages with DATABASE_URL'   # the URL may hold a password
-	@# The pages run no SQL of their own (their services' tests run here); their AppTests run in `make test`.
+	@echo 'pytest -m "db and not browser" with DATABASE_URL, without $(NOT_SQL)'   # the URL may hold a password
 	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "db and not browser" \
-		--ignore tests/pages
+		$(addprefix --ignore ,$(NOT_SQL))
 
 # Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
 # (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.
