@@ -11,7 +11,10 @@ It prints:
   "script finished", read from the websocket frames;
 * errors shown: Streamlit exceptions and error boxes on any page, counted every 30 s;
 * the memory (RSS) of the Streamlit process and of `oyna serve` at the start and the end;
-* database connections in use (pg_stat_activity), at the start, the most seen, and the end.
+* database connections in use (pg_stat_activity), at the start, the most seen, and the end;
+* the server's own side of a refresh, from `oyna serve --metrics-port`: how long the Overview's live part
+  took to run in the app (p50 and p95 from the histogram's buckets) and the named queries that took the
+  most time, so that the browser's latency splits into the app's work and the waiting around it.
 
 Targets: 0 errors, p95 refresh under 1 s, the app's memory grows less than 20%. A benchmark, not a test:
 run it on a quiet machine and say under what load (`uptime`) it ran.
@@ -79,6 +82,7 @@ def _get(url: str) -> str | None:
 class Served:
     base: str
     database_url: str
+    metrics: str | None = None  # oyna serve's /metrics
     serve_pid: int | None = None
     app_pid: int | None = None
     proc: subprocess.Popen | None = None
@@ -86,12 +90,12 @@ class Served:
     loaded_rss: float | None = None  # oyna serve right after the demo load and the first retrain
 
 
-def start_serve(size: str, port: int, home: Path) -> Served:
+def start_serve(size: str, port: int, metrics_port: int, home: Path) -> Served:
     env = dict(os.environ, OYNA_HOME=str(home), OYNA_MODELS_DIR=str(home / "models"), PYTHONUNBUFFERED="1")
     env.pop("DATABASE_URL", None)
     log = open(home / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--size", size, "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--size", size, "--port", str(port),
+                             "--metrics-port", str(metrics_port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
     while True:  # the demo loaded, the first models trained, the app up
@@ -106,7 +110,8 @@ def start_serve(size: str, port: int, home: Path) -> Served:
     app = next((pid for pid, cmd in children(proc.pid) if "streamlit" in cmd), None)
     url = subprocess.run([sys.executable, "-m", "core.cli", "db", "url"], cwd=ROOT, env=env, capture_output=True,
                          text=True, check=True).stdout.strip()
-    return Served(base, url, proc.pid, app, proc, home, rss_mb(proc.pid))
+    return Served(base, url, f"http://127.0.0.1:{metrics_port}/metrics", proc.pid, app, proc, home,
+                  rss_mb(proc.pid))
 
 
 def ensure_account(url: str) -> None:
@@ -167,6 +172,46 @@ class Watch:
         page.on("websocket", lambda ws: (ws.on("framesent", sent), ws.on("framereceived", received)))
 
 
+def scrape(metrics_url: str | None) -> dict[tuple[str, str, str], float]:
+    """The page-render and query histograms' samples: (sample name, page or query, bucket bound) -> value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = _get(metrics_url) if metrics_url else None
+    out: dict[tuple[str, str, str], float] = {}
+    for family in text_string_to_metric_families(text or ""):
+        if family.name in ("oyna_page_render_seconds", "oyna_query_seconds"):
+            for sample in family.samples:
+                label = sample.labels.get("page") or sample.labels.get("query") or ""
+                out[(sample.name, label, sample.labels.get("le", ""))] = sample.value
+    return out
+
+
+def bucket_quantile(before: dict, after: dict, page: str, share: float) -> float:
+    """A quantile of one page's render time over the soak, interpolated within the histogram's buckets."""
+    name = "oyna_page_render_seconds_bucket"
+    rows = sorted((float(le), after[key] - before.get(key, 0.0)) for key in after
+                  if key[0] == name and key[1] == page for le in [key[2]])
+    total = rows[-1][1] if rows else 0.0
+    if not total:
+        return float("nan")
+    lower, below = 0.0, 0.0
+    for bound, count in rows:
+        if count >= share * total:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (share * total - below) / max(count - below, 1e-9)
+        lower, below = bound, count
+    return lower
+
+
+def busiest_queries(before: dict, after: dict, top: int = 4) -> list[tuple[str, float, float]]:
+    """(query, total seconds, runs) of the named queries that took the most time during the soak."""
+    spent = {key[1]: after[key] - before.get(key, 0.0) for key in after if key[0] == "oyna_query_seconds_sum"}
+    runs = {key[1]: after[key] - before.get(key, 0.0) for key in after if key[0] == "oyna_query_seconds_count"}
+    ranked = sorted(spent.items(), key=lambda item: -item[1])[:top]
+    return [(query, seconds, runs.get(query, 0.0)) for query, seconds in ranked if seconds > 0]
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -202,7 +247,7 @@ def soak(served: Served, sessions: int, minutes: float, bs) -> dict:
         watch.by_session.clear()
         start = {"app": rss_mb(served.app_pid) if served.app_pid else float("nan"),
                  "serve": rss_mb(served.serve_pid) if served.serve_pid else float("nan"),
-                 "connections": connections(served.database_url)}
+                 "connections": connections(served.database_url), "metrics": scrape(served.metrics)}
         print(f"soaking {sessions} sessions for {minutes:g} minutes; app RSS {start['app']:.0f} MB", flush=True)
         t0 = time.monotonic()
         next_check = t0 + 30
@@ -221,7 +266,7 @@ def soak(served: Served, sessions: int, minutes: float, bs) -> dict:
         models_reruns = sum(watch.by_session.get(n, 0) for n in range(sessions) if n % 4 == 3)
     end = {"app": rss_mb(served.app_pid) if served.app_pid else float("nan"),
            "serve": rss_mb(served.serve_pid) if served.serve_pid else float("nan"),
-           "connections": connections(served.database_url)}
+           "connections": connections(served.database_url), "metrics": scrape(served.metrics)}
     return {"watch": watch, "errors": errors, "start": start, "end": end, "conns": conns, "samples": samples,
             "models_reruns": models_reruns}
 
@@ -241,7 +286,7 @@ def main() -> None:
     load_before = os.getloadavg()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="oyna-bench-soak-", dir="/tmp"))
     home.mkdir(parents=True, exist_ok=True)
-    served = start_serve(args.size, args.port or bs.free_port(), home)
+    served = start_serve(args.size, args.port or bs.free_port(), bs.free_port(), home)
     try:
         ensure_account(served.database_url)
         result = soak(served, args.sessions, args.minutes, bs)
@@ -278,6 +323,12 @@ def main() -> None:
         ("DB connections start / max / end",
          f"{start['connections']} / {max(result['conns'] or [0])} / {end['connections']}", ""),
     ]
+    before, after = start["metrics"], end["metrics"]
+    rows.append(("live part run in the app p50 / p95",
+                 f"{bucket_quantile(before, after, 'overview-live', 0.5):.2f} s / "
+                 f"{bucket_quantile(before, after, 'overview-live', 0.95):.2f} s", ""))
+    for query, seconds, runs in busiest_queries(before, after):
+        rows.append((f"query {query}", f"{seconds:.1f} s in {runs:.0f} runs", ""))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':<28}target")
     print("-" * (width + 40))

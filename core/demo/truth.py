@@ -1,8 +1,8 @@
 """EVALUATION ONLY: the demo simulator's hidden future (`demo_truth`), which no model and no page may use.
 
 Benchmarks and tests read it to check the models against what really happens next in the simulated chain,
-next to the simple scores and the two bounds: the oracle (which knows each customer's true state) and the
-history ceiling (`core.demo.ceiling`, the best any model of the history alone could do).
+next to the simple scores and the bounds: the oracle (which knows each customer's true state), the
+history ceiling and the hindsight trees (`core.demo.ceiling`, the best any model of the history alone could do).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def evaluate_against_truth(engine: Engine, model: ChurnModel, *, ceiling: bool =
 
     Returns the model's ROC AUC, PR AUC and Brier, the truth's churn rate and the number of customers,
     and `scores`: ROC AUC of each score (model, days since the last visit, BG/NBD P(no visit in 30 days),
-    the learned posterior, the oracle and, with `ceiling`, the history ceiling) for all customers
-    ("all") and those seen in the last 90 days ("recent").
+    the learned posterior, the oracle and, with `ceiling`, the history ceiling and the hindsight trees) for all
+    customers ("all") and those seen in the last 90 days ("recent").
     """
     truth = truth_frame(engine)
     cutoff = pd.Timestamp(truth["data_end"].iloc[0]).to_pydatetime()
@@ -62,10 +62,11 @@ def evaluate_against_truth(engine: Engine, model: ChurnModel, *, ceiling: bool =
               "bgnbd": bgnbd_churn_score(features, HORIZON), "posterior": features["posterior_no_visit"].to_numpy(),
               "oracle": oracle_score(truth)}
     if ceiling:
-        from core.demo.ceiling import ceiling_score
+        from core.demo.ceiling import ceiling_score, hindsight_score
 
         full = truth_frame(engine)  # every customer's true rate makes the prior
         scores["ceiling"] = ceiling_score(features, full, data_start=data_span(engine)[0], data_end=cutoff)
+        scores["hindsight"] = hindsight_score(features, truth, scores["ceiling"])
     recent = features["recency_days"].to_numpy() <= RECENT_DAYS
     out["recent_customers"] = int(recent.sum())
     out["scores"] = {name: {"all": float(roc_auc_score(y, s)), "recent": float(roc_auc_score(y[recent], s[recent]))}
