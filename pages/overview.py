@@ -25,7 +25,7 @@ from core.i18n.format import (
 from core.models import service as models
 from core.overview import kpis, service
 from pages.ui.age import live_age
-from pages.ui.cache import cached
+from pages.ui.cache import cached, refreshed
 from pages.ui.charts import GREY, PURPLE, money_axis, money_hover, plot, style_figure
 from pages.ui.guard import is_outage, page_guard
 from pages.ui.layout import ALERT_ICON, card_columns, delta_style, metric_card
@@ -164,8 +164,9 @@ def render_live(f: Filters, whole_chain: bool) -> None:
 def fetch_and_draw_chart(f: Filters, whole_chain: bool, scope: tuple, chart_area) -> Shown:
     today = local_today()
     viewer = current_account()
-    live = cached(service.live_figures, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids)
-    history = cached(service.revenue_history, ttl=HISTORY_TTL)(viewer=viewer, club_ids=f.club_ids, today=today)
+    # many sessions re-read these on the same timer: refreshed in the background, so nobody waits for them
+    live = refreshed(service.live_figures, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids)
+    history = refreshed(service.revenue_history, ttl=HISTORY_TTL)(viewer=viewer, club_ids=f.club_ids, today=today)
     fc = cached(service.today_forecast, ttl=FORECAST_TTL, engine=False, max_entries=64)(history, today)
     first = service.cards(live, fc)
     revenue = next(c for c in first if c.key == "revenue_today")
@@ -174,10 +175,10 @@ def fetch_and_draw_chart(f: Filters, whole_chain: bool, scope: tuple, chart_area
                           live.totals.today("revenue_by_now"), fc, revenue.expected_by_now)
     draw_chart(chart_area, chart)
 
-    risk = cached(service.risk_counts, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
-    summary = (cached(service.chain_summary, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids) if whole_chain
+    risk = refreshed(service.risk_counts, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
+    summary = (refreshed(service.chain_summary, ttl=LIVE_TTL)(viewer=viewer, club_ids=f.club_ids) if whole_chain
                else None)
-    quality = cached(service.live_quality, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
+    quality = refreshed(service.live_quality, ttl=RISK_TTL)(viewer=viewer, club_ids=f.club_ids)
     risk_note = cached(models.skipped_models, ttl=60)().get("churn")
     result = service.overview(live, fc, risk, summary, names=club_names(), whole_chain=whole_chain,
                               quality=quality, risk_note=risk_note)

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.cache import clear_all
 from pages.ui.layout import ALERT_ICON
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -26,7 +27,7 @@ class AfterFirstRun(PagesManager):
 
 
 def clear_caches() -> None:
-    st.cache_data.clear()
+    clear_all()
     st.cache_resource.clear()
 
 
