@@ -274,6 +274,28 @@ def test_ai_dashboard_summary_for_the_chain_and_for_no_club(engine, demo):
     assert all(r.alert_level in ("normal", "warning", "critical") for r in chain)
 
 
+def test_ai_dashboard_summary_counts_match_every_booking(engine, demo):
+    """The summary reads only the bookings near today and the same weekday 1-4 weeks ago; counted over every
+    booking instead, today's bookings, their usual count and the seats in use now are the same."""
+    every = """
+        with now as (select data_as_of() as at)
+        select
+            count(*) filter (where b.date = (n.at at time zone b.timezone)::date and b.status <> 'отменено')
+                as today,
+            round(count(*) filter (where b.date in (select (n.at at time zone b.timezone)::date - 7 * w
+                                                    from generate_series(1, 4) w)
+                                     and b.status <> 'отменено') / 4.0, 0) as usual,
+            count(*) filter (where b.status = 'активно' and b.start_time <= n.at and b.end_time > n.at) as now
+        from club_bookings b cross join now n"""
+    with engine.connect() as conn:
+        summary = {r.metric_name: r for r in conn.execute(sa.text("select * from ai_dashboard_summary()"))}
+        counted = conn.execute(sa.text(every)).one()
+    assert counted.today > 0
+    assert float(summary["bookings_today"].current_value) == counted.today
+    assert float(summary["bookings_today"].predicted_value) == float(counted.usual)
+    assert float(summary["seats_occupied_now"].current_value) == counted.now
+
+
 # ---------------------------------------------------------------- club scope fails closed
 
 
