@@ -9,11 +9,11 @@ argument values and per interface language (services put words in their results)
 A signed-in Account is keyed by who it is, its role and its clubs (not by its session), so a role or
 scope change misses the cache at once.
 
-`refreshed(fn, ttl=15)` is for figures that many sessions re-read on a timer (the Overview's live part).
-Once a result is past `AHEAD` of its ttl, the next reader gets it at once and one background thread fetches
-a fresh one; a result `ttl` old, or none yet, is fetched while the reader waits. So no result is older than
-`ttl`, as with `cached`, and while sessions keep reading, none of them waits for a shared refresh. A failed
-background fetch is logged, and the next reader tries again.
+`refreshed(fn, ttl=15)` is for figures that sessions re-read on a timer (the Overview's live part). While
+someone has read a result within the last `KEEP` ttls, a background thread fetches it again once it is past
+`AHEAD` of its ttl, so a reader on a timer finds it fresh and does not wait. A result `ttl` old, or none yet,
+is fetched while the reader waits (the first visit, or after nobody looked for a while). So no result is
+older than `ttl`, as with `cached`. A failed background fetch is logged once, and tried again.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from core.i18n import current_locale, use_locale
 from pages.ui.session import engine as app_engine
 
 _WRAPPERS: dict[tuple, Callable[..., Any]] = {}
-AHEAD = 0.75  # a refreshed() result this far into its ttl is fetched again in the background
+AHEAD = 0.5  # a refreshed() result this far into its ttl is fetched again in the background ...
+KEEP = 3  # ... while someone has read it within this many ttls
 
 logger = logging.getLogger("oyna.pages")
 
@@ -106,48 +107,70 @@ def clear_all() -> None:
 
 @dataclass
 class _Entry:
+    fetch: Callable[[], Any]
     value: Any = None
-    at: float = float("-inf")  # time.monotonic() of the fetch
+    at: float = float("-inf")  # time.monotonic() of the last fetch
+    read_at: float = float("-inf")  # ... and of the last read
     fetching: threading.Lock = field(default_factory=threading.Lock)
-    refreshing: bool = False
+    failing: bool = False
 
 
 class RefreshingStore:
-    """Results by key, each fetched by one thread at a time and fetched again ahead of its ttl."""
+    """Results by key, each fetched by one thread at a time; a background thread fetches again, ahead of
+    the ttl, the results someone has read within the last `keep` ttls."""
 
-    def __init__(self, *, ttl: float, max_entries: int = 64, name: str = "", ahead: float = AHEAD):
-        self.ttl, self.max_entries, self.name, self.ahead = ttl, max_entries, name, ahead
+    def __init__(self, *, ttl: float, max_entries: int = 64, name: str = "", ahead: float = AHEAD,
+                 keep: float = KEEP):
+        self.ttl, self.max_entries, self.name, self.ahead, self.keep = ttl, max_entries, name, ahead, keep
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
 
     def get(self, key: Hashable, fetch: Callable[[], Any]) -> Any:
+        now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                entry = self._entries[key] = _Entry()
+                entry = self._entries[key] = _Entry(fetch)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
             self._entries.move_to_end(key)
-            age = time.monotonic() - entry.at
-            start = self.ahead * self.ttl <= age < self.ttl and not entry.refreshing
-            entry.refreshing |= start
-        if start:
-            threading.Thread(target=self._refresh, args=(entry, fetch), daemon=True,
-                             name=f"refresh {self.name}").start()
-        if age >= self.ttl:
-            with entry.fetching:
-                if time.monotonic() - entry.at >= self.ttl:  # nobody fetched it meanwhile
-                    entry.value, entry.at = fetch(), time.monotonic()
+            entry.fetch, entry.read_at = fetch, now
+            if self.keep > 0 and (self._worker is None or not self._worker.is_alive()):
+                self._worker = threading.Thread(target=self._run, daemon=True, name=f"refresh {self.name}")
+                self._worker.start()
+        if now - entry.at >= self.ttl:
+            self._fetch(entry, self.ttl, background=False)
         return copy.deepcopy(entry.value)  # readers may change what they get
 
-    def _refresh(self, entry: _Entry, fetch: Callable[[], Any]) -> None:
-        try:
-            with entry.fetching:
-                entry.value, entry.at = fetch(), time.monotonic()
-        except Exception:  # noqa: BLE001 - the next reader tries again
-            logger.warning("background refresh of %s failed", self.name, exc_info=True)
-        finally:
-            entry.refreshing = False
+    def refresh_due(self) -> None:
+        """Fetch again the results read within the last `keep` ttls that are past `ahead` of their ttl."""
+        now = time.monotonic()
+        with self._lock:
+            due = [e for e in self._entries.values()
+                   if now - e.read_at < self.keep * self.ttl and now - e.at >= self.ahead * self.ttl]
+        for entry in due:
+            self._fetch(entry, self.ahead * self.ttl, background=True)
+
+    def _fetch(self, entry: _Entry, older_than: float, *, background: bool) -> None:
+        with entry.fetching:
+            if time.monotonic() - entry.at < older_than:  # another thread fetched it meanwhile
+                return
+            try:
+                entry.value, entry.at = entry.fetch(), time.monotonic()
+            except Exception:
+                if not background:
+                    raise
+                if not entry.failing:  # once per spell of failures, not on every try
+                    logger.warning("background refresh of %s failed", self.name, exc_info=True)
+                entry.failing = True
+            else:
+                entry.failing = False
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.ttl * (1 - self.ahead) / 2)
+            self.refresh_due()
 
     def clear(self) -> None:
         with self._lock:
