@@ -55,8 +55,11 @@ week_windows as (  -- per week back, the start times any club's moment can need:
 recent_bookings as (  -- bookings near the five moments (an index range on start_time per week)
     select b.club_id, b.booking_id as id, b.timezone, b.date, b.start_time, b.end_time, b.status, b.created_at
     from week_windows w
-    join club_bookings b on b.start_time >= w.lo and b.start_time < w.hi
-    where b.club_id = any(cast(:club_ids as int[]))
+    cross join lateral (
+        select * from club_bookings cb
+        where cb.start_time >= w.lo and cb.start_time < w.hi and cb.club_id = any(cast(:club_ids as int[]))
+        offset 0  -- planned per week with its bounds known (else one club's plan reads all its bookings)
+    ) b
 ),
 
 booking_stats as (
