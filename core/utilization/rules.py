@@ -164,25 +164,42 @@ def offpeak_offers(hourly: pd.DataFrame, names: Mapping[int, str], *, below: flo
     return out
 
 
+def hall_day_groups(hourly: pd.DataFrame) -> tuple[list[tuple[int, int]], dict[str, np.ndarray]]:
+    """Every hall's `by_day_group(grid(...))` at once: the (club, hall) pairs in order, and per day group an
+    array of halls x 24 hours (NaN when closed)."""
+    capacity = hourly.seats * hourly.occurrences
+    use = hourly.assign(u=np.where(capacity > 0, hourly.booked_seat_hours / capacity.where(capacity > 0), np.nan))
+    pairs = sorted(set(zip(use.club_id.astype(int), use.hall_id.astype(int))))
+    rows = pd.MultiIndex.from_product([[hall for _, hall in pairs], range(24)], names=["hall_id", "hour"])
+    wide = use.set_index(["hall_id", "hour", "dow"])["u"].unstack("dow").reindex(index=rows, columns=range(1, 8))
+    return pairs, {name: wide[list(days)].astype(float).mean(axis=1, skipna=True).to_numpy().reshape(-1, 24)
+                   for name, days in DAY_GROUPS.items()}
+
+
 def near_capacity(hourly: pd.DataFrame, names: Mapping[int, str], *, above: float = NEAR_CAPACITY
                   ) -> list[Suggestion]:
     """Halls above `above` booked at their peak hours, and a less busy hall of the club then."""
     out: list[Suggestion] = []
-    for (club_id, hall_id), frame in hourly.groupby(["club_id", "hall_id"]):
-        groups = by_day_group(grid(frame))
+    if hourly.empty:
+        return out
+    pairs, groups = hall_day_groups(hourly)
+    clubs = dict(tuple(hourly.groupby("club_id")))
+    for i, (club_id, hall_id) in enumerate(pairs):
         stretches = []
-        for group, column in groups.items():
+        for group, table in groups.items():
+            column = pd.Series(table[i])
             for start, end in _runs(column.gt(above), 1):
                 stretches.append((end - start, group, start, end, float(column.iloc[start:end].mean())))
         if not stretches:
             continue
         stretches.sort(key=lambda s: -s[0])
-        hall = frame.iloc[0]
+        club = clubs[club_id]
+        hall = club[club.hall_id == hall_id].iloc[0]
         when = "; ".join(f"{group_label(g)} {hour_label(a)}–{hour_label(b)} ({percent(u)})"
                          for _hours, g, a, b, u in stretches[:2])
         group, start, end = stretches[0][1:4]
-        others = hourly[(hourly.club_id == club_id) & (hourly.hall_id != hall_id)
-                        & hourly.dow.isin(DAY_GROUPS[group]) & (hourly.hour >= start) & (hourly.hour < end)]
+        others = club[(club.hall_id != hall_id) & club.dow.isin(DAY_GROUPS[group]) & (club.hour >= start)
+                      & (club.hour < end)]
         alt = ""
         if len(others):
             pooled = _pool(others, ["hall_id", "hall_name"]).dropna(subset=["utilization"])

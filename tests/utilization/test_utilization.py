@@ -112,6 +112,20 @@ def test_halls_near_capacity_at_peak_point_to_a_quieter_hall():
     assert util.near_capacity(quiet, NAMES) == []
 
 
+def test_every_halls_day_groups_at_once_match_one_hall_at_a_time():
+    frame = pd.concat([
+        hourly(club_id=2, hall_id=21, seats=5, use=lambda d, h: (d * 24 + h) % 17 / 17, open_hours=range(10, 24)),
+        hourly(club_id=1, hall_id=12, seats=8, use=lambda d, h: 0.9 if d == 7 else 0.3),
+        hourly(club_id=1, hall_id=10, seats=0, open_hours=range(0, 4)),  # no seats: no utilization
+    ])
+    pairs, groups = util.hall_day_groups(frame)
+    assert pairs == [(1, 10), (1, 12), (2, 21)]
+    for i, (_club, hall) in enumerate(pairs):
+        one = util.by_day_group(util.grid(frame[frame.hall_id == hall]))
+        for name in util.DAY_GROUPS:
+            np.testing.assert_array_equal(groups[name][i], one[name].to_numpy())
+
+
 def test_idle_seats_in_a_busy_hall():
     found = util.idle_seats(seat_rows(uses=(0.5, 0.6, 0.55, 0.03)), NAMES)
     assert len(found) == 1
