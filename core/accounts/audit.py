@@ -39,6 +39,7 @@ ACTIONS: dict[str, str] = {
     "sign_out_everywhere": N_("signed out everywhere"),
     "session_end": N_("ended a session"),
     "password_change": N_("changed their password"),
+    "language_change": N_("changed their interface language"),
     "password_reset": N_("set a new password for an account"),
     "account_add": N_("added an account"),
     "account_remove": N_("removed an account"),

@@ -265,11 +265,14 @@ def account_language(engine: Engine, account: Account) -> str | None:
 
 
 def set_language(engine: Engine, account: Account, language: str | None) -> None:
-    """Keep the account's interface language (a code such as 'ru'; None: follow the browser)."""
+    """Keep the account's interface language (a code such as 'ru'; None: follow the browser), and write the
+    change to the activity log."""
     if language is not None and not re.fullmatch(r"[a-z]{2,3}", str(language)):
         raise AuthError(_("unknown language code {code!r}").format(code=language))
     with engine.begin() as conn:
         run(conn, "accounts/set_language", id=account.id, language=language)
+        audit.record(conn, account, "language_change", object_type="account", object_id=account.username,
+                     details={"language": language or "browser"})
 
 
 def ensure_demo_accounts(engine: Engine) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from core.accounts import account_language, set_language
@@ -68,6 +69,11 @@ def test_the_switch_changes_the_language_and_the_account_keeps_it(app_client, ac
         ok(at)
         assert at.title[0].value == "Обзор"
         assert account_language(app_db, account) == "ru"
+        with app_db.connect() as conn:  # the change is in the activity log
+            logged = conn.execute(sa.text("select details ->> 'language' from activity_log where action = "
+                                          "'language_change' and username = :u order by id"),
+                                  {"u": account.username}).scalars().all()
+        assert logged[-1] == "ru"
         again = app_client(account, "pages/utilization.py")  # another session of the same account
         assert again.title[0].value == "Загрузка"
         assert charts(again)
