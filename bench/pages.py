@@ -1,4 +1,4 @@
-"""Benchmark the Overview, Forecast and Utilization pages: `python -m bench.pages --size M`.
+"""Benchmark the Overview, Forecast, Utilization and What-if pages: `python -m bench.pages --size M`.
 
 Loads a demo tier into a fresh embedded PostgreSQL in /tmp (or uses --database-url), refreshes the
 analytics views, then prints for every page:
@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = {"Overview": "pages/overview.py", "Forecast": "pages/forecast.py", "Utilization": "pages/utilization.py"}
+PAGES = {"Overview": "pages/overview.py", "Forecast": "pages/forecast.py", "Utilization": "pages/utilization.py",
+         "What-if": "pages/whatif.py"}
 PASSWORD = "bench-lantern-4417"
 USERNAME = "bench-manager"
 WARM_TARGET, CHART_TARGET = 0.5, 2.0
@@ -136,7 +137,8 @@ def browser_times(url: str, bs) -> dict[str, tuple[float, float]]:
         bs.wait_for_charts(page, 1, timeout=120_000)
         out["Overview"].append(time.perf_counter() - t0)  # includes checking the password
         bs.wait_for_app(page, timeout=120_000)
-        for title in ["Forecast", "Utilization", "Overview", "Forecast", "Utilization"]:
+        rest = [title for title in PAGES if title != "Overview"]
+        for title in [*rest, "Overview", *rest]:  # each page's first visit, then a later one
             page.wait_for_timeout(500)
             link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
             t0 = time.perf_counter()

@@ -113,13 +113,16 @@ def load_baseline(engine: Engine, *, viewer: Account, club_ids: Iterable[int] | 
                          risk_source=risk_source, notes=tuple(notes))
 
 
+READERS = 2  # reads at a time: at tier L five at once slowed the biggest past the pages' 15 s statement timeout
+
+
 def _read(engine: Engine, ids: list[int], weeks: int, as_of: date | None, estimate: bool) -> dict:
     """The baseline's independent reads, side by side, each on its own connection."""
     end = as_of or chain_today(all_clubs(engine)) + timedelta(days=1)  # the data's today, not the clock's
     holidays = public_holidays(end - timedelta(days=7 * weeks + 3), end)
     params = dict(club_ids=ids, as_of=as_of, weeks=weeks, holidays=holidays)
     as_of_ts = None if as_of is None else datetime.combine(as_of, datetime.min.time(), timezone.utc)
-    with ThreadPoolExecutor(max_workers=5) as pool:
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
         jobs = {
             "cells": pool.submit(query_df, engine, "whatif/baseline", **params),
             "slots": pool.submit(query_df, engine, "whatif/slots", **params),
