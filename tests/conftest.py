@@ -13,6 +13,8 @@ PostgreSQL 15. Every test that uses the database is marked `db` (by its fixtures
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -83,8 +85,13 @@ def external_server() -> bool:
 
 
 @pytest.fixture(scope="session")
-def oyna_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("oyna-home")
+def oyna_home() -> Iterator[Path]:
+    """The session's data home, in a folder of its own under the system's temporary folder: not under pytest's
+    `pytest-of-<user>`, which another xdist worker's start resets to mode 0700, so that the embedded
+    server's own user (as root) could lose its way to the data folder while initdb runs."""
+    home = Path(tempfile.mkdtemp(prefix="oyna-test-home-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
