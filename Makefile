@@ -6,7 +6,7 @@ PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 
-.PHONY: install run test test-db lock bench messages
+.PHONY: install run test test-db test-clock lock bench messages
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ test-db: install
 	@echo 'pytest -m "db and not browser" with DATABASE_URL, without $(NOT_SQL)'   # the URL may hold a password
 	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "db and not browser" \
 		$(addprefix --ignore ,$(NOT_SQL))
+
+# The suite (without the browser tests) with the clock at 23:45, 00:30, 06:00 and 12:00 Almaty time, on four
+# days in a row, under libfaketime (Debian's faketime); docs/testing.md.
+test-clock: install
+	$(BIN)/python -m tests.clock
 
 # Catalogues: messages.pot from the code, every locales/<code>/LC_MESSAGES/messages.po brought up to date
 # (new messages empty, stale ones dropped); translate the empty ones, then `make test`. See docs/i18n.md.

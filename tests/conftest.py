@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -34,7 +35,11 @@ from core.demo.sizes import get_size
 from core.platform.migrate import migrate
 
 DEMO_SEED = 11
-DEMO_END = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+# The session's one clock: the demo data end here, and a test's "now" and "today" are these (docs/testing.md).
+# `python -m tests.clock` moves it, with every process's clock, to other hours and weekdays.
+NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+TODAY = NOW.astimezone(ZoneInfo("Asia/Almaty")).date()  # the demo chain's local date (its main time zone)
+DEMO_END = NOW
 EXTERNAL_URL = os.environ.get("OYNA_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or None
 
 

@@ -137,7 +137,8 @@ def recommend(customers: pd.DataFrame, crowded_halls: set[tuple[int, str]] | Non
          lambda i: {"risk": round(risk[i]), "value": round(clv[i])}),
         ("exclusive_offer", high & loyal, retention("exclusive_offer"),
          lambda i: {"segment": str(seg[i]), "risk": round(risk[i])}),
-        ("comeback_bonus", medium, retention("comeback_bonus"),
+        # every customer at risk gets a retention action: the value-gated ones above, or this cheap one
+        ("comeback_bonus", medium | (high & ~clv_top40 & ~loyal), retention("comeback_bonus"),
          lambda i: {"trend": round(float(trend[i]), 3), "risk": round(risk[i])}),
         ("personal_email", medium, retention("personal_email"), lambda i: {"risk": round(risk[i])}),
         ("second_visit_bonus", (c["frequency"].to_numpy() <= 1) & (risk >= MEDIUM_RISK),

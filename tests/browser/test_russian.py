@@ -135,7 +135,7 @@ def switch_to_english(browser, page, server, manager, engine) -> None:
 def customer_actions(page, server, manager, engine) -> None:
     with engine.connect() as conn:
         user_id = conn.execute(sa.text("select user_id from ai_customer_segmentation() "
-                                       "where jsonb_array_length(recommendations) > 0 limit 1")).scalar_one()
+                                       "where jsonb_array_length(recommendations) > 0 order by user_id limit 1")).scalar_one()
     page.goto(f"{server}/customer?id={user_id}")  # a reload: still signed in (the session's cookie)
     page.get_by_role("heading", name="Рекомендуемые действия").wait_for(timeout=30_000)
     wait_for_charts(page, 1)

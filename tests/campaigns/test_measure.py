@@ -4,7 +4,7 @@ customers move exactly the numbers they should, and nothing else."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -14,7 +14,7 @@ from core.campaigns import Audience, CampaignPlan, create_campaign, service
 from core.campaigns.measure import compare_groups, measure
 from core.platform.db import load_sql, query_df
 from tests.campaigns.support import every_club, purge_campaigns
-from tests.conftest import CHAIN_VIEWER
+from tests.conftest import CHAIN_VIEWER, TODAY
 
 PRICE = 2_000
 
@@ -26,7 +26,7 @@ def campaign(engine, trained) -> Iterator[int]:
     from core.accounts import Role
 
     plan = CampaignPlan(name="Planted", offer="a free hour", cost_per_contact=100, window_days=30,
-                        starts_on=date.today() - timedelta(days=20), audience=Audience("top", 60), seed=3)
+                        starts_on=TODAY - timedelta(days=20), audience=Audience("top", 60), seed=3)
     campaign_id, _ = create_campaign(engine, plan, account=_account(Role.MANAGER), club_ids=every_club(engine))
     yield campaign_id
     purge_campaigns(engine, [campaign_id])

@@ -3,7 +3,7 @@ a contact list of the treated customers only, masked for analysts."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from io import StringIO
 
 import pandas as pd
@@ -16,12 +16,12 @@ from core.campaigns.measure import AssignmentChanged, verify_assignment
 from core.campaigns.store import find_campaign
 from core.platform.db import query_df
 from tests.campaigns.support import every_club
-from tests.conftest import viewer_of
+from tests.conftest import viewer_of, TODAY
 
 
 def _plan(**changes) -> CampaignPlan:
     values = dict(name="Comeback bonus", offer="500 ₸ off the next visit", cost_per_contact=150, window_days=30,
-                  starts_on=date.today(), audience=Audience("top", 40), control_share=0.15, seed=7)
+                  starts_on=TODAY, audience=Audience("top", 40), control_share=0.15, seed=7)
     values.update(changes)
     return CampaignPlan(**values)
 
@@ -73,7 +73,7 @@ def test_assignments_cannot_change_afterwards(engine, trained, manager, made):
         "delete": "delete from campaign_assignments where campaign_id = :c",
         "insert": "insert into campaign_assignments (campaign_id, user_id, treated, club_id, churn_risk, risk_band) "
                   "select :c, id, true, 1, 50, 'medium' from users where id not in "
-                  "(select user_id from campaign_assignments where campaign_id = :c) limit 1",
+                  "(select user_id from campaign_assignments where campaign_id = :c) order by id limit 1",
         "redefine": "update campaigns set control_share = 0.5 where id = :c",
         "delete campaign": "delete from campaigns where id = :c",
     }
@@ -92,7 +92,7 @@ def test_assignments_cannot_change_afterwards(engine, trained, manager, made):
 
 def test_closing_freezes_the_result(engine, trained, manager, made):
     clubs = every_club(engine)
-    plan = _plan(starts_on=date.today() - timedelta(days=20))
+    plan = _plan(starts_on=TODAY - timedelta(days=20))
     campaign_id, _ = create_campaign(engine, plan, account=manager, club_ids=clubs)
     made.append(campaign_id)
     result = close_campaign(engine, campaign_id, account=manager, club_ids=clubs)
@@ -175,7 +175,7 @@ def test_a_club_manager_reads_no_campaign_of_another_club_whatever_clubs_the_pag
     """The services apply the signed-in account's club scope themselves: a manager of club A asking for
     club B (as a tampered page would) reads nothing of B's campaign, its report, contacts or targeting."""
     a, b = every_club(engine)[:2]
-    plan = _plan(window_days=14, starts_on=date.today() - timedelta(days=20))
+    plan = _plan(window_days=14, starts_on=TODAY - timedelta(days=20))
     at_b, _ = create_campaign(engine, plan, account=manager, club_ids=[b])
     both, _ = create_campaign(engine, _plan(), account=manager, club_ids=[a, b])
     made.extend([at_b, both])

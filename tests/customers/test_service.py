@@ -96,7 +96,7 @@ def test_a_clubs_manager_never_receives_another_clubs_customers(engine, ids, for
     with engine.connect() as conn:  # a customer who never booked at my club
         never_here = conn.execute(sa.text(
             "select u.id from users u where not exists (select 1 from club_bookings b where b.user_id = u.id "
-            "and b.club_id = :c) and exists (select 1 from club_bookings b where b.user_id = u.id) limit 1"),
+            "and b.club_id = :c) and exists (select 1 from club_bookings b where b.user_id = u.id) order by u.id limit 1"),
             {"c": mine}).scalar_one()
     assert service.customer_profile(engine, viewer=viewer, user_id=never_here, club_ids=ids) is None
     assert service.customer_history(engine, viewer=viewer, user_id=stranger, club_ids=[other]).empty

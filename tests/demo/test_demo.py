@@ -28,7 +28,7 @@ def test_overlap_query_finds_an_overlap(engine, demo):
         conn.execute(sa.text(
             "insert into bookings (user_id, seat_id, date, start_time, end_time, price, status) "
             "select user_id, seat_id, date, start_time + interval '10 minutes', end_time, price, 'завершено' "
-            "from bookings where status = 'завершено' limit 1"))
+            "from bookings where status = 'завершено' order by id limit 1"))
         found = conn.execute(sa.text(load_sql("data/seat_overlaps"))).fetchall()
         tx.rollback()
     assert len(found) == 1

@@ -3,7 +3,7 @@ analyst reads the ledger without a create button."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from core.campaigns import Audience, CampaignPlan, create_campaign
 from core.platform.clubs import all_club_ids
 
 from tests.campaigns.support import purge_campaigns
-from tests.conftest import viewer_of
+from tests.conftest import TODAY, viewer_of
 from tests.pages.support import clear_caches, metric, ok
 
 PAGE = "pages/campaigns.py"
@@ -78,7 +78,7 @@ def test_a_name_is_required(app_client, accounts, new_campaigns, app_db):
 
 def test_an_analyst_reads_but_cannot_create(app_client, accounts, new_campaigns, app_db):
     plan = CampaignPlan(name="Last month", offer="A free hour", cost_per_contact=200, window_days=14,
-                        starts_on=date.today() - timedelta(days=20), audience=Audience("top", 80))
+                        starts_on=TODAY - timedelta(days=20), audience=Audience("top", 80))
     create_campaign(app_db, plan, account=accounts["manager"], club_ids=all_club_ids(app_db))
     at = app_client(accounts["analyst"], PAGE, fresh=True)
     assert list(at.dataframe[0].value["name"]) == ["Last month"]
@@ -96,7 +96,7 @@ def test_the_what_if_campaign_lever_starts_from_the_measured_save_rate(app_clien
     clubs = all_club_ids(app_db)
     assert measured_save_rate(app_db, viewer=accounts["analyst"], club_ids=clubs) is None
     plan = CampaignPlan(name="Measured", offer="A free hour", cost_per_contact=200, window_days=14,
-                        starts_on=date.today() - timedelta(days=20), audience=Audience("top", 100))
+                        starts_on=TODAY - timedelta(days=20), audience=Audience("top", 100))
     campaign_id, _ = create_campaign(app_db, plan, account=accounts["manager"], club_ids=clubs)
     result = close_campaign(app_db, campaign_id, account=accounts["manager"], club_ids=clubs)
     assert not result["provisional"] and not result["shortened"]

@@ -22,7 +22,8 @@ def top_customer(engine) -> tuple[int, str, str]:
     with engine.connect() as conn:
         row = conn.execute(sa.text(
             "select u.id, u.full_name, u.email from ai_customer_segmentation() a join users u on u.id = a.user_id "
-            "limit 1")).one()
+            "where jsonb_array_length(a.recommendations) >= 2 and u.full_name like '% %' "
+            "order by a.churn_risk desc, a.clv_predicted desc, a.user_id limit 1")).one()
     return row.id, row.full_name, row.email
 
 

@@ -16,6 +16,7 @@ from core.platform.clubs import chain_calendar
 from core.platform.db import SQL_DIR, load_sql, sql_files
 from core.platform.migrate import migrate
 from core.platform.thresholds import THRESHOLDS
+from tests.conftest import TODAY
 
 
 def _one(conn, sql: str, **params):
@@ -305,8 +306,8 @@ SCOPED = {
     "overview/customers_at_risk": {},
     "forecast/daily_revenue": {},
     "forecast/daily_revenue_raw": {},
-    "utilization/hourly": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
-    "utilization/seat_use": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
+    "utilization/hourly": {"start_day": TODAY - timedelta(days=27), "end_day": TODAY},
+    "utilization/seat_use": {"start_day": TODAY - timedelta(days=27), "end_day": TODAY},
     "customers/search": {"tsquery": None, "segments": [], "min_risk": 0, "max_risk": 100, "min_clv": 0,
                          "max_clv": None, "limit": 500, "names_only": False},
     "customers/segment_rfm": {"cutoff": datetime.now(timezone.utc)},

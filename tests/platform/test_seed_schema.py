@@ -144,7 +144,7 @@ def test_their_application_keeps_writing(seed_database, seed_trained):
             conn.execute(sa.text("insert into payments (booking_id, amount, payment_status, paid_at) "
                                  "values (:b, -500, 'возврат', localtimestamp)"), {"b": twice})
             conn.execute(sa.text("update bookings set status = 'отменено' where id = :b"), {"b": twice})
-            scored = conn.execute(sa.text("select user_id from customer_scores limit 1")).scalar()
+            scored = conn.execute(sa.text("select user_id from customer_scores order by user_id limit 1")).scalar()
             conn.execute(sa.text("delete from payments where booking_id in (select id from bookings where user_id = :u)"),
                          {"u": scored})
             conn.execute(sa.text("delete from bookings where user_id = :u"), {"u": scored})
