@@ -17,7 +17,7 @@ from core.accounts import PermissionDenied, add_account, remove_account
 from core.alerts import dispatch, service, store
 from core.alerts.evaluate import Evaluation, Found
 from core.system import health
-from tests.alerts.support import http_recorder, smtp_recorder
+from tests.alerts.support import allowing_local, http_recorder, smtp_recorder
 
 TOKEN = "123456:TEST-token"
 # The passes' clock: the next full hour, so nothing the test plans looks overdue to the health check.
@@ -56,13 +56,13 @@ def setup(engine, demo, model_settings, servers):
         club, zone = conn.execute(sa.text("select id, timezone from clubs order by id limit 1")).one()
     account = add_account(engine, username=f"alerts-{uuid.uuid4().hex[:8]}", role="manager",
                           password="plasma-otter-2741")
-    settings = replace(model_settings, telegram_token=TOKEN, telegram_api_url=base,
-                       smtp_url=f"smtp://127.0.0.1:{port}?from=oyna@test.kz&starttls=false")
+    settings = allowing_local(replace(model_settings, telegram_token=TOKEN, telegram_api_url=base,
+                                      smtp_url=f"smtp://127.0.0.1:{port}?from=oyna@test.kz&starttls=false"))
     ids = {
         "telegram": service.add_channel(engine, account=account, name="phone", kind="telegram", target="-100777",
                                         language="ru"),
         "webhook": service.add_channel(engine, account=account, name="slack", kind="webhook",
-                                       target=f"{base}/hooks/T000/B000", language="en"),
+                                       target=f"{base}/hooks/T000/B000", language="en", settings=settings),
         "email": service.add_channel(engine, account=account, name="mail", kind="email", target="boss@club.kz",
                                      language="en"),
     }
