@@ -13,6 +13,7 @@ import re
 import smtplib
 import socket
 import ssl
+import unicodedata
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -144,12 +145,18 @@ def smtp_server(url: str) -> SmtpServer:
                       password=unquote(parts.password) if parts.password else None, sender=sender)
 
 
+def one_line(text: str) -> str:
+    """`text` fit for a header: line breaks and other control characters become spaces."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return " ".join(cleaned.split())
+
+
 def send_email(settings: Settings, address: str, message: Message) -> None:
     if not settings.smtp_url:
         raise DeliveryError(_("no mail server: set OYNA_SMTP_URL"))
     server = smtp_server(settings.smtp_url)
     mail = EmailMessage()
-    mail["Subject"], mail["From"], mail["To"] = message.subject, server.sender, address
+    mail["Subject"], mail["From"], mail["To"] = one_line(message.subject), server.sender, address
     mail.set_content(message.text)
     try:
         if server.tls:

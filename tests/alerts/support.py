@@ -94,9 +94,11 @@ def http_recorder() -> Iterator[tuple[str, Recorder]]:
 
 
 @contextmanager
-def smtp_recorder() -> Iterator[tuple[int, list]]:
-    """A minimal SMTP server (no TLS, no auth); yields (port, the e-mails received as EmailMessage)."""
+def smtp_recorder(commands: list[str] | None = None) -> Iterator[tuple[int, list]]:
+    """A minimal SMTP server without TLS that takes any AUTH PLAIN; yields (port, the e-mails received as
+    EmailMessage). `commands` gets every command's verb (EHLO, AUTH, MAIL, ...) as it comes."""
     received: list = []
+    commands = [] if commands is None else commands
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self):
@@ -115,8 +117,11 @@ def smtp_recorder() -> Iterator[tuple[int, list]]:
                         lines.append(raw[1:] if raw.startswith(b"..") else raw)
                     continue
                 verb = raw.decode("ascii", "replace").strip().split(" ")[0].upper()
+                commands.append(verb)
                 if verb == "EHLO":
-                    self._reply("250 localhost")
+                    self._reply("250-localhost\r\n250 AUTH PLAIN")
+                elif verb == "AUTH":
+                    self._reply("235 Authentication successful")
                 elif verb == "DATA":
                     data_mode = True
                     self._reply("354 End data with <CR><LF>.<CR><LF>")
