@@ -127,22 +127,29 @@ class SmtpServer:
     user: str | None
     password: str | None
     sender: str
+    allow_plaintext: bool = False  # the operator lets the password go over a connection without TLS
 
 
 def smtp_server(url: str) -> SmtpServer:
     """Read OYNA_SMTP_URL: smtp://user:password@host:587?from=alerts@example.kz (smtps:// for TLS;
-    `starttls=false` turns STARTTLS off on a plain smtp:// server, which has it on by default)."""
+    `starttls=false` turns STARTTLS off on a plain smtp:// server, which has it on by default). A user's
+    password only goes over TLS, unless `allow_plaintext=true` says otherwise."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise DeliveryError(_("OYNA_SMTP_URL must look like {example}").format(
             example="smtp://user:password@host:587?from=alerts@example.kz"))
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     tls = parts.scheme == "smtps"
-    starttls = not tls and query.get("starttls", "true").lower() not in ("0", "false", "no", "off")
+    starttls = not tls and _yes(query.get("starttls", "true"))
     sender = query.get("from") or f"oyna@{socket.getfqdn() or 'localhost'}"
     return SmtpServer(host=parts.hostname, port=parts.port or (465 if tls else 587), tls=tls, starttls=starttls,
                       user=unquote(parts.username) if parts.username else None,
-                      password=unquote(parts.password) if parts.password else None, sender=sender)
+                      password=unquote(parts.password) if parts.password else None, sender=sender,
+                      allow_plaintext=_yes(query.get("allow_plaintext", "false")))
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def one_line(text: str) -> str:
@@ -155,6 +162,9 @@ def send_email(settings: Settings, address: str, message: Message) -> None:
     if not settings.smtp_url:
         raise DeliveryError(_("no mail server: set OYNA_SMTP_URL"))
     server = smtp_server(settings.smtp_url)
+    if server.user and not (server.tls or server.starttls or server.allow_plaintext):
+        raise DeliveryError(_("OYNA_SMTP_URL names a user but turns STARTTLS off: the password is not sent "
+                              "without TLS unless allow_plaintext=true"))
     mail = EmailMessage()
     mail["Subject"], mail["From"], mail["To"] = one_line(message.subject), server.sender, address
     mail.set_content(message.text)
@@ -169,6 +179,10 @@ def send_email(settings: Settings, address: str, message: Message) -> None:
             if server.starttls and client.has_extn("starttls"):
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
+            elif server.starttls and server.user and not server.allow_plaintext:
+                raise DeliveryError(_("mail server {server} does not offer STARTTLS: the password is not sent "
+                                      "without TLS unless allow_plaintext=true").format(
+                    server=f"{server.host}:{server.port}"))
             if server.user:
                 client.login(server.user, server.password or "")
             client.send_message(mail)
