@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from core.alerts import channels, messages
 from core.alerts.evaluate import Evaluation, ForecastCache, evaluate_overview
 from core.alerts.store import Subscription, subscriptions
+from core.i18n import _
 from core.overview.kpis import CRITICAL
 from core.platform import metrics
 from core.platform.clubs import all_clubs
@@ -205,26 +206,37 @@ def _deliver(engine: Engine, settings: Settings, subs: list[Subscription], now: 
             _update(engine, row.id, "pending", row.attempts, until, None, now)
             report.postponed += 1
             continue
-        message = messages.render(event=row.event, kind=row.kind, level=row.level, texts=row.texts,
-                                  club=names.get(row.club_id, str(row.club_id)), timezone=zone,
-                                  opened_at=row.opened_at, cleared_at=row.cleared_at, language=row.language,
-                                  incident_id=row.incident_id, club_id=row.club_id)
         attempts = row.attempts + 1
-        try:
+        try:  # one message that cannot be made or sent fails alone; the others go on
+            message = messages.render(event=row.event, kind=row.kind, level=row.level, texts=row.texts,
+                                      club=names.get(row.club_id, str(row.club_id)), timezone=zone,
+                                      opened_at=row.opened_at, cleared_at=row.cleared_at, language=row.language,
+                                      incident_id=row.incident_id, club_id=row.club_id)
             send(settings, row.channel_kind, row.target, message)
-        except channels.DeliveryError as exc:
-            wait = backoff(attempts)
-            if exc.retry_after:
-                wait = max(wait, timedelta(seconds=exc.retry_after))
-            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-            _update(engine, row.id, status, attempts, now + wait, str(exc)[:500], now)
-            metrics.count(metrics.ALERTS_FAILED, row.channel_kind)
+        except Exception as exc:  # noqa: BLE001 - recorded on its row and logged, like any failed attempt
+            _failed(engine, row, attempts, exc, now)
             report.failed += 1
-            logger.warning("alert message %s to %s failed (attempt %s): %s", row.id, row.channel_kind, attempts, exc)
             continue
         _update(engine, row.id, "sent", attempts, now, None, now)
         metrics.count(metrics.ALERTS_SENT, row.channel_kind)
         report.sent += 1
+
+
+def _failed(engine: Engine, row, attempts: int, exc: Exception, now: datetime) -> None:
+    """Record a failed attempt: tried again after the back-off (or the server's own wait), given up on after
+    MAX_ATTEMPTS. An error that is not a DeliveryError is named by its type only; the log has the rest."""
+    wait = backoff(attempts)
+    if isinstance(exc, channels.DeliveryError):
+        reason = str(exc)
+        if exc.retry_after:
+            wait = max(wait, timedelta(seconds=exc.retry_after))
+        logger.warning("alert message %s to %s failed (attempt %s): %s", row.id, row.channel_kind, attempts, exc)
+    else:
+        reason = _("unexpected error ({error}); the log has the details").format(error=type(exc).__name__)
+        logger.exception("alert message %s to %s failed (attempt %s)", row.id, row.channel_kind, attempts)
+    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    _update(engine, row.id, status, attempts, now + wait, reason[:500], now)
+    metrics.count(metrics.ALERTS_FAILED, row.channel_kind)
 
 
 def _update(engine: Engine, delivery_id: int, status: str, attempts: int, next_at: datetime, error: str | None,

@@ -8,19 +8,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import time
-from urllib.parse import urlsplit
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, audit, require
-from core.alerts import channels, messages, store
+from core.alerts import channels, messages, outbound, store
 from core.alerts.channels import DeliveryError
 from core.alerts.store import AlertSetupError
 from core.i18n import _, current_locale
 from core.platform.clubs import list_clubs, visible_club_ids
 from core.platform.db import query_df
-from core.platform.settings import Settings
+from core.platform.settings import Settings, load_settings
 
 logger = logging.getLogger("oyna.alerts")
 
@@ -39,8 +38,11 @@ def record_change(engine: Engine, account: Account, action: str, *, object_id: i
 def shown_target(kind: str, target: str) -> str:
     """A destination as lists show it: a webhook's address carries its secret, so only its host is shown."""
     if kind == channels.WEBHOOK:
-        parts = urlsplit(target)
-        return f"{parts.scheme}://{parts.netloc}/…"
+        try:
+            address = outbound.parse(target)
+        except ValueError:
+            return "…"
+        return f"{address.scheme}://{address.shown}/…"
     return target
 
 
@@ -52,9 +54,13 @@ def channels_of(engine: Engine, *, account: Account) -> pd.DataFrame:
     return frame
 
 
-def add_channel(engine: Engine, *, account: Account, name: str, kind: str, target: str, language: str) -> int:
+def add_channel(engine: Engine, *, account: Account, name: str, kind: str, target: str, language: str,
+                settings: Settings | None = None) -> int:
+    """A new channel of the account (a webhook is checked against the settings' allowed hosts)."""
     require(account, "manage_alerts")
-    new = store.add_channel(engine, account.id, name=name, kind=kind, target=target, language=language)
+    allowed = (settings or load_settings()).webhook_allowed_hosts if kind == channels.WEBHOOK else ()
+    new = store.add_channel(engine, account.id, name=name, kind=kind, target=target, language=language,
+                            allowed_hosts=allowed)
     record_change(engine, account, "alert_channel_add", object_id=new, kind=kind, name=name)
     return new
 

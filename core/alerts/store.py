@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from core.accounts import club_ids_of
 from core.alerts.channels import KINDS as CHANNEL_KINDS
 from core.alerts.channels import check_target
+from core.alerts.outbound import AllowedHosts
 from core.i18n import _, available
 from core.overview.alerts import KINDS as ALERT_KINDS
 from core.overview.kpis import CRITICAL, RANK, WARNING
@@ -84,15 +85,16 @@ def list_channels(engine: Engine, account_id: int) -> pd.DataFrame:
 
 
 def add_channel(engine: Engine, account_id: int, *, name: str, kind: str, target: str,
-                language: str = "ru") -> int:
-    """A new channel of the account; returns its id."""
+                language: str = "ru", allowed_hosts: AllowedHosts = ()) -> int:
+    """A new channel of the account; returns its id. `allowed_hosts`: the hosts a webhook may reach over
+    http or at a private address (the settings' OYNA_WEBHOOK_ALLOWED_HOSTS)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise AlertSetupError(_("Give the channel a name of up to {n} characters.").format(n=MAX_NAME))
     if kind not in CHANNEL_KINDS:
         raise AlertSetupError(_("A channel is one of: {kinds}.").format(kinds=", ".join(CHANNEL_KINDS)))
     try:
-        target = check_target(kind, target)
+        target = check_target(kind, target, allowed_hosts)
     except ValueError as exc:
         raise AlertSetupError(str(exc)) from exc
     if language not in available():

@@ -34,7 +34,8 @@ def add_parsers(sub: Any) -> None:
     _account(add)
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument("--telegram", metavar="CHAT", help="a chat id (-1001234567890) or @channel")
-    where.add_argument("--webhook", metavar="URL", help="a Slack-compatible incoming webhook")
+    where.add_argument("--webhook", metavar="URL", help="a Slack-compatible incoming webhook: https:// at a public "
+                       "address (http:// and private addresses only for OYNA_WEBHOOK_ALLOWED_HOSTS)")
     where.add_argument("--email", metavar="ADDRESS")
     add.add_argument("--language", default="ru", help="the messages' language (default: ru)")
     add.set_defaults(run=run_add_channel)

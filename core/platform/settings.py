@@ -7,6 +7,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.platform.thresholds import CHURN_WINDOW_DAYS
 
@@ -31,6 +32,9 @@ class Settings:
     telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = TELEGRAM_API_URL
     smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587?from=a@b.kz
+    # OYNA_WEBHOOK_ALLOWED_HOSTS: host or host:port names a webhook may reach over http or at a private
+    # address (core.alerts.outbound); every other webhook is https to a public address.
+    webhook_allowed_hosts: frozenset[tuple[str, int | None]] = frozenset()
     # A DATABASE_URL server's other roles (docs/deploy.md): the owner, for migrations and admin commands
     # (without it they use DATABASE_URL too), and the read-only role for BI tools.
     owner_database_url: str | None = field(default=None, repr=False)     # OYNA_OWNER_DATABASE_URL
@@ -102,6 +106,7 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         telegram_token=env.get("OYNA_TELEGRAM_TOKEN") or None,
         telegram_api_url=(env.get("OYNA_TELEGRAM_API_URL") or TELEGRAM_API_URL).rstrip("/"),
         smtp_url=env.get("OYNA_SMTP_URL") or None,
+        webhook_allowed_hosts=allowed_hosts(env.get("OYNA_WEBHOOK_ALLOWED_HOSTS") or ""),
         metrics_dir=Path(metrics_dir) if metrics_dir else None,
         owner_database_url=env.get("OYNA_OWNER_DATABASE_URL") or None,
         readonly_database_url=env.get("OYNA_READONLY_DATABASE_URL") or None,
@@ -118,6 +123,26 @@ def load_settings(env: dict[str, str] | None = None, root: Path = PROJECT_ROOT) 
         live_seconds=int(_number(env, "OYNA_LIVE_SECONDS", 30, low=5, whole=True)),
         **_tls_files(env),
     )
+
+
+def allowed_hosts(text: str) -> frozenset[tuple[str, int | None]]:
+    """OYNA_WEBHOOK_ALLOWED_HOSTS, such as `hooks.internal, 10.0.0.5:8080, [fd00::5]:8443`: (host, port), the
+    port None when any port may be used; a clear message (and exit) for an item that is not host[:port]."""
+    out = set()
+    for item in (i.strip().lower() for i in text.split(",")):
+        if not item:
+            continue
+        if item.count(":") > 1 and not item.startswith("["):  # a bare IPv6 address
+            item = f"[{item}]"
+        try:
+            parts = urlsplit(f"//{item}")
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host = None
+        if not host or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+            raise SystemExit(f"OYNA_WEBHOOK_ALLOWED_HOSTS: {item!r} is not a host name or host:port")
+        out.add((host.rstrip("."), port))
+    return frozenset(out)
 
 
 def _tls_files(env: dict[str, str]) -> dict[str, Path | None]:

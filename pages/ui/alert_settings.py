@@ -56,8 +56,9 @@ def show_channels(account) -> pd.DataFrame:
             try:
                 service.send_test_message(engine(), account=account, channel_id=pick)
                 st.success(_("Sent."))
-            except service.DeliveryError as exc:
-                st.error(_("It did not get through: {reason}").format(reason=exc))
+            except service.DeliveryError as exc:  # the reason may name a server's words: plain text, never Markdown
+                st.error(_("It did not get through."), icon=":material/error:")
+                st.text(str(exc))
         if remove.button(_("Remove the channel"), key="channel_remove", icon=":material/delete:"):
             service.remove_channel(engine(), account=account, channel_id=pick)
             forget()
@@ -68,7 +69,7 @@ def show_channels(account) -> pd.DataFrame:
         kind = st.selectbox(_("Kind"), list(CHANNEL_LABELS), format_func=channel_label, key="channel_kind")
         target = st.text_input(_("Destination"), key="channel_target", help=_(
             "Telegram: the chat's id (such as -1001234567890; add the chain's bot to the chat first). Webhook: the "
-            "incoming-webhook address. E-mail: one address."))
+            "incoming-webhook address (https://, on the public internet). E-mail: one address."))
         languages = list(available())
         language = st.selectbox(_("Language of the messages"), languages, format_func=language_name,
                                 index=languages.index("ru") if "ru" in languages else 0, key="channel_language")

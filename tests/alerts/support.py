@@ -1,5 +1,6 @@
 """Local servers that record what alert delivery sends: an HTTP server (Telegram's Bot API and
-webhooks) and an SMTP server. Both run in a thread on 127.0.0.1."""
+webhooks) and an SMTP server. Both run in a thread on 127.0.0.1. Webhooks reach 127.0.0.1 only as a host
+the settings allow (`allowing_local`)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,31 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from core.platform.settings import Settings, allowed_hosts
+
+
+def allowing_local(settings: Settings) -> Settings:
+    """`settings` with 127.0.0.1 (any port) in OYNA_WEBHOOK_ALLOWED_HOSTS, read as the environment's."""
+    return replace(settings, webhook_allowed_hosts=allowed_hosts("127.0.0.1"))
+
 
 @dataclass
 class Recorder:
-    """What a local server received; `fail_next` answers that many requests with `fail_status` first."""
+    """What a local server received; `fail_next` answers that many requests with `fail_status` first (and
+    `fail_body`, or Telegram's JSON), `redirect_to` answers every request with a 302 there. `connections`
+    counts every connection accepted, a request or not (a TLS handshake, a port scan)."""
 
     requests: list[dict] = field(default_factory=list)
     fail_next: int = 0
     fail_status: int = 500  # 429 answers like Telegram's flood control, with retry_after
+    fail_body: bytes | None = None
+    redirect_to: str | None = None
+    connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def paths(self) -> list[str]:
@@ -47,12 +60,15 @@ def http_recorder() -> Iterator[tuple[str, Recorder]]:
                 if failing:
                     recorder.fail_next -= 1
                 recorder.requests.append({"path": self.path, "json": json.loads(body or b"null"),
-                                          "failed": failing})
-            status = recorder.fail_status if failing else 200
+                                          "failed": failing, "host": self.headers.get("Host")})
+            status = 302 if recorder.redirect_to else recorder.fail_status if failing else 200
             answer = (b'{"ok": false, "description": "Too Many Requests: retry after 120", '
                       b'"parameters": {"retry_after": 120}}' if status == 429 else
-                      b'{"ok": false, "description": "Internal Server Error"}' if failing else b'{"ok": true}')
+                      recorder.fail_body or b'{"ok": false, "description": "Internal Server Error"}' if failing
+                      else b'{"ok": true}')
             self.send_response(status)
+            if recorder.redirect_to:
+                self.send_header("Location", recorder.redirect_to)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
@@ -61,7 +77,13 @@ def http_recorder() -> Iterator[tuple[str, Recorder]]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def verify_request(self, request, client_address):
+            with recorder.lock:
+                recorder.connections += 1
+            return True
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -72,9 +94,11 @@ def http_recorder() -> Iterator[tuple[str, Recorder]]:
 
 
 @contextmanager
-def smtp_recorder() -> Iterator[tuple[int, list]]:
-    """A minimal SMTP server (no TLS, no auth); yields (port, the e-mails received as EmailMessage)."""
+def smtp_recorder(commands: list[str] | None = None) -> Iterator[tuple[int, list]]:
+    """A minimal SMTP server without TLS that takes any AUTH PLAIN; yields (port, the e-mails received as
+    EmailMessage). `commands` gets every command's verb (EHLO, AUTH, MAIL, ...) as it comes."""
     received: list = []
+    commands = [] if commands is None else commands
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self):
@@ -93,8 +117,11 @@ def smtp_recorder() -> Iterator[tuple[int, list]]:
                         lines.append(raw[1:] if raw.startswith(b"..") else raw)
                     continue
                 verb = raw.decode("ascii", "replace").strip().split(" ")[0].upper()
+                commands.append(verb)
                 if verb == "EHLO":
-                    self._reply("250 localhost")
+                    self._reply("250-localhost\r\n250 AUTH PLAIN")
+                elif verb == "AUTH":
+                    self._reply("235 Authentication successful")
                 elif verb == "DATA":
                     data_mode = True
                     self._reply("354 End data with <CR><LF>.<CR><LF>")

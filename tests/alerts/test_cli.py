@@ -69,6 +69,18 @@ def test_channels_subscriptions_and_a_pass_from_the_shell(oyna, manager, engine,
         assert oyna("alerts", "remove-channel", "night", "--account", name)[0] == 0
 
 
+def test_a_webhook_inside_the_network_is_refused(oyna, manager, monkeypatch):
+    name = manager.username
+    monkeypatch.delenv("OYNA_WEBHOOK_ALLOWED_HOSTS", raising=False)
+    for url, reason in (("http://127.0.0.1:8080/hook", "starts with https://"),
+                        ("https://169.254.169.254/latest/meta-data/", "this address is not allowed"),
+                        ("https://0x7f000001/hook", "this address is not allowed")):
+        code, _, err = oyna("alerts", "add-channel", "inside", "--account", name, "--webhook", url)
+        assert code == 2 and reason in err, err
+    monkeypatch.setenv("OYNA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1:8080")  # the operator's own host
+    assert oyna("alerts", "add-channel", "inside", "--account", name, "--webhook", "http://127.0.0.1:8080/hook")[0] == 0
+
+
 def test_analysts_and_unknown_accounts_are_refused(oyna, engine, demo):
     analyst = add_account(engine, username=f"cli-a-{uuid.uuid4().hex[:6]}", role="analyst",
                           password="plasma-otter-2741")

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from core.accounts import PermissionDenied, add_account, remove_account
-from core.alerts import dispatch, service, store
+from core.alerts import channels, dispatch, service, store
 from core.alerts.evaluate import Evaluation, Found
 from core.system import health
-from tests.alerts.support import http_recorder, smtp_recorder
+from tests.alerts.support import allowing_local, http_recorder, smtp_recorder
 
 TOKEN = "123456:TEST-token"
 # The passes' clock: the next full hour, so nothing the test plans looks overdue to the health check.
@@ -56,13 +56,13 @@ def setup(engine, demo, model_settings, servers):
         club, zone = conn.execute(sa.text("select id, timezone from clubs order by id limit 1")).one()
     account = add_account(engine, username=f"alerts-{uuid.uuid4().hex[:8]}", role="manager",
                           password="plasma-otter-2741")
-    settings = replace(model_settings, telegram_token=TOKEN, telegram_api_url=base,
-                       smtp_url=f"smtp://127.0.0.1:{port}?from=oyna@test.kz&starttls=false")
+    settings = allowing_local(replace(model_settings, telegram_token=TOKEN, telegram_api_url=base,
+                                      smtp_url=f"smtp://127.0.0.1:{port}?from=oyna@test.kz&starttls=false"))
     ids = {
         "telegram": service.add_channel(engine, account=account, name="phone", kind="telegram", target="-100777",
                                         language="ru"),
         "webhook": service.add_channel(engine, account=account, name="slack", kind="webhook",
-                                       target=f"{base}/hooks/T000/B000", language="en"),
+                                       target=f"{base}/hooks/T000/B000", language="en", settings=settings),
         "email": service.add_channel(engine, account=account, name="mail", kind="email", target="boss@club.kz",
                                      language="en"),
     }
@@ -248,3 +248,69 @@ def test_one_dispatcher_at_a_time(setup, engine):
         report = dispatch.run_pass(engine, setup["settings"], now=T0, evaluate=setup["script"])
         assert report.skipped
     assert not setup["run"](T0).skipped
+
+
+@pytest.fixture
+def pixel(engine, setup):
+    """A club named "Pixel\\nBcc: x@y" (club systems name clubs), removed afterwards; every channel of the
+    setup is subscribed to it as well as to the first club."""
+    with engine.begin() as conn:
+        club = conn.execute(sa.text("insert into clubs (name, city, timezone, opened_on) "
+                                    "values (:n, 'Test', 'Asia/Almaty', current_date) returning id"),
+                            {"n": "Pixel\nBcc: x@y"}).scalar()
+        conn.execute(sa.text("update alert_subscriptions set club_ids = :ids where channel_id = any(:ch)"),
+                     {"ids": [setup["club"], club], "ch": list(setup["channels"].values())})
+    yield club
+    with engine.begin() as conn:
+        conn.execute(sa.text("delete from alert_incidents where club_id = :c"), {"c": club})
+        conn.execute(sa.text("delete from clubs where id = :c"), {"c": club})
+
+
+def named(club_id: int, name: str) -> Found:
+    """The silent-club alert as the Overview's rule words it: the club's own name in the title."""
+    return Found(kind="silent_club", club_id=club_id, level="critical", texts={
+        "en": {"title": f"No bookings at {name} for 2 hours", "detail": "Check the front desk."}})
+
+
+def test_a_club_name_with_a_line_break_does_not_stop_delivery(setup, pixel, engine):
+    s, mails = setup, setup["mails"]
+    s["script"].found = [named(pixel, "Pixel\nBcc: x@y"), named(s["club"], "Club One")]
+    report = s["run"](T0)  # before: the e-mail's subject raised, and so did every pass after it
+    assert report.opened == 2
+    normal = [m for m in mails if "Club One" in m["Subject"]]
+    assert len(normal) == 1 and len(telegram(s["http"])) == 2 and len(webhook(s["http"])) == 2
+    assert report.sent == 6 and len(mails) == 2  # the other one too, its subject on one line, no header of its own
+    mail = next(m for m in mails if "Pixel" in m["Subject"])
+    assert mail["Subject"] == "🔴 Critical: No bookings at Pixel Bcc: x@y for 2 hours"
+    assert all(m["Bcc"] is None for m in mails)
+
+
+def test_an_unexpected_error_fails_only_its_own_message(setup, engine, caplog):
+    """Any exception from one delivery is that delivery's failure: recorded, retried with back-off, given up
+    on after MAX_ATTEMPTS; the others are delivered in the same pass."""
+    s = setup
+
+    def send(settings, kind, target, message):
+        if kind == "telegram":
+            raise KeyError("a bug in one channel")
+        channels.send(settings, kind, target, message)
+
+    s["script"].found = [silent(s["club"])]
+    report = dispatch.run_pass(engine, s["settings"], now=T0, evaluate=s["script"], send=send)
+    assert (report.sent, report.failed) == (2, 1)
+    assert len(webhook(s["http"])) == 1 and len(s["mails"]) == 1
+
+    def row():
+        with engine.connect() as conn:
+            return conn.execute(sa.text("select status, attempts, next_attempt_at, last_error from alert_deliveries "
+                                        "where channel_id = :c"), {"c": s["channels"]["telegram"]}).one()
+
+    status, attempts, next_at, error = row()
+    assert (status, attempts, next_at) == ("pending", 1, T0 + dispatch.backoff(1))
+    assert error == "unexpected error (KeyError); the log has the details"
+    assert "a bug in one channel" in caplog.text  # the operator's log has the rest
+    at = T0
+    for _ in range(dispatch.MAX_ATTEMPTS - 1):
+        at += dispatch.BACKOFF_MAX + timedelta(seconds=1)
+        dispatch.run_pass(engine, s["settings"], now=at, evaluate=s["script"], send=send)
+    assert row()[:2] == ("failed", dispatch.MAX_ATTEMPTS)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from core.alerts import dispatch
 from core.alerts.evaluate import Evaluation, Found
-from tests.alerts.support import http_recorder
+from tests.alerts.support import allowing_local, http_recorder
 from tests.pages.support import ok
 
 PAGE = "pages/system.py"
@@ -58,6 +58,7 @@ def test_analysts_do_not_get_the_page(app_client, accounts, app_db):
 
 def test_a_manager_adds_a_channel_tests_it_and_subscribes_it(app_client, accounts, recorder, cleanup, monkeypatch):
     base, http = recorder
+    monkeypatch.setenv("OYNA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")  # the local server stands for a webhook
     at = app_client(accounts["manager"], PAGE)
     at.text_input(key="channel_name").input("Ops room")
     at.selectbox(key="channel_kind").set_value("webhook")
@@ -97,8 +98,9 @@ def test_failed_messages_show_up_on_the_page(app_client, accounts, recorder, cle
 
     base, http = recorder
     manager = accounts["manager"]
+    settings = allowing_local(model_settings)
     channel = service.add_channel(app_db, account=manager, name="Broken hook", kind="webhook",
-                                  target=f"{base}/hooks/broken", language="en")
+                                  target=f"{base}/hooks/broken", language="en", settings=settings)
     with app_db.connect() as conn:
         club = conn.execute(sa.text("select min(id) from clubs")).scalar()
     service.subscribe(app_db, account=manager, channel_id=channel, club_ids=[club])
@@ -106,7 +108,7 @@ def test_failed_messages_show_up_on_the_page(app_client, accounts, recorder, cle
     http.fail_next = 10_000
     at_time = datetime.now(timezone.utc) + timedelta(minutes=1)
     for _ in range(dispatch.MAX_ATTEMPTS):
-        dispatch.run_pass(app_db, model_settings, now=at_time,
+        dispatch.run_pass(app_db, settings, now=at_time,
                           evaluate=lambda engine, ids: Evaluation([found], frozenset(ids)))
         at_time += dispatch.BACKOFF_MAX + timedelta(seconds=1)
     at = app_client(accounts["manager"], PAGE, run=False, fresh=True)  # nothing cached from before
@@ -119,3 +121,43 @@ def test_failed_messages_show_up_on_the_page(app_client, accounts, recorder, cle
     assert incidents["title"].iloc[0] == "No bookings at the test club"
     messages = at.dataframe[4].value
     assert messages["status"].iloc[0] == "failed" and "HTTP 500" in messages["last_error"].iloc[0]
+
+
+def test_a_webhook_to_the_servers_own_network_cannot_be_added(app_client, accounts, recorder, cleanup, app_db):
+    base, http = recorder
+    port = base.rsplit(":", 1)[1]
+    for target, reason in ((f"https://127.0.0.1:{port}/hooks/ops", "this address is not allowed"),
+                           (f"http://127.1:{port}/hooks/ops", "starts with https://"),
+                           ("https://169.254.169.254/latest/meta-data/", "this address is not allowed")):
+        at = app_client(accounts["manager"], PAGE, fresh=True)  # no health check cached from a test before
+        at.text_input(key="channel_name").input("Inside")
+        at.selectbox(key="channel_kind").set_value("webhook")
+        at.text_input(key="channel_target").input(target)
+        at.button(key="FormSubmitter:channel_add-Add the channel").click()
+        at.run()
+        assert not at.exception and reason in at.error[-1].value
+    assert http.connections == 0
+    from core.alerts import service
+
+    assert service.channels_of(app_db, account=accounts["manager"]).empty
+
+
+def test_a_failed_test_message_shows_the_status_as_plain_text(app_client, accounts, recorder, cleanup, app_db,
+                                                             model_settings, monkeypatch):
+    """What a webhook answers never reaches the page; what is shown is text, not Markdown."""
+    from core.alerts import service
+
+    base, http = recorder
+    monkeypatch.setenv("OYNA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+    service.add_channel(app_db, account=accounts["manager"], name="Ops room", kind="webhook",
+                        target=f"{base}/hooks/ops", language="en", settings=allowing_local(model_settings))
+    http.fail_next, http.fail_body = 1, b"SECRET-4242 ![x](http://127.0.0.1:9/p.png) **[pay](http://127.0.0.1:9/)**"
+    at = app_client(accounts["manager"], PAGE, fresh=True)
+    at.button(key="channel_test").click()
+    at.run()
+    assert not at.exception and len(http.requests) == 1
+    assert at.error[-1].value == "It did not get through."
+    assert at.text[0].value == f"HTTP 500 from {base.split('//')[1]}"
+    shown = [e.value for kind in ("error", "text", "markdown", "caption", "success", "warning", "info")
+             for e in getattr(at, kind)]
+    assert not [v for v in shown if "SECRET" in str(v) or "pay" in str(v)]
