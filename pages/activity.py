@@ -77,5 +77,5 @@ with page_guard("activity"):
         })
     export = engine()
     downloads(lambda viewer, fmt, names: audit.search_export(export, viewer=viewer, fmt=fmt, labels=names, **query),
-              account=account, file_name=f"activity-{picked[0]:%Y%m%d}-{picked[1]:%Y%m%d}", labels=labels,
-              key="activity")
+              account=account, club_ids=(), permission="view_activity",
+              file_name=f"activity-{picked[0]:%Y%m%d}-{picked[1]:%Y%m%d}", labels=labels, key="activity")

@@ -137,7 +137,7 @@ def report_section(table, club_ids, account) -> None:
     export = engine()
     downloads(lambda viewer, fmt, names: service.contacts_export(export, int(pick), viewer=viewer,
                                                                  club_ids=club_ids, fmt=fmt, labels=names),
-              account=account, file_name=f"campaign-{pick}-contacts",
+              account=account, club_ids=club_ids, contacts=True, file_name=f"campaign-{pick}-contacts",
               labels=contact_labels(), key="camp_download",
               csv_label=_("Download the contact list (contacted customers only, CSV)"),
               xlsx_label=_("Download the contact list (contacted customers only, Excel)"))

@@ -153,7 +153,7 @@ with page_guard("customers"):
     export = engine()
     downloads(lambda viewer, fmt, names: service.customers_export(export, viewer=viewer, fmt=fmt, labels=names,
                                                                   **query),
-              account=account, file_name="customers",
+              account=account, club_ids=query["club_ids"], contacts=True, file_name="customers",
               labels={"user_id": _("Customer id"), **list_labels()}, key="customers")
 
     targeting_control(f.club_ids, account)

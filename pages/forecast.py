@@ -102,5 +102,5 @@ with page_guard("forecast"):
     slug = re.sub(r"[^\w]+", "-", scope.lower()).strip("-")
     downloads(lambda who, fmt, names: service.forecast_export(export, viewer=who, club_ids=ids, until=until,
                                                               horizon=horizon, label=scope, fmt=fmt, labels=names),
-              account=viewer, file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d",
+              account=viewer, club_ids=ids, file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d",
               labels=labels, key="forecast")

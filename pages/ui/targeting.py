@@ -98,7 +98,7 @@ def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> Non
     export = engine()
     downloads(lambda viewer, fmt, names: service.targeted_export(export, viewer=viewer, club_ids=club_ids,
                                                                  audience=audience, fmt=fmt, labels=names),
-              account=account, file_name="targeted-customers",
+              account=account, club_ids=club_ids, contacts=True, file_name="targeted-customers",
               labels=contact_labels(), key="tgt_download", where=left,
               csv_label=_("Download the selected customers (CSV)"),
               xlsx_label=_("Download the selected customers (Excel)"))

@@ -1,6 +1,7 @@
-"""Downloads as a person gets them: the CSV and Excel buttons, pressed after the page was drawn (Streamlit runs a
-download's callable then, outside the page's run). Customers with hostile names come out inert, in English and
-Russian."""
+"""Downloads as a person gets them: every page's CSV and Excel buttons, pressed after the page was drawn (Streamlit
+runs a download's callable then, outside the page's run). Customers with hostile names come out inert, in
+English and Russian; a session that ended, idled out or expired, a removed, demoted or re-scoped account
+downloads nothing and leaves no export in the activity log."""
 
 from __future__ import annotations
 
@@ -8,13 +9,27 @@ import csv
 import io
 import re
 import uuid
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from core.accounts import add_account, remove_account, set_language, set_role
+from core.accounts import (
+    PermissionDenied,
+    add_account,
+    remove_account,
+    sessions,
+    set_language,
+    set_role,
+    set_scope,
+)
+from core.campaigns import Audience, CampaignPlan, create_campaign
+from core.customers import service as customers
+from core.platform.clubs import all_club_ids
+from pages.ui.export import checked
+from tests.campaigns.support import purge_campaigns
 from tests.pages.support import PASSWORD, clear_caches
 
 HOSTILE = ['=HYPERLINK("http://x","pay")', "@SUM(1)", "-2+3", "Айгерим Ёлкина-Сарсенова"]
@@ -134,3 +149,87 @@ def test_the_russian_csv_header_takes_the_pages_names_when_asked(app_client, app
     at.run()
     assert at.checkbox(key="customers_labels").value
     assert csv_rows(pressed["customers.csv"](), ";")[0][:2] == ["Id клиента", "Имя"]
+
+
+@pytest.fixture
+def campaign(app_db, trained, accounts):
+    campaign_id, _ = create_campaign(app_db, CampaignPlan(
+        name="Downloads", offer="A free hour", cost_per_contact=200, window_days=14,
+        starts_on=date.today() - timedelta(days=3), audience=Audience("top", 20)),
+        account=accounts["manager"], club_ids=all_club_ids(app_db))
+    clear_caches()
+    yield campaign_id
+    purge_campaigns(app_db, [campaign_id])
+    clear_caches()
+
+
+# page -> the start of its downloads' file names (the targeting control is on the Customers page)
+PAGES = {"pages/customers.py": ("customers", "targeted-customers"), "pages/forecast.py": ("revenue-forecast-",),
+         "pages/activity.py": ("activity-",), "pages/campaigns.py": ("campaign-",)}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_download_checks_the_session_when_pressed(app_client, app_db, trained, campaign, pressed, person,
+                                                        page):
+    app_client(person, page, fresh=True)
+    files = sorted(f for f in pressed if f.startswith(PAGES[page]))
+    kinds = {f.rsplit(".", 1)[1] for f in files}
+    assert kinds == {"csv", "xlsx"} and len(files) == 2 * len(PAGES[page]), files
+    for name in files:
+        assert pressed[name]()[:3] in (b"\xef\xbb\xbf", b"PK\x03")
+    made = exports_of(app_db, person)
+    assert len(made) == len(files)
+    with app_db.begin() as conn:  # signed out in another tab
+        conn.execute(sa.text("update app_sessions set ended_at = now(), end_reason = 'sign_out' "
+                             "where account_id = :a"), {"a": person.id})
+    for name in files:
+        with pytest.raises(PermissionDenied, match="session has ended"):
+            pressed[name]()
+    assert exports_of(app_db, person) == made
+
+
+def lose_access(engine, account, session_id: int, how: str, clubs: list[int]) -> None:
+    """End the session, or take from the account what a contacts export of `clubs` needs."""
+    with engine.begin() as conn:
+        if how == "signed out":
+            conn.execute(sa.text("update app_sessions set ended_at = now(), end_reason = 'sign_out' where id = :i"),
+                         {"i": session_id})
+        elif how == "idle":
+            conn.execute(sa.text("update app_sessions set last_seen_at = now() - interval '13 hours' where id = :i"),
+                         {"i": session_id})
+        elif how == "expired":
+            conn.execute(sa.text("update app_sessions set expires_at = now() - interval '1 second' where id = :i"),
+                         {"i": session_id})
+    if how == "removed":
+        remove_account(engine, username=account.username)
+    elif how == "demoted":
+        set_role(engine, username=account.username, role="analyst")
+    elif how == "re-scoped":
+        set_scope(engine, username=account.username, club_ids=[c for c in all_club_ids(engine) if c not in clubs])
+
+
+@pytest.mark.parametrize("how", ["signed out", "idle", "expired", "removed", "demoted", "re-scoped"])
+def test_a_download_pressed_after_losing_access_is_refused(app_db, trained, person, how):
+    clubs = all_club_ids(app_db)[:1]
+    set_scope(app_db, username=person.username, club_ids=clubs)
+    me = sessions.resume(app_db, session_id=sessions.start(app_db, person).session_id, address="10.9.8.7")
+    press = checked(lambda viewer: customers.customers_export(app_db, viewer=viewer, club_ids=clubs, fmt="xlsx"),
+                    db=app_db, account=me, permissions=("view", "see_contacts"), club_ids=clubs, language="en")
+    assert press()[:2] == b"PK"  # the normal case: the list, recorded
+    assert len(exports_of(app_db, person)) == 1
+    lose_access(app_db, person, me.session_id, how, clubs)
+    with pytest.raises(PermissionDenied):
+        press()
+    assert len(exports_of(app_db, person)) == 1
+
+
+def test_the_address_and_language_of_the_page_go_with_the_file(app_db, trained, person):
+    clubs = all_club_ids(app_db)
+    me = sessions.resume(app_db, session_id=sessions.start(app_db, person).session_id, address="10.9.8.7")
+    press = checked(lambda viewer: customers.customers_export(app_db, viewer=viewer, club_ids=clubs),
+                    db=app_db, account=me, permissions=("view",), club_ids=clubs, language="ru")
+    assert b";" in press().splitlines()[0]   # drawn in Russian: a Russian CSV, whichever thread presses
+    with app_db.connect() as conn:
+        row = conn.execute(sa.text("select address, session_id from activity_log where action = 'export' "
+                                   "and account_id = :a"), {"a": person.id}).one()
+    assert (row.address, row.session_id) == ("10.9.8.7", me.session_id)
