@@ -1,5 +1,5 @@
 """Activity: who did what and when (sign-ins, exports, customers opened with contacts, retrains, scenarios,
-account changes), searchable and filterable, with a CSV export. Managers only."""
+account changes), searchable and filterable, with CSV and Excel exports. Managers only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import streamlit as st
 from core.accounts import audit
 from core.i18n import N_, _, ngettext
 from core.i18n.format import number
+from pages.ui.export import downloads
 from pages.ui.guard import page_guard
 from pages.ui.session import engine, require
 from pages.ui.sidebar import ROLE_NAMES, display_timezone, local_today
@@ -62,17 +63,19 @@ with page_guard("activity"):
                          club_ids=frame.club_ids.map(lambda ids: ", ".join(str(c) for c in ids or ())),
                          details=frame.details.map(lambda d: json.dumps(d, ensure_ascii=False)),
                          address=frame.address.fillna(_("this machine")))
+    labels = {"at": _("When"), "who": _("Who"), "role": _("Role"), "via": _("Through"), "action": _("What"),
+              "object_type": _("On"), "object_id": _("Which"), "address": _("From"), "club_ids": _("Club ids"),
+              "details": _("Details"), "session_id": _("Session")}
     st.dataframe(
         shown[["at", "who", "role", "action", "object_type", "object_id", "address", "club_ids", "details"]],
         hide_index=True, height=min(ROWS_SHOWN + 1, len(shown) + 1) * 35 + 3, key="activity_table",
         column_config={
-            "at": st.column_config.DatetimeColumn(_("When"), format="DD.MM.YYYY HH:mm:ss",
+            **labels,
+            "at": st.column_config.DatetimeColumn(labels["at"], format="DD.MM.YYYY HH:mm:ss",
                                                   timezone=query["timezone"]),
-            "who": _("Who"), "role": _("Role"), "action": _("What"), "object_type": _("On"),
-            "object_id": _("Which"), "address": _("From"), "club_ids": _("Club ids"),
-            "details": st.column_config.JsonColumn(_("Details")),
+            "details": st.column_config.JsonColumn(labels["details"]),
         })
     export = engine()
-    st.download_button(_("Download CSV"), lambda: audit.search_csv(export, viewer=account, **query),
-                       file_name=f"activity-{picked[0]:%Y%m%d}-{picked[1]:%Y%m%d}.csv", mime="text/csv",
-                       icon=":material/download:", on_click="ignore", key="activity_csv")
+    downloads(lambda viewer, fmt, names: audit.search_export(export, viewer=viewer, fmt=fmt, labels=names, **query),
+              account=account, club_ids=(), permission="view_activity",
+              file_name=f"activity-{picked[0]:%Y%m%d}-{picked[1]:%Y%m%d}", labels=labels, key="activity")

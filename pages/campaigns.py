@@ -25,7 +25,7 @@ from core.i18n.format import date_text, money, number, percent, sentence
 from core.platform.thresholds import HIGH_RISK
 from pages.ui.cache import cached
 from pages.ui.charts import PURPLE, money_hover, plot, style_figure
-from pages.ui.export import contact_labels, csv_download
+from pages.ui.export import contact_labels, downloads
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
 from pages.ui.session import current_account, engine
@@ -135,10 +135,12 @@ def report_section(table, club_ids, account) -> None:
             "net_hi": st.column_config.NumberColumn(_("90% to"), format="localized"),
             "save_rate": st.column_config.NumberColumn(_("Save rate"), format="percent")})
     export = engine()
-    csv_download(lambda names: service.contacts_csv(export, int(pick), viewer=account, club_ids=club_ids,
-                                                    labels=names),
-                 file_name=f"campaign-{pick}-contacts.csv", labels=contact_labels(), key="camp_download",
-                 label=_("Download the contact list (contacted customers only, CSV)"))
+    downloads(lambda viewer, fmt, names: service.contacts_export(export, int(pick), viewer=viewer,
+                                                                 club_ids=club_ids, fmt=fmt, labels=names),
+              account=account, club_ids=club_ids, contacts=True, file_name=f"campaign-{pick}-contacts",
+              labels=contact_labels(), key="camp_download",
+              csv_label=_("Download the contact list (contacted customers only, CSV)"),
+              xlsx_label=_("Download the contact list (contacted customers only, Excel)"))
     if can(account, "manage_campaigns") and c["status"] != "closed":
         label = {"scheduled": _("Close before it starts"),
                  "running": _("Close early (the result so far becomes final)")}.get(

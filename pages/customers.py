@@ -13,7 +13,7 @@ from core.i18n import _
 from core.i18n.format import date_text, money, number
 from pages.ui.cache import cached
 from pages.ui.charts import LILAC, PURPLE, plot, style_figure
-from pages.ui.export import csv_download
+from pages.ui.export import downloads
 from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality
 from pages.ui.session import current_account, engine
@@ -151,8 +151,10 @@ with page_guard("customers"):
         st.session_state["customer_id"] = int(table.iloc[rows[0]].user_id)
         st.switch_page("pages/customer.py")
     export = engine()
-    csv_download(lambda names: service.customers_csv(export, viewer=account, labels=names, **query),
-                 file_name="customers.csv", labels={"user_id": _("Customer id"), **list_labels()}, key="customers_csv")
+    downloads(lambda viewer, fmt, names: service.customers_export(export, viewer=viewer, fmt=fmt, labels=names,
+                                                                  **query),
+              account=account, club_ids=query["club_ids"], contacts=True, file_name="customers",
+              labels={"user_id": _("Customer id"), **list_labels()}, key="customers")
 
     targeting_control(f.club_ids, account)
 

@@ -13,7 +13,7 @@ from core.i18n import _
 from core.i18n.format import date_text, money, percent, signed_percent
 from pages.ui.cache import cached
 from pages.ui.charts import INK, PURPLE, money_axis, money_hover, plot, style_figure
-from pages.ui.export import csv_download
+from pages.ui.export import downloads
 from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns, delta_style
 from pages.ui.session import current_account, engine
@@ -100,6 +100,7 @@ with page_guard("forecast"):
     )
     export = engine()
     slug = re.sub(r"[^\w]+", "-", scope.lower()).strip("-")
-    csv_download(lambda names: service.forecast_csv(export, viewer=viewer, club_ids=ids, until=until,
-                                                    horizon=horizon, label=scope, labels=names),
-                 file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d.csv", labels=labels, key="forecast_csv")
+    downloads(lambda who, fmt, names: service.forecast_export(export, viewer=who, club_ids=ids, until=until,
+                                                              horizon=horizon, label=scope, fmt=fmt, labels=names),
+              account=viewer, club_ids=ids, file_name=f"revenue-forecast-{slug}-{first:%Y%m%d}-{horizon}d",
+              labels=labels, key="forecast")

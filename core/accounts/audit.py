@@ -1,5 +1,6 @@
 """The activity log: who did what, when, from which address, on which object (`activity_log`, partitioned
-by month), and the Activity page's search and CSV export.
+by month), the record of every file people download (`export`), and the Activity page's search and its
+export.
 
     from core.accounts import audit
     audit.record(engine, account, "export", object_type="customers", club_ids=ids,
@@ -16,7 +17,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts.roles import Account, require
 from core.i18n import N_
+from core.platform import exports
 from core.platform.db import load_sql, query_df
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ ACTIONS: dict[str, str] = {
     "account_remove": N_("removed an account"),
     "account_role": N_("changed an account's role"),
     "account_scope": N_("changed an account's clubs"),
-    "export": N_("exported a CSV"),
+    "export": N_("exported a file"),
     "customer_view": N_("opened a customer with contacts"),
     "retrain": N_("retrained the models"),
     "model_activate": N_("activated a model version"),
@@ -111,13 +113,17 @@ def _os_user() -> str:
         return "unknown"
 
 
-def export_csv(engine: Engine, viewer: Account, frame: pd.DataFrame, *, what: str, club_ids: Sequence[int] = (),
-               filters: Mapping[str, Any] | None = None, labels: Mapping[str, str] | None = None) -> bytes:
-    """`frame` as UTF-8 CSV, after recording who exported how many rows of what, with which filter;
-    `labels` renames columns in the header (the page's names in the reader's language)."""
+def export(engine: Engine, viewer: Account, frame: pd.DataFrame, *, what: str, fmt: str = "csv",
+           club_ids: Sequence[int] = (), filters: Mapping[str, Any] | None = None,
+           labels: Mapping[str, str] | None = None, money: Collection[str] = ()) -> bytes:
+    """`frame` (as the viewer may see it: masked by the caller) as a CSV or XLSX file
+    (`core.platform.exports.render`: neutralised, in the reader's language), recorded in the activity log
+    as who exported how many rows of what, in which format, with which filter; `labels` renames columns in
+    the header (the page's names in the reader's language), `money` gets a thousands format in XLSX."""
+    data = exports.render(frame, fmt, labels=labels, money=money, sheet=what)
     record(engine, viewer, "export", object_type=what, club_ids=club_ids,
-           details={"rows": int(len(frame)), "filter": dict(filters or {})})
-    return (frame.rename(columns=dict(labels)) if labels else frame).to_csv(index=False).encode("utf-8")
+           details={"rows": int(len(frame)), "format": fmt, "filter": dict(filters or {})})
+    return data
 
 
 # ---------------------------------------------------------------- the Activity page
@@ -147,12 +153,15 @@ def search(engine: Engine, *, viewer: Account, start: date, end: date, timezone:
                     limit=limit)
 
 
-def search_csv(engine: Engine, *, viewer: Account, start: date, end: date, timezone: str = "UTC",
-               actions: Sequence[str] = (), who: str | None = None, text: str | None = None) -> bytes:
-    """The Activity page's CSV: the same search, recorded as an export."""
+def search_export(engine: Engine, *, viewer: Account, start: date, end: date, timezone: str = "UTC",
+                  actions: Sequence[str] = (), who: str | None = None, text: str | None = None, fmt: str = "csv",
+                  labels: Mapping[str, str] | None = None) -> bytes:
+    """The Activity page's export: the same search, its times on the clock of `timezone`, recorded as an
+    export."""
     frame = search(engine, viewer=viewer, start=start, end=end, timezone=timezone, actions=actions, who=who,
                    text=text)
-    return export_csv(engine, viewer, frame, what="activity", filters={
+    frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(timezone)
+    return export(engine, viewer, frame, what="activity", fmt=fmt, labels=labels, filters={
         "start": start, "end": end, "actions": list(actions), "who": who or "", "text": text or ""})
 
 

@@ -6,7 +6,9 @@ route). Only SHA-256 hashes of the grant and the token are stored. Every run fin
 (`resume`, by the session's id or the cookie's token) and re-reads the account's role, club scope and
 existence, so a removed, demoted, re-scoped or reset account loses access on its next run. A session
 ends when it is signed out, after the idle timeout (only runs a person caused count: `touch`), at the
-absolute limit, or when its password changes.
+absolute limit, or when its password changes. Work prepared on a page and done later (a download, built
+when its button is pressed) asks `recheck` first, which refuses unless the session is still live and its
+account still may do it, for the same clubs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -21,8 +24,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.accounts import audit
+from core.accounts import audit, scope
 from core.accounts.roles import Account, PermissionDenied, require
+from core.i18n import _
 from core.platform.db import query_df, run
 from core.platform.settings import Settings, load_settings
 
@@ -105,6 +109,29 @@ def resume(engine: Engine, *, session_id: int | None = None, token: str | None =
     return Account.from_row(row, session_id=int(row.session_id), address=address)
 
 
+def recheck(engine: Engine, *, session_id: int | None, permissions: Iterable[str] = ("view",),
+            club_ids: Iterable[int] = (), address: str | None = None, settings: Settings | None = None) -> Account:
+    """The account of a session as it is now, for work a page prepared earlier (a download is built when its
+    button is pressed, outside the page's run): PermissionDenied, logged, when the session has ended, idled
+    out or expired, its account is gone, it lost one of `permissions`, or its clubs no longer cover every
+    one of `club_ids` (refused, never quietly narrowed). `address` is the client's, for the activity log."""
+    account = None if session_id is None else resume(engine, session_id=session_id, address=address,
+                                                     settings=settings)
+    try:
+        if account is None:
+            raise PermissionDenied(_("your session has ended; sign in again"))
+        for permission in permissions:
+            require(account, permission)
+        if not scope.allows_all(account, club_ids):
+            raise PermissionDenied(_("'{name}' may no longer see every club this was prepared for; reload the "
+                                     "page").format(name=account.username))
+    except PermissionDenied as exc:
+        logger.warning("refused session %s (account %s): %s", session_id,
+                       account.username if account else "gone or signed out", exc)
+        raise
+    return account
+
+
 def end(db: Engine | sa.Connection, session_id: int, *, reason: str) -> bool:
     """End one session (False when it had already ended)."""
     if reason not in END_REASONS:
@@ -184,4 +211,5 @@ def trim(engine: Engine, *, keep_days: int = ENDED_KEEP_DAYS, settings: Settings
 
 
 __all__ = ["END_REASONS", "GRANT_SECONDS", "PermissionDenied", "Started", "count_live", "digest", "end", "end_all",
-           "end_session", "live_sessions", "redeem", "resume", "sign_out", "sign_out_everywhere", "start", "trim"]
+           "end_session", "live_sessions", "recheck", "redeem", "resume", "sign_out", "sign_out_everywhere", "start",
+           "trim"]

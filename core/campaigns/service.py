@@ -78,13 +78,13 @@ def targeted_list(engine: Engine, *, viewer: Account, club_ids: Sequence[int], a
     return mask_customers(out, viewer)
 
 
-def targeted_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], audience: Audience,
-                 labels: Mapping[str, str] | None = None) -> bytes:
-    """`targeted_list` as a CSV, recorded in the activity log as an export with its audience."""
+def targeted_export(engine: Engine, *, viewer: Account, club_ids: Sequence[int], audience: Audience,
+                    fmt: str = "csv", labels: Mapping[str, str] | None = None) -> bytes:
+    """`targeted_list` as a CSV or XLSX file, recorded in the activity log as an export with its audience."""
     ids = _ids(viewer, club_ids)
     frame = targeted_list(engine, viewer=viewer, club_ids=ids, audience=audience)
-    return audit.export_csv(engine, viewer, frame, what="targeted_customers", club_ids=ids,
-                            filters={"clubs": ids, "audience": audience.to_dict()}, labels=labels)
+    return audit.export(engine, viewer, frame, what="targeted_customers", fmt=fmt, club_ids=ids,
+                        filters={"clubs": ids, "audience": audience.to_dict()}, labels=labels, money=["clv_12m"])
 
 
 def ledger(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:
@@ -152,13 +152,14 @@ def treated_contacts(engine: Engine, campaign_id: int, *, viewer: Account, club_
     return mask_customers(rows, viewer)
 
 
-def contacts_csv(engine: Engine, campaign_id: int, *, viewer: Account, club_ids: Sequence[int],
-                 labels: Mapping[str, str] | None = None) -> bytes:
-    """`treated_contacts` as a CSV, recorded in the activity log as an export of the campaign's contacts."""
+def contacts_export(engine: Engine, campaign_id: int, *, viewer: Account, club_ids: Sequence[int],
+                    fmt: str = "csv", labels: Mapping[str, str] | None = None) -> bytes:
+    """`treated_contacts` as a CSV or XLSX file, recorded in the activity log as an export of the campaign's
+    contacts."""
     ids = _ids(viewer, club_ids)
     frame = treated_contacts(engine, campaign_id, viewer=viewer, club_ids=ids)
-    return audit.export_csv(engine, viewer, frame, what="campaign_contacts", club_ids=ids,
-                            filters={"clubs": ids, "campaign": int(campaign_id)}, labels=labels)
+    return audit.export(engine, viewer, frame, what="campaign_contacts", fmt=fmt, club_ids=ids,
+                        filters={"clubs": ids, "campaign": int(campaign_id)}, labels=labels, money=["clv_12m"])
 
 
 def segments(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> list[str]:

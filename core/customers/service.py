@@ -24,6 +24,7 @@ from core.platform.db import query_df
 
 SEGMENT_MONTHS = 6  # month ends traced for the segment moves
 VIEW_SECONDS = 600  # one customer_view per customer, session and 10 minutes
+MONEY_COLUMNS = ("clv_12m", "clv_12m_lo", "clv_12m_hi", "monetary_total")  # tenge, in the list's exports
 
 _WORD = re.compile(r"[\w@.+-]+", re.UNICODE)
 
@@ -58,17 +59,19 @@ def search_customers(engine: Engine, *, viewer: Account, club_ids: Sequence[int]
     return mask_customers(rows, viewer)
 
 
-def customers_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], text: str | None = None,
-                  segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
-                  max_clv: float | None = None, limit: int = 5000, labels: Mapping[str, str] | None = None) -> bytes:
-    """The customer list as a CSV (what the viewer sees of it), recorded as an export with its filter;
-    segments and actions in the current language, `labels` the header's names (None: the columns')."""
+def customers_export(engine: Engine, *, viewer: Account, club_ids: Sequence[int], text: str | None = None,
+                     segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
+                     max_clv: float | None = None, limit: int = 5000, fmt: str = "csv",
+                     labels: Mapping[str, str] | None = None) -> bytes:
+    """The customer list as a CSV or XLSX file (what the viewer sees of it), recorded as an export with its
+    filter; segments and actions in the current language, `labels` the header's names (None: the columns')."""
     frame = search_customers(engine, viewer=viewer, club_ids=club_ids, text=text, segments=segments,
                              min_risk=min_risk, max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
     ids = scope.clubs(viewer, club_ids)
-    return audit.export_csv(engine, viewer, frame.drop(columns=["segment_code"]), what="customers", club_ids=ids,
-                            filters={"clubs": ids, "text": text or "", "segments": list(segments),
-                                     "risk": [min_risk, max_risk], "clv": [min_clv, max_clv]}, labels=labels)
+    return audit.export(engine, viewer, frame.drop(columns=["segment_code"]), what="customers", fmt=fmt,
+                        club_ids=ids, filters={"clubs": ids, "text": text or "", "segments": list(segments),
+                                               "risk": [min_risk, max_risk], "clv": [min_clv, max_clv]},
+                        labels=labels, money=MONEY_COLUMNS)
 
 
 def segment_overview(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> pd.DataFrame:

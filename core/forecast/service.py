@@ -164,16 +164,16 @@ def export_frame(result: RevenueForecast, label: str) -> pd.DataFrame:
     return out
 
 
-def forecast_csv(engine: Engine, *, viewer: Account, club_ids: Sequence[int], until: date, horizon: int,
-                 label: str, labels: Mapping[str, str] | None = None) -> bytes:
-    """The forecast of some of the viewer's clubs as a CSV, recorded as an export (empty without enough
-    history); `labels` the header's names (None: the columns')."""
+def forecast_export(engine: Engine, *, viewer: Account, club_ids: Sequence[int], until: date, horizon: int,
+                    label: str, fmt: str = "csv", labels: Mapping[str, str] | None = None) -> bytes:
+    """The forecast of some of the viewer's clubs as a CSV or XLSX file, recorded as an export (empty without
+    enough history); `labels` the header's names (None: the columns')."""
     ids = scope.clubs(scope.viewer(viewer), club_ids)
     result = revenue_forecast(daily_revenue(engine, viewer=viewer, club_ids=ids, until=until), horizon)
     frame = export_frame(result, label) if result is not None else pd.DataFrame(columns=["scope", "day"])
-    return audit.export_csv(engine, viewer, frame, what="forecast", club_ids=ids,
-                            filters={"clubs": ids, "until": until, "horizon": int(horizon), "label": label},
-                            labels=labels)
+    return audit.export(engine, viewer, frame, what="forecast", fmt=fmt, club_ids=ids,
+                        filters={"clubs": ids, "until": until, "horizon": int(horizon), "label": label},
+                        labels=labels, money=["yhat", "lo_80", "hi_80", "lo_95", "hi_95"])
 
 
 # ---------------------------------------------------------------- every series (the retrain)

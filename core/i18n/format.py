@@ -202,6 +202,13 @@ def separators() -> str:
     return babel_numbers.get_decimal_symbol(locale) + (" " if group in (NBSP, "\u202f") else group)
 
 
+def csv_separators() -> tuple[str, str]:
+    """The list separator and decimal sign a spreadsheet of the current language expects in a CSV:
+    (',', '.') in English; (';', ',') where the decimal sign is a comma, as Russian Excel on Windows reads it."""
+    decimal = babel_numbers.get_decimal_symbol(_locale(current_locale()))
+    return (";" if decimal == "," else ","), decimal
+
+
 def sentence(text: str) -> str:
     """A message (an error's text, a note) as a sentence: a capital first letter and a full stop."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

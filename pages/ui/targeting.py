@@ -14,7 +14,7 @@ from core.i18n.format import money, number, percent
 from core.platform.thresholds import CHURN_WINDOW_DAYS, HIGH_RISK
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
-from pages.ui.export import contact_labels, csv_download
+from pages.ui.export import contact_labels, downloads
 from pages.ui.layout import card_columns
 from pages.ui.session import engine
 
@@ -96,10 +96,12 @@ def targeting_control(club_ids: tuple[int, ...], account: Account | None) -> Non
     plot(reach_chart(out), key="reach_chart")
     left, right = st.columns(2)
     export = engine()
-    csv_download(lambda names: service.targeted_csv(export, viewer=account, club_ids=club_ids, audience=audience,
-                                                    labels=names),
-                 file_name="targeted-customers.csv", labels=contact_labels(), key="tgt_download", where=left,
-                 label=_("Download the selected customers (CSV)"))
+    downloads(lambda viewer, fmt, names: service.targeted_export(export, viewer=viewer, club_ids=club_ids,
+                                                                 audience=audience, fmt=fmt, labels=names),
+              account=account, club_ids=club_ids, contacts=True, file_name="targeted-customers",
+              labels=contact_labels(), key="tgt_download", where=left,
+              csv_label=_("Download the selected customers (CSV)"),
+              xlsx_label=_("Download the selected customers (Excel)"))
     if can(account, "manage_campaigns") and right.button(_("Start a campaign with these customers"),
                                                          icon=":material/campaign:", key="tgt_campaign"):
         st.session_state[AUDIENCE_KEY] = audience.to_dict()

@@ -48,10 +48,10 @@ def test_command_line_changes_are_recorded_with_the_os_user(engine, demo, names)
 
 def test_exports_record_rows_and_filter(engine, chain_viewer):
     frame = pd.DataFrame({"a": [1, 2, 3]})
-    data = audit.export_csv(engine, chain_viewer, frame, what="things", club_ids=[1], filters={"q": "x"})
-    assert data.decode().splitlines() == ["a", "1", "2", "3"]
+    data = audit.export(engine, chain_viewer, frame, what="things", club_ids=[1], filters={"q": "x"})
+    assert data.decode("utf-8-sig").splitlines() == ["a", "1", "2", "3"]
     row = rows(engine, action="export", object_type="things").iloc[-1]
-    assert row.details == {"rows": 3, "filter": {"q": "x"}}
+    assert row.details == {"rows": 3, "format": "csv", "filter": {"q": "x"}}
 
 
 def test_search_filters_and_the_scope_of_a_clubs_manager(engine, demo, chain_viewer):
@@ -78,9 +78,9 @@ def test_search_filters_and_the_scope_of_a_clubs_manager(engine, demo, chain_vie
         audit.search(engine, viewer=chain_viewer, start=TODAY, end=TODAY - timedelta(days=1))
 
 
-def test_search_csv_is_recorded_as_an_export(engine, chain_viewer):
-    data = audit.search_csv(engine, viewer=chain_viewer, start=TODAY, end=TODAY, actions=["export"])
-    assert data.decode().startswith("at,who,role,via,action")
+def test_search_export_is_recorded_as_an_export(engine, chain_viewer):
+    data = audit.search_export(engine, viewer=chain_viewer, start=TODAY, end=TODAY, actions=["export"])
+    assert data.decode("utf-8-sig").startswith("at,who,role,via,action")
     assert rows(engine, action="export", object_type="activity").details.iloc[-1]["filter"]["actions"] == ["export"]
 
 

@@ -20,6 +20,7 @@ from core.accounts import (
     set_role,
     set_scope,
 )
+from core.platform.clubs import all_club_ids
 from core.platform.settings import load_settings
 from tests.accounts.support import OTHER_PASSWORD, PASSWORD
 
@@ -178,3 +179,24 @@ def test_live_sessions_are_counted_for_the_metric(engine, account):
     sessions.end(engine, first.session_id, reason="sign_out")
     age(engine, second.session_id, "last_seen_at", 13)  # idle past the 12 h default
     assert sessions.count_live(engine) == before
+
+
+def test_recheck_refuses_what_a_session_may_no_longer_do(engine, manager):
+    """Work a page prepared (a download) asks again when it is done: the account as it is now, or a refusal."""
+    clubs = all_club_ids(engine)[:2]
+    session_id = sessions.start(engine, manager, address="10.1.2.3").session_id
+    fresh = sessions.recheck(engine, session_id=session_id, permissions=("view", "see_contacts"), club_ids=clubs,
+                             address="10.1.2.3")
+    assert (fresh.id, fresh.session_id, fresh.address) == (manager.id, session_id, "10.1.2.3")
+    set_role(engine, username=manager.username, role="analyst")
+    with pytest.raises(PermissionDenied, match="is an analyst"):
+        sessions.recheck(engine, session_id=session_id, permissions=("view", "see_contacts"), club_ids=clubs)
+    assert sessions.recheck(engine, session_id=session_id, club_ids=clubs).role == Role.ANALYST
+    set_scope(engine, username=manager.username, club_ids=clubs[:1])
+    with pytest.raises(PermissionDenied, match="no longer see every club"):
+        sessions.recheck(engine, session_id=session_id, club_ids=clubs)   # refused, not narrowed
+    assert sessions.recheck(engine, session_id=session_id, club_ids=clubs[:1]).club_ids == tuple(clubs[:1])
+    sessions.end(engine, session_id, reason="sign_out")
+    for gone in (session_id, None):
+        with pytest.raises(PermissionDenied, match="session has ended"):
+            sessions.recheck(engine, session_id=gone)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -18,6 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from core.cli.serve import streamlit_command
+from core.platform.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,14 +50,15 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(database_url: str, *, port: int | None = None, timeout: float = 60.0,
                      extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `streamlit run app.py` against `database_url`; yields the base URL once it is healthy."""
+    """Serve the app as `oyna serve` does (its Streamlit command line) against `database_url`; yields the base
+    URL once it is healthy."""
     port = port or free_port()
     env = dict(os.environ)
     env.update({"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}, **(extra_env or {}))
     log = tempfile.NamedTemporaryFile(prefix="oyna-streamlit-", suffix=".log", delete=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "pages" / "ui" / "asgi.py"), "--server.port", str(port),
-           "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
-           "false", "--server.fileWatcherType", "none"]
+    # `oyna serve`'s own command line (XSRF, no table toolbar downloads), as a served app runs
+    cmd = streamlit_command(port, "127.0.0.1", load_settings(env)) + [
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

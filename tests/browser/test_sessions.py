@@ -1,12 +1,14 @@
 """Sessions, revocation and club scope in Debian's Chromium, against the app as `oyna serve` serves it:
 a reload or a second tab stays signed in through an HttpOnly cookie; a removed or demoted account
-loses access on its next step; a club's manager sees and exports only their club."""
+loses access on its next step; a club's manager sees and exports only their club; a table's toolbar offers no
+download of its own."""
 
 from __future__ import annotations
 
 import csv
 import uuid
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -134,10 +136,31 @@ def test_a_clubs_manager_sees_and_exports_only_their_club(browser, server, accou
             page.get_by_role("button", name="Download CSV").click()
         path = tmp_path / "customers.csv"
         download.value.save_as(path)
-        with path.open(encoding="utf-8") as f:
+        with path.open(encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
         assert rows and {r["favourite_club"] for r in rows} == {names[mine]}
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="Download Excel").click()
+        assert download.value.suggested_filename == "customers.xlsx"
+        download.value.save_as(tmp_path / "customers.xlsx")
+        sheet = openpyxl.load_workbook(tmp_path / "customers.xlsx").active
+        club = [c.value for c in sheet[1]].index("Club")
+        assert {row[club] for row in sheet.iter_rows(min_row=2, values_only=True)} == {names[mine]}
         body = page.locator('[data-testid="stMain"]').inner_text()
         assert not any(name in body for club, name in names.items() if club != mine)
     finally:
         context.close()
+
+
+def test_tables_offer_no_download_of_their_own(desktop, server, accounts):
+    """The served app keeps `client.disableDataExport`: a table's toolbar has no "Download as CSV", which would
+    skip the activity log and the formula check; the page's own buttons do the downloads."""
+    sign_in(desktop, server, accounts["manager"].username, PASSWORD)
+    open_page(desktop, "Customers")
+    wait_for_charts(desktop, 2)
+    wait_for_app(desktop)
+    desktop.locator(".st-key-cust_table").hover()
+    toolbar = desktop.locator('.st-key-cust_table [data-testid="stElementToolbar"]')
+    toolbar.get_by_role("button", name="Search").wait_for(timeout=10_000)   # the toolbar is there
+    assert toolbar.get_by_role("button", name="Download as CSV").count() == 0
+    assert desktop.get_by_role("button", name="Download Excel").count() == 1

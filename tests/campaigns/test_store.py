@@ -4,7 +4,7 @@ a contact list of the treated customers only, masked for analysts."""
 from __future__ import annotations
 
 from datetime import timedelta
-from io import StringIO
+from io import BytesIO
 
 import pandas as pd
 import pytest
@@ -16,7 +16,7 @@ from core.campaigns.measure import AssignmentChanged, verify_assignment
 from core.campaigns.store import find_campaign
 from core.platform.db import query_df
 from tests.campaigns.support import every_club
-from tests.conftest import viewer_of, TODAY
+from tests.conftest import TODAY, viewer_of
 
 
 def _plan(**changes) -> CampaignPlan:
@@ -127,12 +127,12 @@ def test_both_exports_are_masked_and_in_the_activity_log(engine, trained, manage
     clubs = every_club(engine)
     campaign_id, groups = create_campaign(engine, _plan(), account=manager, club_ids=clubs)
     made.append(campaign_id)
-    contacts = pd.read_csv(StringIO(service.contacts_csv(engine, campaign_id, viewer=analyst,
-                                                         club_ids=clubs).decode()))
+    contacts = pd.read_csv(BytesIO(service.contacts_export(engine, campaign_id, viewer=analyst, club_ids=clubs)),
+                           encoding="utf-8-sig")
     assert len(contacts) == groups.treated and "email" not in contacts.columns
     top = Audience("top", 5)
-    chosen = pd.read_csv(StringIO(service.targeted_csv(engine, viewer=manager, club_ids=clubs, audience=top,
-                                                       labels={"full_name": "Имя"}).decode()))
+    chosen = pd.read_csv(BytesIO(service.targeted_export(engine, viewer=manager, club_ids=clubs, audience=top,
+                                                         labels={"full_name": "Имя"})), encoding="utf-8-sig")
     assert "Имя" in chosen.columns and len(chosen) == len(service.targeted_list(
         engine, viewer=manager, club_ids=clubs, audience=top)) > 0
     with engine.connect() as conn:

@@ -1,5 +1,6 @@
 """Safe serving: `oyna serve` listens on 127.0.0.1 unless told otherwise, serves HTTPS from the settings'
-certificate and key, keeps XSRF protection on, and shows the demo passwords only on a terminal."""
+certificate and key, keeps XSRF protection on and tables' own downloads off, and shows the demo passwords only
+on a terminal."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def test_listens_on_localhost_unless_told(tmp_path):
     assert _option(command, "--server.address") == "127.0.0.1"
     assert _option(command, "--server.enableXsrfProtection") == "true"
     assert _option(command, "--server.sslCertFile") is None
+    assert _option(command, "--client.disableDataExport") == "true"  # no table downloads past pages/ui/export.py
     assert app_url(8501, "127.0.0.1", settings) == "http://localhost:8501"
     told = load_settings({"OYNA_ADDRESS": "0.0.0.0"}, root=tmp_path)
     assert _option(streamlit_command(8501, told.serve_address, told), "--server.address") == "0.0.0.0"
@@ -54,10 +56,11 @@ def test_https_needs_a_readable_certificate_and_key(tmp_path):
     assert app_url(8443, "127.0.0.1", settings).startswith("https://")
 
 
-def test_the_config_files_keep_xsrf_protection_on():
+def test_the_config_files_keep_xsrf_protection_on_and_table_downloads_off():
     config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"].get("enableXsrfProtection", True) is True
     assert config["server"].get("enableCORS", True) is True
+    assert config["client"].get("disableDataExport") is True
 
 
 def test_demo_passwords_go_to_the_terminal_only(tmp_path, capsys):

@@ -4,7 +4,7 @@ history and moves, what an analyst sees, a club's manager's scope, and the recor
 from __future__ import annotations
 
 from dataclasses import replace
-from io import StringIO
+from io import BytesIO
 
 import pandas as pd
 import pytest
@@ -100,18 +100,19 @@ def test_a_clubs_manager_never_receives_another_clubs_customers(engine, ids, for
             {"c": mine}).scalar_one()
     assert service.customer_profile(engine, viewer=viewer, user_id=never_here, club_ids=ids) is None
     assert service.customer_history(engine, viewer=viewer, user_id=stranger, club_ids=[other]).empty
-    csv = pd.read_csv(StringIO(service.customers_csv(engine, viewer=viewer, club_ids=ids).decode()))
+    csv = pd.read_csv(BytesIO(service.customers_export(engine, viewer=viewer, club_ids=ids)), encoding="utf-8-sig")
     assert set(csv.user_id) == set(listed.user_id) and set(csv.favourite_club) == set(listed.favourite_club)
 
 
 def test_the_csv_is_what_the_viewer_sees_and_is_recorded(engine, ids, forget_logs):
-    csv = pd.read_csv(StringIO(service.customers_csv(engine, viewer=ANALYST, club_ids=ids, min_risk=50).decode()))
+    csv = pd.read_csv(BytesIO(service.customers_export(engine, viewer=ANALYST, club_ids=ids, min_risk=50)),
+                      encoding="utf-8-sig")
     assert len(csv) and not {"email", "phone"} & set(csv.columns) and (csv.churn_risk >= 50).all()
     assert csv.full_name.str.fullmatch(r"\S+ \S\.").all()
     with engine.connect() as conn:
         row = conn.execute(sa.text("select username, club_ids, details from activity_log where action = 'export' "
                                    "and object_type = 'customers' order by id desc limit 1")).one()
-    assert row.username == ANALYST.username and row.details["rows"] == len(csv)
+    assert row.username == ANALYST.username and row.details["rows"] == len(csv) and row.details["format"] == "csv"
     assert row.details["filter"]["risk"] == [50, 100] and sorted(row.club_ids) == sorted(ids)
 
 

@@ -44,7 +44,7 @@ def test_every_action_appears_with_who_and_when(app_client, app_db, people):
     at.run()
     me = sessions.resume(app_db, session_id=sessions.start(app_db, boss, address="10.7.7.7").session_id)
     ids = all_club_ids(app_db)
-    customers.customers_csv(app_db, viewer=me, club_ids=ids, min_risk=80)        # an export
+    customers.customers_export(app_db, viewer=me, club_ids=ids, min_risk=80)     # an export
     someone = customers.search_customers(app_db, viewer=me, club_ids=ids, limit=1).user_id.iloc[0]
     customers.customer_profile(app_db, viewer=me, user_id=int(someone), club_ids=ids)  # contacts seen
     baseline = load_baseline(app_db, viewer=me, club_ids=ids, weeks=8, estimate=False)
@@ -60,7 +60,7 @@ def test_every_action_appears_with_who_and_when(app_client, app_db, people):
     recent = table[table["at"] >= started]
     expected = {
         ("failed to sign in", clerk.username), ("signed in", clerk.username), ("signed out", clerk.username),
-        ("exported a CSV", boss.username), ("opened a customer with contacts", boss.username),
+        ("exported a file", boss.username), ("opened a customer with contacts", boss.username),
         ("saved a scenario", boss.username), ("deleted a scenario", boss.username),
         ("changed an account's role", boss.username), ("changed an account's clubs", boss.username),
     }
@@ -69,7 +69,7 @@ def test_every_action_appears_with_who_and_when(app_client, app_db, people):
     assert set(recent[recent.who == boss.username].address.dropna()) >= {"10.7.7.7"}
 
     page.multiselect(key="act_actions").set_value(["export"]).run()
-    assert set(shown(page).action) == {"exported a CSV"}
+    assert set(shown(page).action) == {"exported a file"}
     page.multiselect(key="act_actions").set_value([]).run()
     page.text_input(key="act_who").input(clerk.username).run()
     assert set(shown(page).who) == {clerk.username}
@@ -92,8 +92,8 @@ def test_a_clubs_manager_sees_their_clubs_rows_only(app_client, app_db, people):
     local = add_account(app_db, username=name, role="manager", password=PASSWORD, club_ids=ids[:1])
     try:
         boss = sessions.resume(app_db, session_id=sessions.start(app_db, people["boss"]).session_id)
-        customers.customers_csv(app_db, viewer=boss, club_ids=ids)           # the chain's customers
-        customers.customers_csv(app_db, viewer=boss, club_ids=ids[:1])       # the club's customers
+        customers.customers_export(app_db, viewer=boss, club_ids=ids)        # the chain's customers
+        customers.customers_export(app_db, viewer=boss, club_ids=ids[:1])    # the club's customers
         at = app_client(local, PAGE)
         table = shown(ok(at))
         assert not table.empty and set(table.club_ids) <= {str(ids[0]), ""}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from io import StringIO
+from io import BytesIO
 
 import pandas as pd
 import pytest
@@ -87,12 +87,12 @@ def test_the_customer_list_and_search_hold_only_the_clubs_customers(app_client, 
 def test_every_export_holds_only_the_clubs_rows(app_db, scoped, clubs):
     mine = scoped.club_ids[0]
     every = list(clubs)
-    csv = pd.read_csv(StringIO(customers.customers_csv(app_db, viewer=scoped, club_ids=every).decode()))
+    csv = pd.read_csv(BytesIO(customers.customers_export(app_db, viewer=scoped, club_ids=every)), encoding="utf-8-sig")
     assert len(csv) and set(csv.favourite_club) == {clubs[mine]}
     until = pd.Timestamp.now().date() - timedelta(days=1)
-    theirs = forecast.forecast_csv(app_db, viewer=scoped, club_ids=every, until=until, horizon=7, label="x")
-    own = forecast.forecast_csv(app_db, viewer=CHAIN_VIEWER, club_ids=[mine], until=until, horizon=7, label="x")
-    chain = forecast.forecast_csv(app_db, viewer=CHAIN_VIEWER, club_ids=every, until=until, horizon=7, label="x")
+    theirs = forecast.forecast_export(app_db, viewer=scoped, club_ids=every, until=until, horizon=7, label="x")
+    own = forecast.forecast_export(app_db, viewer=CHAIN_VIEWER, club_ids=[mine], until=until, horizon=7, label="x")
+    chain = forecast.forecast_export(app_db, viewer=CHAIN_VIEWER, club_ids=every, until=until, horizon=7, label="x")
     assert theirs == own != chain  # asking for the chain gives the club's own numbers
 
 
