@@ -14,6 +14,7 @@ from core.system import service
 from pages.ui.cache import cached
 from pages.ui.session import engine
 from pages.ui.sidebar import club_names
+from pages.ui.text import md
 
 LIST_TTL = 10
 CHANNEL_LABELS = {"telegram": N_("Telegram chat"), "webhook": N_("Webhook (Slack-compatible)"), "email": N_("E-mail")}
@@ -57,7 +58,7 @@ def show_channels(account) -> pd.DataFrame:
                 service.send_test_message(engine(), account=account, channel_id=pick)
                 st.success(_("Sent."))
             except service.DeliveryError as exc:
-                st.error(_("It did not get through: {reason}").format(reason=exc))
+                st.error(_("It did not get through: {reason}").format(reason=md(exc)))
         if remove.button(_("Remove the channel"), key="channel_remove", icon=":material/delete:"):
             service.remove_channel(engine(), account=account, channel_id=pick)
             forget()
@@ -78,7 +79,7 @@ def show_channels(account) -> pd.DataFrame:
                 forget()
                 st.rerun()
             except service.AlertSetupError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     return channels
 
 
@@ -127,4 +128,4 @@ def show_subscriptions(account, channels: pd.DataFrame) -> None:
                 forget()
                 st.rerun()
             except service.AlertSetupError as exc:
-                st.error(str(exc))
+                st.error(md(exc))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages.ui.cache import clear_all
 from pages.ui.layout import ALERT_ICON
+from pages.ui.text import JOINER
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PASSWORD = "plasma-otter-2741"
@@ -38,6 +39,12 @@ def ok(at: AppTest) -> AppTest:
     errors = [e.value for e in at.error if e.icon != ALERT_ICON]
     assert not errors, errors
     return at
+
+
+def shown(markdown: str) -> str:
+    """The text a Markdown body of plain characters and escapes shows (what `pages.ui.text.md` made of a
+    value): the escapes read, the invisible joiners gone."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown.replace(JOINER, ""))
 
 
 def metric(at: AppTest, label: str):

@@ -13,6 +13,7 @@ import pytest
 
 from pages.ui.charts import style_figure
 from pages.ui.text import JOINER, md, plotly_text
+from tests.pages.support import shown
 
 J = JOINER
 HOSTILE = [
@@ -39,11 +40,6 @@ HOSTILE = [
 @pytest.mark.parametrize("raw, escaped", HOSTILE)
 def test_md_escapes_every_markdown_character(raw, escaped):
     assert md(raw) == escaped
-
-
-def shown(markdown: str) -> str:
-    """What Markdown shows for text made only of escapes and plain characters."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown.replace(JOINER, ""))
 
 
 def test_md_shows_the_text_itself_and_leaves_no_markdown_character_bare():
