@@ -1,21 +1,23 @@
 """Names from club systems are shown as text: a customer, a club, a hall and seats named with Markdown and
 HTML that would load a remote image or draw a link render literally on the Customer, Customers,
-Utilization and Overview pages. The browser test (tests/browser/test_hostile_names.py) checks the same
+Utilization and Overview pages, and a campaign's name and offer on the Campaigns page. The browser test (tests/browser/test_hostile_names.py) checks the same
 in Chromium, with no request to the addresses the names give."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.campaigns import Audience, CampaignPlan, close_campaign, create_campaign
 from core.i18n.format import sentence
 from core.platform.clubs import all_club_ids
 from pages.ui.charts import TRACE_TEXT
 from pages.ui.text import md, plotly_text
+from tests.campaigns.support import purge_campaigns
 from tests.pages.support import charts, hostile_rows, ok
 
 NAME = "Айгерим ![p](http://127.0.0.1:9/name.png) [pay](http://evil.example/pay) **b** $x$"
@@ -25,6 +27,7 @@ HALL = "Hall ![h](http://127.0.0.1:9/hall.png) <b>VIP</b>"
 SEATS = ["PC-1", "[seat](http://evil.example/seat)", "<img src=http://127.0.0.1:9/seat.png>"]
 ACTION = "[Call](http://evil.example/action)"
 REASON = "plays at ![r](http://127.0.0.1:9/reason.png)"
+OFFER = "A free hour ![o](http://127.0.0.1:9/offer.png) [claim](http://evil.example/offer) <a href=x>x</a>"
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,18 @@ def test_the_overview_shows_the_club_as_text(app_client, app_db, accounts, hosti
     ok(at.run())
     assert any(md(CLUB) in c.value and c.value.endswith("(club-local day)") for c in at.caption)
     shown_as_text(at)
+
+
+def test_campaigns_show_a_campaigns_name_and_offer_as_text(app_client, app_db, accounts):
+    clubs = all_club_ids(app_db)
+    plan = CampaignPlan(name=CLUB, offer=OFFER, cost_per_contact=200, window_days=14,
+                        starts_on=date.today() - timedelta(days=20), audience=Audience("top", 100))
+    campaign, _ = create_campaign(app_db, plan, account=accounts["manager"], club_ids=clubs)
+    try:
+        close_campaign(app_db, campaign, account=accounts["manager"], club_ids=clubs)  # measured: on the chart
+        at = app_client(accounts["manager"], "pages/campaigns.py", fresh=True)
+        assert any(m.value.startswith(f"**{md(OFFER)}** to ") for m in at.markdown)
+        assert plotly_text(f"#{campaign} {CLUB}") in chart_text(at)  # the ledger's bars
+        shown_as_text(at)
+    finally:
+        purge_campaigns(app_db, [campaign])
