@@ -14,6 +14,7 @@ from pages.ui.alert_settings import alert_settings
 from pages.ui.guard import page_guard
 from pages.ui.session import client_address, engine, renew, require, sign_out_everywhere
 from pages.ui.sidebar import ROLE_NAMES, club_names
+from pages.ui.text import md
 
 def sessions_table(frame: pd.DataFrame, *, with_account: bool) -> None:
     shown = frame.assign(
@@ -83,8 +84,8 @@ with page_guard("account"):
         where = _("the whole chain")
     else:
         names = club_names()
-        where = ", ".join(names.get(c, str(c)) for c in account.club_ids or ()) or _("no club yet")
-    st.markdown(_("**{name}**, {role} · {where}").format(name=account.username, role=role, where=where))
+        where = ", ".join(md(names.get(c, c)) for c in account.club_ids or ()) or _("no club yet")
+    st.markdown(_("**{name}**, {role} · {where}").format(name=md(account.username), role=role, where=where))
 
     password_section(account)
 

@@ -31,6 +31,7 @@ from pages.ui.layout import card_columns
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters, local_today
 from pages.ui.targeting import AUDIENCE_KEY
+from pages.ui.text import md
 
 KINDS = {"top": N_("The top share by churn risk"), "threshold": N_("Everyone from a churn risk"),
          "segment": N_("A segment")}
@@ -97,9 +98,9 @@ def report_section(table, club_ids, account) -> None:
     c, r = found["campaign"], found["result"]
     st.markdown(_("**{offer}** to {audience}, from {start} for {days} days; {groups}; {cost} per contacted "
                   "customer. Status: {status}. Created by {who}; seed {seed}.").format(
-        offer=c["offer"], audience=report.audience_text(c["audience"]), start=date_text(c["starts_on"]),
+        offer=md(c["offer"]), audience=md(report.audience_text(c["audience"])), start=date_text(c["starts_on"]),
         days=number(c["window_days"]), groups=report.group_sizes_text(c["treated"], c["control"]),
-        cost=money(c["cost_per_contact"]), status=report.status_text(c["status"]), who=c["created_by"],
+        cost=money(c["cost_per_contact"]), status=report.status_text(c["status"]), who=md(c["created_by"]),
         seed=c["seed"]))
     st.caption(report.verdict(r))
     overall = (r or {}).get("overall")

@@ -17,6 +17,7 @@ from pages.ui.charts import GREY, LILAC, PURPLE, money_axis, money_hover, plot, 
 from pages.ui.guard import page_guard
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
+from pages.ui.text import md
 
 MATCHES = 20
 
@@ -139,7 +140,7 @@ def render_actions(actions: pd.DataFrame) -> None:
     for a in actions.itertuples():
         value = "" if pd.isna(a.expected_value) else " · " + _("expected value {value}").format(
             value=money(a.expected_value))
-        lines.append(f"1. **{a.action}**{value}  \n{sentence(a.why)}")
+        lines.append(f"1. **{md(a.action)}**{value}  \n{md(sentence(a.why))}")
     st.markdown("\n".join(lines))
 
 
@@ -157,12 +158,13 @@ with page_guard("customer"):
         st.warning(_("There is no customer with id {id}.").format(id=user_id))
         st.stop()
 
-    st.subheader(p["full_name"], anchor=False)
+    st.subheader(md(p["full_name"]), anchor=False)
     details = ([p.get("email") or "—", p.get("phone") or "—"] if "email" in p else []) + [
         _("customer since {day}").format(day=date_text(p["signed_up_at"]))]
     if p.get("favourite_club"):
         details.append(_("usually at {club}").format(club=p["favourite_club"]))
-    st.caption(" · ".join(details))
+    with st.container(key="caption_customer"):  # plain text (no Markdown) in a caption's type
+        st.text(" · ".join(details))
     if pd.isna(p.get("segment")):
         st.info(_("This customer has no scores yet: they have no visit before the active model was trained."))
     else:

@@ -17,6 +17,7 @@ from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
+from pages.ui.text import md
 
 DETECT = "detect"
 NONE = "—"
@@ -65,7 +66,7 @@ def mapping_widgets(preview) -> dict[str, str | None]:
 def show_report(report) -> None:
     if report.result == "imported":
         st.success(_("Imported {file}: {added} visits added, {updated} updated, {skipped} unchanged; it took "
-                     "{time}.").format(file=report.file_name, added=number(report.rows_added),
+                     "{time}.").format(file=md(report.file_name), added=number(report.rows_added),
                                        updated=number(report.rows_updated), skipped=number(report.rows_skipped),
                                        time=duration(report.seconds)), icon=":material/check_circle:")
         st.caption(_("The analytics views are up to date. Retrain the models on the Models page to score the new "
@@ -73,11 +74,11 @@ def show_report(report) -> None:
     elif report.result == "checked":
         st.success(_("Dry run of {file}: every row can be imported ({added} would be added, {updated} updated, "
                      "{skipped} unchanged). Nothing was written.").format(
-            file=report.file_name, added=number(report.rows_added), updated=number(report.rows_updated),
+            file=md(report.file_name), added=number(report.rows_added), updated=number(report.rows_updated),
             skipped=number(report.rows_skipped)), icon=":material/fact_check:")
     else:
         st.error(_("{file} was not imported, and nothing changed: {why}").format(
-            file=report.file_name, why=report.message), icon=":material/block:")
+            file=md(report.file_name), why=md(report.message)), icon=":material/block:")
     facts = {_("Rows read"): report.rows_read, _("Visits"): report.visits, _("Customers added"): report.customers_added,
              _("Customers updated"): report.customers_updated, _("Seats added"): report.seats_added,
              _("Visits placed on a free seat"): report.seats_placed, _("Bad rows"): report.rows_bad}
@@ -113,7 +114,7 @@ def import_section(account) -> None:
     try:
         first = file_preview(upload, wanted, club or None, None)
     except (FileProblem, ValueError) as exc:
-        st.error(_("This file cannot be read: {why}").format(why=exc), icon=":material/block:")
+        st.error(_("This file cannot be read: {why}").format(why=md(exc)), icon=":material/block:")
         return
     mapping = mapping_widgets(first)
     preview = file_preview(upload, first.format.name, club or None, mapping)
@@ -123,7 +124,7 @@ def import_section(account) -> None:
         rows=number(len(table.frame)), encoding=table.encoding, delimiter=table.delimiter_name))
     st.dataframe(preview.sample, hide_index=True, height=240)
     if preview.message:
-        st.warning(preview.message, icon=":material/warning:")
+        st.warning(md(preview.message), icon=":material/warning:")
     elif preview.problems is not None and preview.problems.count:
         st.warning(_("{n} rows are bad already (the import will refuse the file until they are fixed):").format(
             n=number(preview.problems.count)), icon=":material/warning:")

@@ -18,6 +18,7 @@ from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns, delta_style
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import club_names, filters, local_today
+from pages.ui.text import md
 
 HORIZONS = (7, 90)
 HISTORY_TTL = 600
@@ -61,7 +62,7 @@ with page_guard("forecast"):
     history = cached(service.daily_revenue, ttl=HISTORY_TTL)(viewer=viewer, club_ids=ids, until=until)
     notice = service.not_enough_history(history)
     if notice:
-        st.info(_("{scope}: {notice}.").format(scope=scope, notice=notice), icon=":material/hourglass_empty:")
+        st.info(_("{scope}: {notice}.").format(scope=md(scope), notice=notice), icon=":material/hourglass_empty:")
         st.stop()
     result = cached(service.revenue_forecast, ttl=FORECAST_TTL, engine=False, spinner=_("Forecasting…"))(
         history, horizon)

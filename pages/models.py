@@ -18,6 +18,7 @@ from pages.ui.guard import page_guard
 from pages.ui.quality import render_quality, risk_decile_chart
 from pages.ui.session import current_account, engine, still_signed_in
 from pages.ui.sidebar import Filters, club_names, filters
+from pages.ui.text import md
 
 JOB_KEY = "retrain_job"
 VERSIONS_TTL = 10
@@ -68,7 +69,7 @@ def finished_retrain():
 
 def show_result(job) -> None:
     if job.error:
-        st.error(job.error)
+        st.error(md(job.error))
     elif job.result is not None:
         r = job.result
         text = (_("Version {version} is now active ({reason}); it took {time}.") if r.activated else
@@ -227,10 +228,10 @@ with page_guard("models"):
 
     st.markdown(_("**Active version:** `{version}`, trained {ago} by {who} on data up to {end}; {customers} "
                   "customers scored.").format(
-        version=active.version, ago=ago(active.trained_at), who=active.trained_by or "cron",
+        version=active.version, ago=ago(active.trained_at), who=md(active.trained_by or "cron"),
         end=datetime_text(active.data_end), customers=number(int(active.row_counts.get("customers", 0)))))
     if active.notes:
-        st.caption(active.notes)
+        st.caption(md(active.notes))
     kind = (active.metrics or {}).get("churn", {}).get("model_kind")
     if kind == "posterior":
         st.caption(_("Churn risk comes from the learned visit-rate and lifetime posterior alone: on held-out "

@@ -31,6 +31,7 @@ from pages.ui.guard import is_outage, page_guard
 from pages.ui.layout import ALERT_ICON, card_columns, delta_style, metric_card
 from pages.ui.session import current_account, settings, still_signed_in
 from pages.ui.sidebar import Filters, display_timezone, club_names, data_moment, filters, local_today
+from pages.ui.text import md
 
 LIVE_SECONDS = settings().live_seconds  # the live part reruns this often (OYNA_LIVE_SECONDS) ...
 LIVE_TTL = LIVE_SECONDS // 2  # ... and its figures are cached for less, so every rerun sees new bookings
@@ -97,7 +98,7 @@ def render_alerts(found: list) -> None:
     for alert in found:
         critical = alert.level == kpis.CRITICAL
         show = st.error if critical else st.warning
-        show(f"**{alert.title}.** {alert.detail}", icon=ALERT_ICON if critical else ":material/warning:")
+        show(f"**{md(alert.title)}.** {md(alert.detail)}", icon=ALERT_ICON if critical else ":material/warning:")
 
 
 def revenue_chart(trend: pd.DataFrame, today: pd.Timestamp | None, today_so_far: float,
@@ -226,7 +227,7 @@ with page_guard("overview"):
     f = filters()
     names = club_names()
     whole_chain = f.whole_chain
-    scope = _("Whole chain") if whole_chain else ", ".join(names.get(c, str(c)) for c in f.club_ids)
+    scope = _("Whole chain") if whole_chain else ", ".join(md(names.get(c, c)) for c in f.club_ids)
     head, switch = st.columns([3, 1], vertical_alignment="center")
     moment = data_moment()
     if moment is not None and moment["ended"]:  # the history ends in the past: its last day, not an empty today

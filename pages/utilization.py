@@ -16,6 +16,7 @@ from pages.ui.guard import page_guard
 from pages.ui.layout import card_columns
 from pages.ui.session import current_account
 from pages.ui.sidebar import club_names, filters
+from pages.ui.text import md
 
 TTL = 900  # the grid reads weeks of bookings; a quarter of an hour is fresh enough
 SHOW_PER_KIND = 4
@@ -66,11 +67,11 @@ def render_suggestions(found: list[Suggestion]) -> None:
             continue
         st.markdown(f"**{_(title)}** ({len(items)})")
         for item in items[:SHOW_PER_KIND]:
-            st.info(f"**{item.title}.** {item.detail}", icon=icon)
+            st.info(f"**{md(item.title)}.** {md(item.detail)}", icon=icon)
         if len(items) > SHOW_PER_KIND:
             with st.expander(_("{count} more").format(count=len(items) - SHOW_PER_KIND)):
                 for item in items[SHOW_PER_KIND:]:
-                    st.markdown(f"- **{item.title}.** {item.detail}")
+                    st.markdown(f"- **{md(item.title)}.** {md(item.detail)}")
 
 
 st.title(_("Utilization"), anchor=False)

@@ -24,6 +24,7 @@ from pages.ui.guard import page_guard
 from pages.ui.layout import delta_style
 from pages.ui.session import current_account, engine
 from pages.ui.sidebar import filters
+from pages.ui.text import md
 
 WEEKS = (8, 12)
 N_DRAWS = 500
@@ -220,7 +221,7 @@ def compare_chart(table: pd.DataFrame) -> go.Figure:
 
 def show_result(result: whatif.ScenarioResult) -> None:
     t = result.total
-    st.info(result.summary, icon=":material/lightbulb:")
+    st.info(md(result.summary), icon=":material/lightbulb:")
     a, b = st.columns(2)
     revenue_delta, util_delta = pct(t["revenue_change_pct"]), whatif.pp(t["utilization_change_pp"])
     a.metric(_("Revenue per 30 days"), fmt.money(t["revenue"], compact=True), revenue_delta,
@@ -284,7 +285,7 @@ def show_result(result: whatif.ScenarioResult) -> None:
                          "utilization": st.column_config.NumberColumn(_("Util. after"), format="percent"),
                      })
     for note in result.notes:
-        st.caption(fmt.sentence(note))
+        st.caption(md(fmt.sentence(note)))
 
 
 def save_section(result: whatif.ScenarioResult, author) -> None:
@@ -298,9 +299,9 @@ def save_section(result: whatif.ScenarioResult, author) -> None:
             sid = whatif.save_scenario(engine(), name=name, author=author, scenario=result.scenario, result=result,
                                        overwrite=overwrite)
         except whatif.ScenarioError as exc:
-            st.warning(fmt.sentence(str(exc)), icon=":material/warning:")
+            st.warning(md(fmt.sentence(str(exc))), icon=":material/warning:")
         else:
-            st.success(_("Saved “{name}”.").format(name=" ".join(name.split())), icon=":material/check:")
+            st.success(_("Saved “{name}”.").format(name=md(" ".join(name.split()))), icon=":material/check:")
             # show the new scenario next to the ones already being compared
             st.session_state[COMPARE_KEY] = [sid, *[i for i in st.session_state.get(COMPARE_KEY, []) if i != sid]]
             st.session_state["_whatif_just_saved"] = True
@@ -353,7 +354,7 @@ def compare_section(author) -> None:
                 try:
                     whatif.delete_scenario(engine(), id=gone, author=author)
                 except (whatif.ScenarioNotFound, whatif.NotYourScenario) as exc:
-                    st.warning(fmt.sentence(str(exc)))
+                    st.warning(md(fmt.sentence(str(exc))))
                 else:
                     st.rerun()
 
@@ -372,7 +373,7 @@ with page_guard("whatif"):
     try:
         baseline = baseline_for(account, tuple(f.club_ids), int(weeks))
     except whatif.ScenarioError as exc:
-        st.info(fmt.sentence(str(exc)), icon=":material/info:")
+        st.info(md(fmt.sentence(str(exc))), icon=":material/info:")
         st.stop()
     last_day = baseline.end_day - timedelta(days=1)
     n_clubs = len(baseline.club_ids)
@@ -386,7 +387,7 @@ with page_guard("whatif"):
         scenario = build_scenario(prices, raw)
         result = result_for(baseline, tuple(baseline.club_ids), int(weeks), scenario, current_locale())
     except whatif.ScenarioError as exc:
-        st.error(fmt.sentence(str(exc)), icon=":material/error:")
+        st.error(md(fmt.sentence(str(exc))), icon=":material/error:")
         st.stop()
     show_result(result)
     save_section(result, account)

@@ -140,6 +140,12 @@ class VisitTable:
 VISIT_COLUMNS = ["line", "booking_key", "customer_key", "club", "hall", "hall_type", "seat", "start_time",
                  "end_time", "local_date", "status", "price", "amount", "payment_status", "paid_at", "method"]
 CUSTOMER_COLUMNS = ["customer_key", "full_name", "email", "phone", "signed_up_at"]
+# A conservative address: ASCII letters, digits and ._%+- before the @ (no leading, trailing or double dot);
+# after it, labels of letters and digits of any script with inner hyphens, and a top-level domain of letters
+# (почта.рф passes). Quoted names, other symbols, IP literals, dotless hosts and anything with brackets or
+# spaces (`[x](http://…)@a.b`) are left out. At most 254 characters.
+EMAIL = r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+[^\W\d_]{2,}"
+EMAIL_LENGTH = 254
 
 
 def times(frame: pd.DataFrame, name: str) -> Times:
@@ -215,12 +221,13 @@ def _customers(v: pd.DataFrame, signed: pd.Series, p: Problems) -> pd.DataFrame:
 
 
 def tidy_customers(out: pd.DataFrame, p: Problems) -> pd.DataFrame:
-    """Names default to the customer's key; e-mails are lower-cased, and left out when not an address."""
+    """Names default to the customer's key; e-mails are lower-cased, and left out when they are not a
+    plain address (EMAIL)."""
     out = out.copy()
     out["full_name"] = out.full_name.where(out.full_name.notna() & (out.full_name.astype(str).str.strip() != ""),
                                            out.customer_key)
     email = out.email.astype("string").str.strip().str.lower()
-    valid = email.str.match(r"^[^@\s]+@[^@\s]+$").fillna(False).astype(bool)
+    valid = (email.str.fullmatch(EMAIL) & (email.str.len() <= EMAIL_LENGTH)).fillna(False).astype(bool)
     p.warn(_("e-mails that are not an address, left out"), int((email.notna() & ~valid).sum()))
     out["email"] = email.where(valid, None).astype(object).where(valid, None)
     out["phone"] = out.phone.where(out.phone.notna(), None)

@@ -14,6 +14,7 @@ from core.system import service
 from pages.ui.cache import cached
 from pages.ui.session import engine
 from pages.ui.sidebar import club_names
+from pages.ui.text import md
 
 LIST_TTL = 10
 CHANNEL_LABELS = {"telegram": N_("Telegram chat"), "webhook": N_("Webhook (Slack-compatible)"), "email": N_("E-mail")}
@@ -79,7 +80,7 @@ def show_channels(account) -> pd.DataFrame:
                 forget()
                 st.rerun()
             except service.AlertSetupError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     return channels
 
 
@@ -128,4 +129,4 @@ def show_subscriptions(account, channels: pd.DataFrame) -> None:
                 forget()
                 st.rerun()
             except service.AlertSetupError as exc:
-                st.error(str(exc))
+                st.error(md(exc))

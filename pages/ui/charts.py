@@ -13,6 +13,7 @@ import re
 from functools import cache
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from babel import Locale
@@ -20,6 +21,7 @@ from babel import dates as babel_dates
 
 from core.i18n import N_, SOURCE, _, current_locale, use_locale
 from core.i18n.format import money, percent, separators
+from pages.ui.text import plotly_text
 
 # No logo, a trimmed mode bar, and charts that follow their container's width. On a phone the mode bar
 # is hidden by the CSS in layout.py (it covered headers and legends).
@@ -38,8 +40,15 @@ PLOTLY_WORDS = (N_("Zoom"), N_("Pan"), N_("Zoom in"), N_("Zoom out"), N_("Reset 
                 N_("Reset view"))
 
 
+# A trace's strings that Plotly shows (names, category labels, hover names, text, custom data for hovers).
+TRACE_TEXT = ("name", "x", "y", "text", "hovertext", "customdata", "labels", "parents", "ids")
+_MARKUP = ("<", ">", "&")
+
+
 def style_figure(fig: Any, *, height: int = 360, legend: bool = True) -> Any:
-    """Compact margins, a legend above the plot (it fits a phone), no title inside the chart."""
+    """Compact margins, a legend above the plot (it fits a phone), no title inside the chart; the data's
+    strings shown as typed (`plain_text`)."""
+    plain_text(fig)
     fig.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
@@ -52,6 +61,46 @@ def style_figure(fig: Any, *, height: int = 360, legend: bool = True) -> Any:
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
+
+
+def plain_text(fig: Any) -> Any:
+    """Every trace's strings (TRACE_TEXT) and the axes' category lists through `plotly_text`, so a club or
+    customer named `<a href=…>` is a label, not a link. Templates (hovertemplate, texttemplate) are the
+    page's own and keep their tags. Plotly Express writes the values of `color`, `line_dash`, `facet_*`
+    into its hover templates: give it columns of `plotly_text` values when those are names."""
+    for trace in fig.data:
+        changed = {key: _escaped(trace[key]) for key in TRACE_TEXT
+                   if key in trace and _has_markup(trace[key])}
+        if changed:
+            trace.update(changed)
+
+    def axis(ax: Any) -> None:
+        changed = {key: _escaped(ax[key]) for key in ("categoryarray", "tickvals", "ticktext")
+                   if _has_markup(ax[key])}
+        if changed:
+            ax.update(changed)
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    return fig
+
+
+def _has_markup(values: Any) -> bool:
+    if isinstance(values, str):
+        return any(c in values for c in _MARKUP)
+    if isinstance(values, np.ndarray):
+        return values.dtype.kind in "OU" and any(_has_markup(v) for v in values.ravel())
+    if isinstance(values, list | tuple):
+        return any(_has_markup(v) for v in values)
+    return False
+
+
+def _escaped(values: Any) -> Any:
+    if isinstance(values, np.ndarray):
+        return np.frompyfunc(_escaped, 1, 1)(values)
+    if isinstance(values, list | tuple):
+        return [_escaped(v) for v in values]
+    return plotly_text(values)
 
 
 def money_hover(field: str = "y") -> str:

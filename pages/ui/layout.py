@@ -17,6 +17,8 @@ _CSS = """
 [class*="st-key-cards_"] [data-testid="stMetricValue"] { font-size: 2rem; }
 /* The Overview's cards while the database is down: the last figures, dimmed under the banner. */
 .st-key-overview_stale [data-testid="stMetric"] { opacity: 0.55; }
+/* Plain text (st.text, no Markdown) in a caption's type: containers keyed caption_*. */
+[class*="st-key-caption_"] [data-testid="stText"] { font-size: 0.875rem; opacity: 0.6; }
 /* The sign-in form's hidden chart, there only to load Plotly early (charts.preload). */
 .st-key-plotly_preload { display: none; }
 /* Rows of cards (containers keyed cards_*): two or three to a row on a phone instead of one. */

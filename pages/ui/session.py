@@ -29,6 +29,7 @@ from core.i18n.format import sentence
 from core.platform.db import get_engine
 from core.platform.settings import Settings, load_settings
 from pages.ui import cookie
+from pages.ui.text import md
 
 logger = logging.getLogger("oyna.pages")
 
@@ -225,7 +226,7 @@ def require(permission: str) -> Account:
     try:
         return accounts.require(account, permission)
     except accounts.AuthError as exc:
-        st.warning(sentence(str(exc)), icon=":material/lock:")
+        st.warning(md(sentence(str(exc))), icon=":material/lock:")
         st.stop()
         raise  # not reached: st.stop() raises
 

@@ -18,6 +18,7 @@ from core.platform import clubs as chain
 from core.platform.refresh import oldest_refresh
 from pages.ui.cache import cached
 from pages.ui.session import LANGUAGE_KEY, choose_language, current_account, ensure_entrypoint, sign_out_button
+from pages.ui.text import md
 
 logger = logging.getLogger("oyna.pages")
 
@@ -178,11 +179,11 @@ def account_box(where: Any = None) -> None:
     box = where if where is not None else st.sidebar
     language_switch(box)
     role = _(ROLE_NAMES.get(account.role.value, account.role.value))
-    text = _("Signed in as **{name}** ({role})").format(name=account.username, role=role)
+    text = _("Signed in as **{name}** ({role})").format(name=md(account.username), role=role)
     if not account.whole_chain:
         names = club_names()
         text += "  \n" + _("Clubs: {clubs}").format(
-            clubs=", ".join(names.get(c, str(c)) for c in account.club_ids or ()) or _("none"))
+            clubs=", ".join(md(names.get(c, c)) for c in account.club_ids or ()) or _("none"))
     box.caption(text)
     sign_out_button(box)
 

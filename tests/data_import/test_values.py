@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from core.data.values import localize, normalise_choice, parse_amounts, parse_durations, parse_times
-from core.data.visits import PAYMENT_METHOD
+from core.data.visits import PAYMENT_METHOD, Problems, tidy_customers
 
 
 @pytest.mark.parametrize("text, local", [
@@ -63,3 +63,34 @@ def test_choices_are_matched_loosely():
     values, bad = normalise_choice(pd.Series(["Kaspi QR", "наличные", "CARD", "", "cheque"]), PAYMENT_METHOD, "cash")
     assert values.tolist()[:4] == ["kaspi_qr", "cash", "card", "cash"]
     assert bad.tolist() == [False, False, False, False, True]
+
+
+@pytest.mark.parametrize("email, kept", [
+    ("Aigerim@Example.kz", "aigerim@example.kz"),
+    (" dana.o+games@mail.example.com ", "dana.o+games@mail.example.com"),
+    ("bolat_n-1%x@sub-1.example.kz", "bolat_n-1%x@sub-1.example.kz"),
+    ("info@почта.рф", "info@почта.рф"),
+    ("[x](http://127.0.0.1:9/x.png)@a.b", None),
+    ("![p](http://e.example/x.png)@a.bc", None),
+    ("<a href=x>y</a>@a.bc", None),
+    ("a**b**@a.bc", None),
+    ("a b@example.kz", None),
+    ('"quoted"@example.kz', None),
+    ("a@localhost", None),
+    ("a@127.0.0.1", None),
+    ("a@[127.0.0.1]", None),
+    ("a..b@example.kz", None),
+    (".a@example.kz", None),
+    ("a@-x.kz", None),
+    ("a@x_y.kz", None),
+    ("a@x.k", None),
+    ("a@@example.kz", None),
+    ("a@example.kz\nb", None),
+    ("x" * 250 + "@example.kz", None),
+])
+def test_emails_that_are_not_a_plain_address_are_left_out(email, kept):
+    problems = Problems()
+    out = tidy_customers(pd.DataFrame({"customer_key": ["C1"], "full_name": ["Aigerim"], "email": [email],
+                                       "phone": [None], "signed_up_at": [None]}), problems)
+    assert out.email.iloc[0] == kept
+    assert problems.warnings == ({} if kept else {"e-mails that are not an address, left out": 1})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pages.ui.text import md
 from tests.pages.support import charts, ok
 from tests.pages.test_customers_page import top_customer
 
@@ -29,8 +30,8 @@ def test_customer_page_shows_scores_and_actions(app_client, accounts, scored, ap
     at.switch_page(PAGE)
     ok(at.run())
     first, last = name.split()[:2]
-    assert [s.value for s in at.subheader][0] == f"{first} {last[0]}."  # an analyst sees a first name and initial
-    assert not any(email in c.value or last in c.value for c in at.caption)
+    assert [s.value for s in at.subheader][0] == md(f"{first} {last[0]}.")  # an analyst sees a first name and initial
+    assert not any(email in c.value or last in c.value for c in [*at.caption, *at.text])
     labels = [m.label for m in at.metric]
     assert {"Churn risk", "Still active", "Lifetime value, 12 months", "Next visit"} <= set(labels)
     assert len(charts(at)) >= 2  # the timeline of visits and the next one, and the months

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from core.accounts import add_account, remove_account, sessions, set_role
 from core.accounts.throttle import THROTTLE_AFTER, THROTTLE_BASE_SECONDS
 from pages.ui.session import SESSION_KEY
+from pages.ui.text import md
 from tests.conftest import logs_forgotten
 from tests.pages.support import APP, PASSWORD, charts, metric, ok, sign_in_form
 
@@ -66,7 +67,7 @@ def test_sign_in_then_sign_out(app_client, app_db, accounts):
     session_id = at.session_state[SESSION_KEY]
     assert sessions.resume(app_db, session_id=session_id).username == manager.username  # a real session
     assert metric(at, "Revenue today")  # lands on the Overview
-    assert any(manager.username in c.value for c in at.sidebar.get("caption"))
+    assert any(md(manager.username) in c.value for c in at.sidebar.get("caption"))
     at.button(key="sign_out").click()
     at.run()
     assert not at.exception

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from core.accounts import add_account, remove_account
-from tests.pages.support import PASSWORD
+from tests.pages.support import PASSWORD, shown
 
 PAGE = "pages/whatif.py"
 AUTHOR = "ana.page"
@@ -41,7 +41,7 @@ def _metric(at: AppTest, label: str):
 
 
 def _summary(at: AppTest) -> str:
-    return at.info[0].value
+    return shown(at.info[0].value)
 
 
 def test_changing_a_lever_changes_the_numbers(page):
