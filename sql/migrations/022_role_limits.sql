@@ -2,7 +2,8 @@
 -- run one unless it needs to (PUBLIC could: the read-only role locked the views with refresh_analytics(false)
 -- and made audit_logs months for the year 2000); ensure_audit_partitions() makes only months near today; the
 -- read-only role no longer reads customers' external_id (often a nickname or a phone number); the app's
--- role adds to the logs and reads them, but never changes or deletes a row of them.
+-- role adds to the logs and reads them, but never changes or deletes a row of them. And the first word of a
+-- customer's name, for the search of people who may not see contacts.
 
 -- The monthly partitions of audit_logs from one date's month to another's, within a year of this month
 -- either way: the app's role runs this (an import makes sure this month's exists) with its owner's rights,
@@ -58,6 +59,20 @@ begin
         'order by s.churn_risk desc, s.clv_12m desc',
         case when has_column_privilege('users', 'full_name', 'select') then 'u.full_name::text' else 'null::text' end);
 end $$;
+
+-- The first word of a customer's name as text search reads it (the lexemes at position 1, whatever spaces,
+-- tabs or hyphens the name has): what the search of someone who may not see contacts matches, so a surname
+-- cannot be rebuilt from which prefixes still find a customer. Indexed like the whole name (003): at 250,000
+-- customers an analyst's search of a first name took 2.9-3.7 s without this index, 0.17-0.27 s with it (a
+-- manager's of the whole name 0.14-0.22 s).
+create or replace function first_name_tsvector(full_name text) returns tsvector
+language sql immutable parallel safe as $$
+    select coalesce(array_to_tsvector(array_agg(w.lexeme)), ''::tsvector)
+    from unnest(to_tsvector('russian', full_name)) w
+    where 1 = any(w.positions)
+$$;
+
+create index if not exists idx_users_first_name on users using gin (first_name_tsvector(full_name));
 
 create or replace function oyna_grant_roles() returns void
 language plpgsql

@@ -216,7 +216,8 @@ def test_no_view_or_function_the_readonly_role_reads_names_a_customer(engine):
             "and has_table_privilege('oyna_readonly', c.oid, 'select')")).scalars().all()
         functions = conn.execute(sa.text(
             "select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace "
-            "and p.prosrc ~* '\\m(external_id|full_name|email|phone)\\M' and p.proname <> 'oyna_grant_roles' "
+            "and p.prosrc ~* '\\musers\\M' and p.prosrc ~* '\\m(external_id|full_name|email|phone)\\M' "
+            "and p.proname <> 'oyna_grant_roles' "
             "and has_function_privilege('oyna_readonly', p.oid, 'execute') order by 1")).scalars().all()
     assert views == [] and functions == ["ai_customer_segmentation"]
 
