@@ -75,8 +75,8 @@ def timeline_words(p: dict) -> str:
 
 def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
     contacts = sees_contacts(account)
-    text = st.text_input(_("Find a customer by name or e-mail") if contacts else _("Find a customer by name"),
-                         key="customer_find", placeholder=_("e.g. Ахметов"))
+    text = st.text_input(_("Find a customer by name or e-mail") if contacts else _("Find a customer by first name"),
+                         key="customer_find", placeholder=_("e.g. Ахметов") if contacts else _("e.g. Айгерим"))
     if text.strip():
         found = cached(service.search_customers, ttl=120)(viewer=account, club_ids=club_ids, text=text.strip(),
                                                            limit=MATCHES)
@@ -84,7 +84,7 @@ def pick_customer(account: Account, club_ids: tuple[int, ...]) -> int | None:
             st.session_state.pop("customer_id", None)
             st.query_params.pop("id", None)
             st.info(_("Nobody matches that name or e-mail among scored customers.") if contacts else
-                    _("Nobody matches that name among scored customers."))
+                    _("Nobody matches that first name among scored customers."))
             st.stop()
         else:
             labels = {int(r.user_id): " · ".join(

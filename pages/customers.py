@@ -113,8 +113,9 @@ with page_guard("customers"):
     st.subheader(_("Find customers"), anchor=False)
     a, b = st.columns([3, 2])
     contacts = sees_contacts(account)
-    text = a.text_input(_("Name or e-mail") if contacts else _("Name"), key="cust_search",
-                        placeholder=_("e.g. Айгерим or gmail") if contacts else _("e.g. Айгерим"))
+    text = a.text_input(_("Name or e-mail") if contacts else _("First name"), key="cust_search",
+                        placeholder=_("e.g. Айгерим or gmail") if contacts else _("e.g. Айгерим"),
+                        help=None if contacts else _("Only first names are searched, with the first word typed."))
     segments = b.multiselect(_("Segments"), service.segment_choices(seg), format_func=segment_label,
                              key="cust_segments", placeholder=_("All segments"))
     c, d = st.columns(2)

@@ -204,8 +204,10 @@ def health_section(club_ids, account) -> None:
                 st.dataframe(frame.drop(columns=["groups"]), hide_index=True, column_config={
                     "email": _("E-mail"), "phone": _("Phone"), "customers": _("Customers"),
                     "user_ids": _("Customer ids")})
-    readiness = cached(service.readiness, ttl=300)()
+    readiness = cached(service.readiness, ttl=300)(viewer=account, club_ids=club_ids)
     st.markdown(_("**What the models can learn from this data**"))
+    if not account.whole_chain:
+        st.caption(_("Counted over your clubs' data only; the models learn from every club's data together."))
     st.dataframe(readiness, hide_index=True, column_config={
         "model": _("Model"), "need": _("Needs"), "have": st.column_config.NumberColumn(_("Has"), format="localized"),
         "least": st.column_config.NumberColumn(_("At least"), format="localized"), "ready": _("Enough")})

@@ -15,7 +15,7 @@ from core.models import service
 from pages.ui.cache import cached
 from pages.ui.charts import GREY, LILAC, PURPLE, plot, style_figure
 from pages.ui.guard import page_guard
-from pages.ui.quality import render_quality, risk_decile_chart
+from pages.ui.quality import chain_wide_note, render_quality, risk_decile_chart
 from pages.ui.session import current_account, engine, still_signed_in
 from pages.ui.sidebar import Filters, club_names, filters
 from pages.ui.text import md
@@ -226,10 +226,13 @@ with page_guard("models"):
         manager_actions(table, finished)
         st.stop()
 
-    st.markdown(_("**Active version:** `{version}`, trained {ago} by {who} on data up to {end}; {customers} "
-                  "customers scored.").format(
+    account = current_account()
+    customers = number(cached(service.scored_customers, ttl=VERSIONS_TTL)(viewer=account, club_ids=f.club_ids))
+    st.markdown(_("**Active version:** `{version}`, trained {ago} by {who} on data up to {end}.").format(
         version=active.version, ago=ago(active.trained_at), who=md(active.trained_by or "cron"),
-        end=datetime_text(active.data_end), customers=number(int(active.row_counts.get("customers", 0)))))
+        end=datetime_text(active.data_end)) + " " + (
+        _("{customers} customers scored.") if account.whole_chain else
+        _("{customers} customers of your clubs scored.")).format(customers=customers))
     if active.notes:
         st.caption(md(active.notes))
     kind = (active.metrics or {}).get("churn", {}).get("model_kind")
@@ -240,14 +243,16 @@ with page_guard("models"):
     status = service.model_status(active)
     if not status.empty:
         st.subheader(_("What was trained"), anchor=False)
+        chain_wide_note(account)
         st.dataframe(status, hide_index=True, column_config={
             "model": _("Model"), "trained": st.column_config.CheckboxColumn(_("Trained")), "why": _("Why")})
 
     st.subheader(_("How good the churn risk is"), anchor=False)
-    render_quality(cached(service.churn_quality, ttl=VERSIONS_TTL)(viewer=current_account(), club_ids=f.club_ids),
+    render_quality(cached(service.churn_quality, ttl=VERSIONS_TTL)(viewer=account, club_ids=f.club_ids),
                    key="models")
 
     st.subheader(_("Against simple rules"), anchor=False)
+    chain_wide_note(account)
     st.dataframe(service.metric_rows(active), hide_index=True, column_config={
         "metric": _("Metric"),
         "model": _("Model"),
@@ -271,11 +276,13 @@ with page_guard("models"):
         fig = px.bar(x=drivers.values, y=drivers.index, orientation="h", labels={"x": _("importance"), "y": ""},
                      color_discrete_sequence=[PURPLE])
         st.subheader(_("What drives churn risk"), anchor=False)
+        chain_wide_note(account)
         plot(style_figure(fig, height=360, legend=False), key="importance")
 
     calibration = service.calibration(active)
     if not calibration.empty:
         with st.expander(_("Calibration table: predicted against observed churn")):
+            chain_wide_note(account)
             st.dataframe(calibration, hide_index=True, column_config={
                 "decile": _("Decile"), "customers": _("Customers"),
                 "mean_predicted": st.column_config.NumberColumn(_("Predicted churn"), format="percent"),
@@ -284,6 +291,7 @@ with page_guard("models"):
     render_live(f)
 
     st.subheader(_("All versions"), anchor=False)
+    chain_wide_note(account)
     st.dataframe(table[["version", "status_label", "trained_at", "churn_auc", "recency_auc", "forecast_mase",
                         "customers", "notes"]], hide_index=True, column_config={
         "version": _("Version"), "status_label": _("Status"), "customers": _("Customers"), "notes": _("Notes"),

@@ -3,7 +3,7 @@ profile and history, and how customers moved between segments.
 
 Every function takes the signed-in `viewer`: its club scope limits the clubs asked for (`scope.clubs`)
 before any query runs, and its role decides what it sees of a customer (`mask_customers`: analysts get
-a first name and an initial, no e-mail, no phone, and search names only). Opening a customer with
+a first name and an initial, no e-mail, no phone, and search first names only). Opening a customer with
 contacts visible and exporting go to the activity log.
 """
 
@@ -29,19 +29,22 @@ MONEY_COLUMNS = ("clv_12m", "clv_12m_lo", "clv_12m_hi", "monetary_total")  # ten
 _WORD = re.compile(r"[\w@.+-]+", re.UNICODE)
 
 
-def search_query(text: str | None) -> str | None:
-    """Words typed by a person -> a prefix tsquery ('айг:* & али:*'); None for empty input."""
+def search_query(text: str | None, *, first_word: bool = False) -> str | None:
+    """Words typed by a person -> a prefix tsquery ('айг:* & али:*'), of the first word only with
+    `first_word`; None for empty input."""
     words = [w.strip(".@+-") for w in _WORD.findall(text or "")]
     words = [w.replace(":", "") for w in words if w.strip(".@+-")]
-    return " & ".join(f"{w}:*" for w in words[:8]) or None
+    return " & ".join(f"{w}:*" for w in words[:1 if first_word else 8]) or None
 
 
 def search_customers(engine: Engine, *, viewer: Account, club_ids: Sequence[int], text: str | None = None,
                      segments: Sequence[str] = (), min_risk: float = 0, max_risk: float = 100, min_clv: float = 0,
                      max_clv: float | None = None, limit: int = 500) -> pd.DataFrame:
     """Scored customers of the active model at some of the viewer's clubs; `text` searches names (and
-    e-mails, for people who may see them) by prefixes of words. Segments and the top action are in the
-    current language (`segment_code` keeps the stored code)."""
+    e-mails, for people who may see them) by prefixes of words. Someone who may not see contacts searches
+    first names only, with the first word typed: 'Айгерим Ал' finds the same customers as 'Айгерим', and
+    the first letters of a surname find nobody by it. Segments and the top action are in the current
+    language (`segment_code` keeps the stored code)."""
     viewer = scope.viewer(viewer)
     if not 0 <= min_risk <= max_risk <= 100:
         raise ValueError("churn risk bounds must satisfy 0 <= min <= max <= 100")
@@ -49,9 +52,10 @@ def search_customers(engine: Engine, *, viewer: Account, club_ids: Sequence[int]
         raise ValueError("lifetime value bounds must satisfy 0 <= min <= max")
     if not 1 <= limit <= 50_000:
         raise ValueError("limit must be between 1 and 50,000")
-    rows = query_df(engine, "customers/search", tsquery=search_query(text), club_ids=scope.clubs(viewer, club_ids),
-                    names_only=not sees_contacts(viewer), segments=list(segments), min_risk=min_risk,
-                    max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
+    names_only = not sees_contacts(viewer)
+    rows = query_df(engine, "customers/search", tsquery=search_query(text, first_word=names_only),
+                    club_ids=scope.clubs(viewer, club_ids), names_only=names_only, segments=list(segments),
+                    min_risk=min_risk, max_risk=max_risk, min_clv=min_clv, max_clv=max_clv, limit=limit)
     rows["segment_code"] = rows["segment"]
     rows["segment"] = rows["segment"].map(segment_label)
     rows["top_action"] = [MISSING if code is None else action_label(code, label)

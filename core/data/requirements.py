@@ -9,7 +9,7 @@ instead of showing a weak score as if it were sound.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,9 +79,12 @@ class Readiness:
                               for n in self.needs(m)]} for m in MODELS}
 
 
-def assess(engine: Engine | sa.Connection, *, data_end: datetime, horizon_days: int = t.CHURN_WINDOW_DAYS) -> Readiness:
-    """What the chain's data up to `data_end` has of what each model needs."""
-    params = {"data_end": data_end, "cutoff": data_end - timedelta(days=horizon_days)}
+def assess(engine: Engine | sa.Connection, *, data_end: datetime, horizon_days: int = t.CHURN_WINDOW_DAYS,
+           club_ids: Sequence[int] | None = None) -> Readiness:
+    """What the chain's data up to `data_end` has of what each model needs; with `club_ids`, what the
+    bookings at those clubs have (the models still learn from the whole chain's)."""
+    params = {"data_end": data_end, "cutoff": data_end - timedelta(days=horizon_days),
+              "club_ids": None if club_ids is None else [int(c) for c in club_ids]}
     query = sa.text(load_sql("data/requirements"))
     if isinstance(engine, sa.Connection):
         row = engine.execute(query, params).mappings().one()

@@ -84,10 +84,14 @@ def data_moment(engine: Engine) -> dict:
             "live_gap": timedelta(days=LIVE_GAP_DAYS)}
 
 
-def readiness(engine: Engine) -> pd.DataFrame:
-    """Each model's needs against what the data has now (model, need, have, least, ready)."""
+def readiness(engine: Engine, *, viewer: Account | None, club_ids: Sequence[int]) -> pd.DataFrame:
+    """Each model's needs against what the data has now (model, need, have, least, ready): the whole chain's
+    data for an account of the whole chain (what a retrain decides on), the data of its clubs of `club_ids`
+    for an account of some clubs."""
+    who = scope.viewer(viewer)
     moment = data_moment(engine)["as_of"]
-    found = requirements.assess(engine, data_end=moment)
+    found = requirements.assess(engine, data_end=moment,
+                                club_ids=None if who.whole_chain else scope.clubs(who, club_ids))
     rows = [{"model": _(requirements.MODEL_NAMES[m]), "need": _(n.what), "have": n.have, "least": n.need,
              "ready": n.met} for m in requirements.MODELS for n in found.needs(m)]
     return pd.DataFrame(rows, columns=["model", "need", "have", "least", "ready"])

@@ -60,7 +60,11 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
                     raw.execute("truncate campaigns restart identity cascade")  # their customers are gone
             span = (data.audit_logs.created_at.min(), data.data_end) if len(data.audit_logs) else \
                 (data.data_end, data.data_end)
-            raw.execute("select ensure_audit_partitions(%s::date, (%s::date + 31))", [span[0].date(), span[1].date()])
+            # months of audit_logs for the whole history, as the owner (ensure_audit_partitions() makes only
+            # the months near today)
+            raw.execute("select count(create_audit_partition(m::date)) from generate_series("
+                        "date_trunc('month', %s::date), %s::date + 31, interval '1 month') m",
+                        [span[0].date(), span[1].date()])
             saved = _drop_secondary(raw)
             raw.execute("alter table bookings disable trigger bookings_no_overlap")
             for table, columns in TABLES.items():

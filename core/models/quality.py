@@ -136,14 +136,24 @@ class ChurnQuality:
     quality: Quality | None      # on held-out customers at training (None: not measured)
     calibration: pd.DataFrame    # `calibration`
     histogram: pd.DataFrame      # `risk_histogram` for the clubs shown
+    chain_wide: bool = False     # the quality and calibration are the whole chain's, wider than the viewer's clubs
 
 
 def churn_quality(engine: Engine, *, viewer: Account, club_ids: Sequence[int]) -> ChurnQuality | None:
     """The active version's churn quality and its customers' risk spread in some of the viewer's clubs
-    (None: no model)."""
+    (None: no model). The quality was measured on the whole chain's held-out customers: `chain_wide` for
+    an account of some clubs, whose page says so."""
+    who = scope.viewer(viewer)
     active = query_df(engine, "models/active_model")
     if active.empty:
         return None
     row = active.iloc[0]
     return ChurnQuality(quality=held_out(row.metrics, row.row_counts), calibration=calibration(row.metrics),
-                        histogram=risk_histogram(engine, club_ids=scope.clubs(scope.viewer(viewer), club_ids)))
+                        histogram=risk_histogram(engine, club_ids=scope.clubs(who, club_ids)),
+                        chain_wide=not who.whole_chain)
+
+
+def chain_wide_words() -> str:
+    """What an account of some clubs reads beside a figure of the whole chain's."""
+    return _("Chain-wide: measured on every club's customers when the models were trained, not only on your "
+             "clubs'.")

@@ -67,6 +67,14 @@ def active_model(engine: Engine) -> dict[str, Any] | None:
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
+def scored_customers(engine: Engine, *, viewer: Account, club_ids) -> int:
+    """The active version's scored customers the viewer may count: all of them for an account of the whole
+    chain, those whose favourite club is among its clubs of `club_ids` for an account of some clubs."""
+    who = scope.viewer(viewer)
+    ids = None if who.whole_chain else scope.clubs(who, club_ids)
+    return int(query_df(engine, "models/scored_customers", club_ids=ids).customers.iloc[0])
+
+
 def skipped_models(engine: Engine) -> dict[str, str]:
     """The models the active version skipped, each with its "not enough data yet: X of Y …" notice
     ({} when every model was trained, or before the first version)."""

@@ -308,7 +308,8 @@ def _set_passwords(socket_dir: Path, wanted: dict[str, str], *, trust: bool = Fa
 
 
 def _ensure_database_and_roles(socket_dir: Path, known: dict[str, str]) -> None:
-    """The `oyna` database, and the app's and the read-only login roles with their passwords."""
+    """The `oyna` database, and the app's and the read-only login roles with their passwords; only those
+    two (and the superuser) may connect to it."""
     from psycopg import sql
 
     with _connect(socket_dir, known[SUPERUSER]) as conn:
@@ -318,6 +319,9 @@ def _ensure_database_and_roles(socket_dir: Path, known: dict[str, str]) -> None:
             if not conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone():
                 conn.execute(sql.SQL("create role {} login password {}").format(
                     sql.Identifier(role), sql.Literal(known[role])))
+        conn.execute(sql.SQL("revoke connect on database {} from public").format(sql.Identifier(DATABASE)))
+        conn.execute(sql.SQL("grant connect on database {} to {}, {}").format(
+            sql.Identifier(DATABASE), sql.Identifier(APP_ROLE), sql.Identifier(READONLY_ROLE)))
 
 
 def status(pgdata: Path) -> ServerStatus:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.i18n import _
 from core.i18n.format import number
-from core.models.quality import ChurnQuality, auc_words, lift_words, summary, what_numbers_mean
+from core.models.quality import ChurnQuality, auc_words, chain_wide_words, lift_words, summary, what_numbers_mean
 from pages.ui.charts import LILAC, PURPLE, plot, style_figure
 from pages.ui.layout import card_columns
 
@@ -45,6 +45,16 @@ def histogram_chart(table: pd.DataFrame) -> go.Figure:
     return style_figure(fig, height=280, legend=False)
 
 
+def chain_wide_note(account) -> None:
+    """Beside a figure of the whole chain's: says so to an account of some clubs."""
+    if account is not None and not account.whole_chain:
+        _chain_wide_caption()
+
+
+def _chain_wide_caption() -> None:
+    st.caption(":material/public: " + chain_wide_words())
+
+
 def render_quality(result: ChurnQuality | None, *, key: str) -> None:
     """The quality section; `key` keeps its charts apart from another page's."""
     if result is None or result.quality is None:
@@ -66,6 +76,8 @@ def render_quality(result: ChurnQuality | None, *, key: str) -> None:
         top20.metric(_("Lift, top 20%"), f"{number(q.lift['lift_top20'], 1)}×",
                      help=_("How many times as often the riskiest fifth left as customers overall."))
     st.caption(" ".join(t for t in (summary(q), auc_words(q), lift_words(q)) if t))
+    if result.chain_wide:
+        _chain_wide_caption()
     st.caption(what_numbers_mean(q.horizon_days))
     left, right = st.columns(2)
     with left:

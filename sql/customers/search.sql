@@ -1,7 +1,8 @@
 -- Scored customers of the active model whose favourite club is in :club_ids (an empty list returns
 -- nothing), filtered; an empty :segments list means every segment. :tsquery uses the GIN index on users
--- (names and e-mails); with :names_only (people who may not see contacts) a match must be in the name,
--- so an e-mail fragment finds nothing.
+-- (names and e-mails); with :names_only (people who may not see contacts) it matches the first word of the
+-- name only (first_name_tsvector, migration 022, with its own GIN index), so neither an e-mail fragment nor
+-- a surname's first letters find anyone.
 select u.id as user_id,
        u.full_name,
        u.email,
@@ -31,7 +32,8 @@ where s.version = active_model_version()
   and coalesce(s.clv_12m >= :min_clv, :min_clv = 0)
   and (cast(:max_clv as numeric) is null or s.clv_12m <= :max_clv)
   and (cast(:tsquery as text) is null
-       or (to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, '')) @@ to_tsquery('russian', :tsquery)
-           and (not :names_only or to_tsvector('russian', u.full_name) @@ to_tsquery('russian', :tsquery))))
+       or case when :names_only then first_name_tsvector(u.full_name) @@ to_tsquery('russian', :tsquery)
+               else to_tsvector('russian', u.full_name || ' ' || coalesce(u.email, ''))
+                    @@ to_tsquery('russian', :tsquery) end)
 order by s.churn_risk desc nulls last, s.clv_12m desc nulls last
 limit :limit

@@ -1,13 +1,18 @@
 -- What the models need before they predict (core/data/requirements.py), over the whole chain up to
--- :data_end. Visits are live or completed bookings. Churn examples are the customers who visited before
--- :cutoff (:data_end less the churn window): churned ones have no visit in the window after it, the
+-- :data_end, or over the bookings at the clubs of :club_ids when it is not null (what an account of some
+-- clubs is shown). Visits are live or completed bookings. Churn examples are the customers who visited
+-- before :cutoff (:data_end less the churn window): churned ones have no visit in the window after it, the
 -- others stayed. A repeat customer visited on two days or more; a paying customer has a successful
 -- payment above zero; revenue days are club-local days with successful payments.
-with visits as (
+with shown as (
+    select s.id from seats s join halls h on h.id = s.hall_id where h.club_id = any(cast(:club_ids as int[]))
+),
+visits as (
     select b.user_id, b.date, b.start_time
     from bookings b
     where b.status in ('завершено', 'активно')
       and b.start_time < cast(:data_end as timestamptz)
+      and (cast(:club_ids as int[]) is null or b.seat_id in (select id from shown))
 ),
 per_customer as (
     select user_id,
@@ -25,6 +30,7 @@ paid as (
     join bookings b on b.id = p.booking_id
     where p.payment_status = 'успешно' and p.amount > 0
       and b.start_time < cast(:data_end as timestamptz)
+      and (cast(:club_ids as int[]) is null or b.seat_id in (select id from shown))
 )
 select count(*)::bigint as customers,
        count(*) filter (where visit_days >= 2)::bigint as repeat_customers,

@@ -20,6 +20,7 @@ from core.accounts import (
     sees_contacts,
     short_name,
 )
+from core.i18n import use_locale
 from tests.accounts.support import PASSWORD
 from tests.conftest import viewer_of
 
@@ -76,9 +77,35 @@ def test_scope_keeps_only_the_accounts_clubs(chain_viewer):
     ("Cher", "Cher"),
     ("", ""),
     (None, None),
+    # a name field that holds a contact (people type their own at a club's counter)
+    ("+77011234567", "Customer #42"),
+    ("87011234567", "Customer #42"),
+    ("8(701)123-45-67", "Customer #42"),
+    ("aigerim@mail.kz", "Customer #42"),
+    ("gamer12345", "Customer #42"),
+    ("+7 701 123 45 67", "Customer #42"),            # the first word alone: a phone's characters and a digit
+    ("aigerim@mail.kz Алиева", "Customer #42"),
+    ("87011234567 Айгерим", "Customer #42"),
+    ("Айгерим +77011234567", "Айгерим"),              # no initial from a second word that is a contact
+    ("Айгерим a@b.kz", "Айгерим"),
+    # ordinary names and nicknames stay as they were
+    ("Ninja_2009", "Ninja_2009"),
+    ("R2D2 Skywalker", "R2D2 S."),
+    ("Анна-Мария Иванова", "Анна-Мария И."),
+    ("1234", "Customer #42"),
+    ("Agent 007", "Agent"),
 ])
 def test_short_name(full, short):
-    assert short_name(full) == short
+    assert short_name(full, 42) == short
+
+
+def test_a_contact_in_the_name_without_a_customer_number_is_dots():
+    assert short_name("+77011234567") == short_name("a@b.kz", None) == "•••"
+
+
+def test_the_customer_number_is_said_in_the_language_of_the_page():
+    with use_locale("ru"):
+        assert short_name("+77011234567", 7) == "Клиент №7"
 
 
 def test_masking_of_customers_by_the_accounts_role(chain_viewer):

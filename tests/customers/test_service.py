@@ -60,6 +60,44 @@ def test_an_analysts_search_matches_names_only(engine, ids):
                                                            limit=5000).user_id)
 
 
+def _found(engine, viewer, ids, text) -> set[int]:
+    return set(service.search_customers(engine, viewer=viewer, club_ids=ids, text=text, limit=50_000).user_id)
+
+
+def test_an_analyst_cannot_rebuild_a_surname_letter_by_letter(engine, ids):
+    """Typing a first name and more and more of a surname finds the same customers as the first name alone,
+    and a surname's first letters alone find nobody by it."""
+    everyone = service.search_customers(engine, viewer=MANAGER, club_ids=ids, limit=50_000).sort_values("user_id")
+    words = everyone.full_name.str.split()
+    first_names = {w[0].lower() for w in words}
+    # a customer whose surname begins no one's first name, so that nobody at all may match it
+    someone = next(r for r, w in zip(everyone.itertuples(), words)
+                   if len(w) > 1 and not any(f.startswith(w[1][:2].lower()) for f in first_names))
+    first, surname = someone.full_name.split()[:2]
+    alone = _found(engine, ANALYST, ids, first)
+    assert someone.user_id in alone
+    for n in range(1, len(surname) + 1):
+        assert _found(engine, ANALYST, ids, f"{first} {surname[:n]}") == alone, surname[:n]
+        assert _found(engine, ANALYST, ids, surname[:n]) == set(), surname[:n]
+    assert _found(engine, MANAGER, ids, f"{first} {surname}") < alone  # a manager still finds by surname
+
+
+def test_an_analyst_matches_the_first_word_however_the_name_is_spaced(engine, ids):
+    someone = service.search_customers(engine, viewer=MANAGER, club_ids=ids, limit=1).iloc[0]
+    first, surname = someone.full_name.split()[:2]
+    with engine.begin() as conn:
+        conn.execute(sa.text("update users set full_name = :n where id = :id"),
+                     {"n": f"\t{first}\u00a0\t{surname}", "id": int(someone.user_id)})
+    try:
+        assert someone.user_id in _found(engine, ANALYST, ids, first)
+        assert someone.user_id not in _found(engine, ANALYST, ids, surname)
+        assert someone.user_id in _found(engine, MANAGER, ids, surname)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("update users set full_name = :n where id = :id"),
+                         {"n": someone.full_name, "id": int(someone.user_id)})
+
+
 def test_profile_and_history(engine, ids, forget_logs):
     first = service.search_customers(engine, viewer=MANAGER, club_ids=ids, limit=1).iloc[0]
     profile = service.customer_profile(engine, viewer=ANALYST, user_id=int(first.user_id), club_ids=ids)

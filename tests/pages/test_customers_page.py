@@ -49,7 +49,40 @@ def test_analysts_see_no_contacts_and_no_full_names(app_client, accounts, scored
     rfm = json.loads(charts(at)[1].proto.spec)  # the RFM scatter's hover names
     hovers = [h for trace in rfm["data"] for h in trace.get("hovertext", [])]
     assert hovers and all(re.fullmatch(r"\S+ \S\.", h) for h in hovers)
-    assert at.text_input(key="cust_search").label == "Name"
+    assert at.text_input(key="cust_search").label == "First name"
+
+
+def riskiest_customer(engine) -> tuple[int, str]:
+    """The customer at the top of the list (the highest churn risk), who is on the page unfiltered."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "select u.id, u.full_name from customer_scores s join users u on u.id = s.user_id "
+            "where s.version = active_model_version() order by s.churn_risk desc, s.clv_12m desc, u.id limit 1")).one()
+    return row.id, row.full_name
+
+
+def test_an_analysts_search_reads_first_names_only(app_client, accounts, scored, app_db):
+    """'Айгерим', 'Айгерим А', 'Айгерим Ал', …: the same list, so a surname cannot be rebuilt; and a contact
+    typed as a name is shown as the customer's number."""
+    user_id, name = riskiest_customer(app_db)
+    first, surname = name.split()[:2]
+    at = app_client(accounts["analyst"], PAGE)
+    search = at.text_input(key="cust_search")
+    assert search.label == "First name" and "first names" in search.help
+    search.input(first).run()
+    alone = at.dataframe[-1].value
+    assert len(alone) and alone.full_name.str.startswith(first + " ").all()
+    for n in range(1, len(surname) + 1):
+        at.text_input(key="cust_search").input(f"{first} {surname[:n]}").run()
+        assert at.dataframe[-1].value.equals(alone), surname[:n]
+    with app_db.begin() as conn:
+        conn.execute(sa.text("update users set full_name = '+77011234567' where id = :id"), {"id": user_id})
+    try:
+        shown = set(app_client(accounts["analyst"], PAGE, fresh=True).dataframe[-1].value.full_name)
+        assert f"Customer #{user_id}" in shown and "+77011234567" not in shown
+    finally:
+        with app_db.begin() as conn:
+            conn.execute(sa.text("update users set full_name = :n where id = :id"), {"n": name, "id": user_id})
 
 
 def test_search_and_filters_change_the_list(app_client, accounts, scored, app_db):

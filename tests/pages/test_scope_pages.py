@@ -14,8 +14,9 @@ import pytest
 from core.accounts import add_account, remove_account
 from core.customers import service as customers
 from core.forecast import service as forecast
+from core.models import service as models
 from core.platform.clubs import list_clubs
-from tests.conftest import CHAIN_VIEWER
+from tests.conftest import CHAIN_VIEWER, viewer_of
 from tests.pages.support import PASSWORD, charts, ok
 
 PAGES = ["pages/overview.py", "pages/customers.py", "pages/customer.py", "pages/forecast.py",
@@ -118,3 +119,67 @@ def test_a_clubs_manager_has_no_system_page_and_its_services_refuse(app_client, 
     for call in (service.health, service.recent_incidents, service.recent_deliveries):
         with pytest.raises(PermissionDenied):
             call(app_db, account=scoped)
+
+
+CHAIN_WIDE = "Chain-wide: measured on every club's customers"
+
+
+def _scored(app_db, club_ids=None) -> int:
+    import sqlalchemy as sa
+
+    with app_db.connect() as conn:
+        return conn.execute(sa.text("select count(*) from customer_scores where version = active_model_version() "
+                                    "and (cast(:c as int[]) is null or club_id = any(cast(:c as int[])))"),
+                            {"c": club_ids}).scalar()
+
+
+def test_the_models_page_counts_the_clubs_customers_and_says_what_is_chain_wide(app_client, app_db, scoped):
+    """A club's manager: customers scored at its clubs, and each figure of the whole chain's training said so."""
+    from core.i18n.format import number
+
+    mine, chain = _scored(app_db, list(scoped.club_ids)), _scored(app_db)
+    assert 0 < mine < chain
+    assert models.scored_customers(app_db, viewer=viewer_of([]), club_ids=list(scoped.club_ids)) == 0
+    assert models.scored_customers(app_db, viewer=scoped, club_ids=[]) == 0
+    at = ok(app_client(scoped, "pages/models.py"))
+    active = next(m.value for m in at.markdown if "Active version" in m.value)
+    assert f"{number(mine)} customers of your clubs scored" in active and number(chain) not in active
+    notes = [c.value for c in at.caption if CHAIN_WIDE in c.value]
+    # the held-out quality, against simple rules, what drives churn, the calibration table, all versions
+    assert len(notes) >= 5, notes
+
+
+def test_the_models_page_of_the_whole_chain_has_no_chain_wide_notes(app_client, app_db, accounts, scoped):
+    from core.i18n.format import number
+
+    at = ok(app_client(accounts["analyst"], "pages/models.py"))
+    active = next(m.value for m in at.markdown if "Active version" in m.value)
+    assert f"{number(_scored(app_db))} customers scored" in active
+    assert not [c.value for c in at.caption if CHAIN_WIDE in c.value]
+
+
+def test_the_customers_pages_quality_says_it_is_chain_wide(app_client, scoped):
+    at = ok(app_client(scoped, "pages/customers.py"))
+    assert any(CHAIN_WIDE in c.value for c in at.caption)
+
+
+def test_the_data_page_counts_what_the_models_need_in_the_clubs_data(app_client, app_db, accounts, scoped):
+    from core.data import requirements
+    from core.data.service import data_moment
+
+    moment = data_moment(app_db)["as_of"]
+    own = requirements.assess(app_db, data_end=moment, club_ids=scoped.club_ids).counts
+    chain = requirements.assess(app_db, data_end=moment).counts
+    assert own["customers"] < chain["customers"] and own["revenue_days"] > 0
+    assert not any(requirements.assess(app_db, data_end=moment, club_ids=[]).counts.values())  # no clubs: nothing
+
+    def readiness(at) -> pd.DataFrame:
+        return next(d.value for d in at.dataframe if {"model", "need", "have"} <= set(d.value.columns))
+
+    at = ok(app_client(scoped, "pages/data.py"))
+    customers = readiness(at).loc[lambda t: t.need == "customers with a visit", "have"]
+    assert customers.tolist() == [own["customers"]]
+    assert any("Counted over your clubs' data only" in c.value for c in at.caption)
+    at = ok(app_client(accounts["manager"], "pages/data.py"))
+    assert readiness(at).loc[lambda t: t.need == "customers with a visit", "have"].tolist() == [chain["customers"]]
+    assert not any("Counted over your clubs' data only" in c.value for c in at.caption)

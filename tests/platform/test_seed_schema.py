@@ -20,7 +20,9 @@ ADDED_COLUMNS = {
 ADDED_INDEXES = {"idx_bookings_seat_time", "idx_bookings_start", "idx_payments_paid_at", "idx_halls_club",
                  "idx_seats_hall", "idx_payments_booking",
                  # imports' own ids (013), partial: only rows an import wrote have one, so their writes pass
-                 "users_external_key", "bookings_external_key", "payments_external_key"}
+                 "users_external_key", "bookings_external_key", "payments_external_key",
+                 # the first word of a name, for the search of people who may not see contacts (022)
+                 "idx_users_first_name"}
 # the columns of the seed's own mv_daily_club_stats
 SEED_VIEW_COLUMNS = ["report_date", "club_id", "club_name", "unique_customers", "total_bookings", "total_revenue",
                      "avg_session_hours", "occupied_seats", "utilization_rate"]

@@ -85,6 +85,26 @@ def test_the_session_server_is_locked_down(server_url, oyna_home):
         assert not _connects_as_nobody(socket_dir)
 
 
+def test_only_the_apps_roles_connect_to_the_database(server_url, oyna_home):
+    """A login role someone adds to the server (a BI tool's own, say) gets no CONNECT on `oyna` by itself."""
+    pgdata = oyna_home / "pgdata"
+    known = server.passwords(pgdata)
+    admin = server.role_url(pgdata).replace("postgresql+psycopg", "postgresql")
+    for role in (server.APP_ROLE, server.READONLY_ROLE):
+        with psycopg.connect(host=str(server.socket_dir_for(pgdata)), user=role, password=known[role],
+                             dbname=server.DATABASE):
+            pass
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("create role oyna_probe_stranger login password 'stranger'")
+    try:
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(host=str(server.socket_dir_for(pgdata)), user="oyna_probe_stranger",
+                            password="stranger", dbname=server.DATABASE)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("drop role oyna_probe_stranger")
+
+
 def test_a_long_path_and_an_old_trust_folder_are_locked_down(tmp_path, server_url):
     home = tmp_path / ("a-rather-long-folder-name-" * 4)
     pgdata = home / "pgdata"
