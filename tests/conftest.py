@@ -99,6 +99,15 @@ def oyna_home() -> Iterator[Path]:
     shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture
+def server_home() -> Iterator[Path]:
+    """A fresh folder for a test's own embedded server, outside pytest's `pytest-of-<user>` (see `oyna_home`:
+    any pytest run that starts on the machine resets that folder to mode 0700)."""
+    home = Path(tempfile.mkdtemp(prefix="oyna-test-server-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def server_url(oyna_home: Path) -> Iterator[str]:
     """A URL on the session's server that may create databases: the external one, or the embedded one."""

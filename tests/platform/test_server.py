@@ -105,8 +105,8 @@ def test_only_the_apps_roles_connect_to_the_database(server_url, oyna_home):
             conn.execute("drop role oyna_probe_stranger")
 
 
-def test_a_long_path_and_an_old_trust_folder_are_locked_down(tmp_path, server_url):
-    home = tmp_path / ("a-rather-long-folder-name-" * 4)
+def test_a_long_path_and_an_old_trust_folder_are_locked_down(server_home, server_url):
+    home = server_home / ("a-rather-long-folder-name-" * 4)
     pgdata = home / "pgdata"
     assert len(str(pgdata / ".s.PGSQL.5432")) > 108
     server.start(pgdata)
@@ -129,12 +129,12 @@ def test_a_long_path_and_an_old_trust_folder_are_locked_down(tmp_path, server_ur
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="trying as the OS user nobody needs root")
-def test_nobody_got_in_before(tmp_path):
+def test_nobody_got_in_before(server_home):
     """The probe can fail: nobody does get in through an open socket folder with trust authentication."""
     import subprocess
 
-    pgdata = tmp_path / "open"
-    (tmp_path).chmod(0o755)
+    pgdata = server_home / "open"
+    server_home.chmod(0o755)
     server.start(pgdata)
     try:
         (pgdata / "pg_hba.conf").write_text("local all all trust\n")
@@ -153,11 +153,11 @@ def test_nobody_got_in_before(tmp_path):
         server.stop(pgdata)
 
 
-def test_a_running_server_the_wheel_started_is_moved_and_locked(tmp_path, server_url):
+def test_a_running_server_the_wheel_started_is_moved_and_locked(server_home, server_url):
     """What an earlier version left running: the wheel's own server, trust authentication, and (for a long
     path) its socket in a folder under /tmp that everyone may enter."""
     pg = server._pgserver()
-    home = tmp_path / ("an-old-data-home-with-a-long-name-" * 3)
+    home = server_home / ("an-old-data-home-with-a-long-name-" * 3)
     pgdata = home / "pgdata"
     home.mkdir(parents=True)
     old = pg.get_server(pgdata, cleanup_mode=None)
