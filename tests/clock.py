@@ -14,15 +14,19 @@ row per setting and exits 1 when any run failed. docs/testing.md explains what t
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ZONE = ZoneInfo("Asia/Almaty")
+SITE = Path(__file__).parent / "faketime"  # its sitecustomize.py keeps time.sleep working under libfaketime
 DEFAULT_TIMES = ("23:45", "00:30", "06:00", "12:00")
 DEFAULT_ARGS = ("-n", "auto", "--dist", "loadfile", "-m", "not browser", "-q", "-p", "no:cacheprovider")
 
@@ -37,16 +41,18 @@ def settings(times: list[str], today: datetime) -> list[datetime]:
     return out
 
 
-def run(moment: datetime, pytest_args: list[str]) -> tuple[int, str, float]:
-    """pytest under libfaketime, with the clock moved to `moment`; (exit code, summary line, seconds)."""
+def run(moment: datetime, pytest_args: list[str], log: Path) -> tuple[int, str, float]:
+    """pytest under libfaketime, with the clock moved to `moment`, its output in `log`; (exit code, summary
+    line, seconds). The monotonic clock stays real (tests/faketime/sitecustomize.py says why)."""
     shift = round((moment - datetime.now(timezone.utc)).total_seconds())
+    env = dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(SITE), os.environ.get("PYTHONPATH")])))
     started = time.monotonic()
-    done = subprocess.run(["faketime", "-f", f"{shift:+d}", sys.executable, "-m", "pytest", *pytest_args],
-                          capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
-    if done.returncode:
-        print(done.stdout[-6000:], file=sys.stderr)
-    return done.returncode, (lines[-1].strip("= ") if lines else done.stdout[-300:]), time.monotonic() - started
+    with log.open("w") as out:
+        code = subprocess.run(["faketime", "-f", f"{shift:+d}", sys.executable, "-m", "pytest", *pytest_args],
+                              stdout=out, stderr=subprocess.STDOUT, env=env).returncode
+    lines = [line for line in log.read_text().splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+    return code, (lines[-1].strip("= ") if lines else f"no summary: see {log}"), time.monotonic() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,9 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         print("libfaketime is missing: apt-get install faketime", file=sys.stderr)
         return 2
     failed = 0
+    logs = Path(tempfile.mkdtemp(prefix="oyna-clock-"))
+    print(f"pytest's output: {logs}/<time>.log")
     print(f"{'Almaty time':<22} {'UTC':<17} {'result':<48} seconds")
     for moment in settings(args.at or list(DEFAULT_TIMES), datetime.now(ZONE)):
-        code, summary, seconds = run(moment, args.pytest_args or list(DEFAULT_ARGS))
+        code, summary, seconds = run(moment, args.pytest_args or list(DEFAULT_ARGS),
+                                     logs / f"{moment:%Y-%m-%d-%H%M}.log")
         failed += code != 0
         print(f"{moment:%a %Y-%m-%d %H:%M}   {moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} "
               f"{summary:<48} {seconds:.0f}", flush=True)
