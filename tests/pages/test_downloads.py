@@ -111,7 +111,9 @@ def test_hostile_names_download_inert_as_csv_and_excel(app_client, app_db, hosti
     header = rows[0]
     assert header[:2] == ["user_id", "full_name"] and len(header) > 5  # the table's own names unless asked
     names = {row[1] for row in rows[1:]}
-    assert "'=HYPERLINK(\"http://x\",\"pay\")" in names and {"'@SUM(1)", "'-2+3"} <= names
+    assert "'=HYPERLINK(\"http://x\",\"pay\")" in names
+    # an analyst sees a name that looks like a contact (an @, only a phone's characters) as "Customer #id"
+    assert {"'@SUM(1)", "'-2+3"} <= names if role == "manager" else not {"'@SUM(1)", "'-2+3"} & names
     assert not formula_cells(rows)
     risk = [row[header.index("churn_risk")] for row in rows[1:] if row[header.index("churn_risk")]]
     assert all(re.fullmatch(r"\d+(,\d+)?" if russian else r"\d+(\.\d+)?", r) for r in risk), risk[:5]
@@ -129,7 +131,7 @@ def test_hostile_names_download_inert_as_csv_and_excel(app_client, app_db, hosti
     assert titles[:2] == (["Id клиента", "Имя"] if russian else ["Customer id", "Name"])
     cells = {c.value: c for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
     hyperlink = cells["'=HYPERLINK(\"http://x\",\"pay\")"]
-    assert hyperlink.data_type == "s" and cells["'@SUM(1)"].data_type == "s"
+    assert hyperlink.data_type == "s" and (role != "manager" or cells["'@SUM(1)"].data_type == "s")
     assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
     first = sheet[2]
     assert first[0].data_type == "n" and isinstance(first[0].value, int)   # the customer's id, a number

@@ -105,7 +105,10 @@ def _calls(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call):
             func = node.func
-            found.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+            if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "st":
+                found.add(f"st.{func.attr}")  # Streamlit's own (st.text is text on the page, not SQL)
+            else:
+                found.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
     return found
 
 
