@@ -203,6 +203,8 @@ def test_a_killed_retrains_files_are_cleaned_at_the_next(engine, settings, train
         return folder / f"{name}.joblib", folder / f"{name}.json"
 
     recent = copy_pair("v20990101-000000")  # within the margin: perhaps a retrain still saving
+    for path in recent:  # "now" by the clock the code reads (a file system stamps with its own)
+        os.utime(path, (time.time(), time.time()))
     foreign = copy_pair("v20000101-000000", database="another database")  # shares the folder
     lone = folder / "v20000102-000000.joblib"  # a save killed between its two files
     temp = folder / ".v20000103-000000.joblib.x1y2.tmp"  # a save killed mid-write
