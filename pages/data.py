@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.accounts import can
-from core.data import service
+from core.data import MAX_UPLOAD_MB, service
 from core.data.imports import DEFAULT_TIMEZONE, Options
 from core.data.sniff import FileProblem
 from core.i18n import N_, _
@@ -98,9 +98,10 @@ def import_section(account) -> None:
         st.info(_("Only managers of the whole chain can import data."), icon=":material/lock:")
         return
     upload = st.file_uploader(_("A club system's export (CSV: generic, ggLeap or SmartShell; docs/import.md)"),
-                              type=["csv", "txt", "tsv"], key="data_upload")
+                              type=["csv", "txt", "tsv"], key="data_upload", max_upload_size=MAX_UPLOAD_MB)
     if upload is None:
-        st.caption(_("UTF-8 or Windows-1251; comma, semicolon or tab; each file goes in whole or not at all."))
+        st.caption(_("UTF-8 or Windows-1251; comma, semicolon or tab; up to {size} MB a file; each file goes in "
+                     "whole or not at all.").format(size=number(MAX_UPLOAD_MB)))
         show_last_report()
         return
     raw = upload.getvalue()

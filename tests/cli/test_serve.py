@@ -20,6 +20,7 @@ import pytest
 
 from core.cli.serve import app_url, show_demo_passwords, streamlit_command
 from core.cli.support import UsageError
+from core.data import MAX_UPLOAD_MB
 from core.platform.settings import PROJECT_ROOT, load_settings
 
 
@@ -59,6 +60,16 @@ def test_the_config_files_keep_xsrf_protection_on():
     config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"].get("enableXsrfProtection", True) is True
     assert config["server"].get("enableCORS", True) is True
+
+
+def test_the_upload_limit_agrees_everywhere(tmp_path):
+    """400 MB in the config, on `oyna serve`'s command line and in the deployment guide's proxy example."""
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB == 400
+    settings = load_settings({}, root=tmp_path)
+    assert _option(streamlit_command(8501, "127.0.0.1", settings), "--server.maxUploadSize") == "400"
+    deploy = (PROJECT_ROOT / "docs" / "deploy.md").read_text()
+    assert "client_max_body_size 400m;" in deploy and "200 MB" not in deploy
 
 
 def test_demo_passwords_go_to_the_terminal_only(tmp_path, capsys):

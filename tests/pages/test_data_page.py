@@ -22,6 +22,7 @@ def test_a_manager_previews_and_dry_runs_a_file(app_client, accounts, app_db):
     at = app_client(accounts["manager"], PAGE)
     assert any("No problems found" in s.value for s in at.success)  # the demo chain is healthy
     assert at.dataframe  # the checks, the coverage and what the models can learn
+    assert any("up to 400 MB a file" in c.value for c in at.caption)  # the limit server.maxUploadSize sets
     before = bookings(app_db)
     at.file_uploader(key="data_upload").set_value(
         ("visits.csv", (FILES / "generic_visits.csv").read_bytes(), "text/csv"))
