@@ -10,6 +10,7 @@ reasons, and counts every reason.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -28,6 +30,8 @@ from core.data.visits import Problems, Read, finish, tidy_customers, times
 from core.platform import metrics
 from core.platform.db import load_sql
 from core.i18n import _, ngettext
+
+logger = logging.getLogger("oyna.data")
 
 DEFAULT_TIMEZONE = "Asia/Almaty"
 READERS = {"generic": generic.read, "ggleap": ggleap.read, "smartshell": smartshell.read}
@@ -178,9 +182,14 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
         report.result, report.message = "rejected", str(exc)
     except loader.DoubleBooked as exc:
         report.result, report.message = "failed", str(exc)
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        report.result, report.message = "failed", _("the database refused the file: {reason}").format(reason=reason)
+    except (loader.Refused, sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        report.result, report.message = "failed", _("the database refused the file, and nothing was imported: "
+                                                    "{reason}").format(reason=reason)
+    except Exception:  # a bug: the file is still recorded as failed, and the person gets no traceback
+        logger.exception("importing %s failed", file_name)
+        report.result, report.message = "failed", _("the import stopped on an unexpected error, and nothing was "
+                                                    "imported (the server's log has the details)")
     report.seconds = round(time.perf_counter() - clock, 2)
     if not options.dry_run:
         report.log_id = _log(engine, report, imported_by, started)

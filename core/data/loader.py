@@ -15,10 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import psycopg
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
@@ -78,6 +80,10 @@ class DoubleBooked(RuntimeError):
     """The set-based check found what the seat guard would have rejected (placement let a conflict through)."""
 
 
+class Refused(RuntimeError):
+    """The database refused a value of the file (the message names its line when COPY says which row)."""
+
+
 class Rejected(Exception):
     """The file has rows the database cannot take (the problems say which)."""
 
@@ -119,16 +125,34 @@ def _begin(conn: sa.Connection) -> None:
     script(conn, load_sql("data/import_stage"))
 
 
-def copy_frame(raw, table: str, frame: pd.DataFrame, batch_rows: int = 200_000) -> None:
+def copy_frame(raw, table: str, frame: pd.DataFrame, batch_rows: int = 200_000, *,
+               lines: pd.Series | None = None) -> None:
     """COPY a DataFrame into `table` (columns by name), written as CSV by Arrow: an empty cell is NULL,
-    a quoted empty text is an empty text."""
+    a quoted empty text is an empty text. A value the column cannot hold raises Refused, naming the row's
+    line of the file (`lines`, one per row of `frame`)."""
     data = pa.Table.from_pandas(frame, preserve_index=False)
     options = pa_csv.WriteOptions(include_header=False)
-    with raw.cursor() as cur, cur.copy(f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)") as copy:
-        for batch in data.to_batches(max_chunksize=batch_rows):
-            buffer = io.BytesIO()
-            pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
-            copy.write(buffer.getvalue())
+    try:
+        with raw.cursor() as cur, cur.copy(f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)") as copy:
+            for batch in data.to_batches(max_chunksize=batch_rows):
+                buffer = io.BytesIO()
+                pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+                copy.write(buffer.getvalue())
+    except psycopg.errors.DataError as exc:
+        raise Refused(_refusal(exc, lines)) from exc
+
+
+def _refusal(exc: psycopg.Error, lines: pd.Series | None) -> str:
+    """What the database refused, with the file's line when COPY's context names the row."""
+    reason = str(exc).strip().splitlines()[0]
+    found = re.search(r"line (\d+)(?:, column (\w+): (.*))?", exc.diag.context or "")
+    if not found or lines is None or not 0 < int(found[1]) <= len(lines):
+        return reason
+    line = int(lines.iloc[int(found[1]) - 1])
+    if found[2]:
+        return _("line {line}: {column} {value}: {reason}").format(line=line, column=found[2],
+                                                                   value=found[3][:60], reason=reason)
+    return _("line {line}: {reason}").format(line=line, reason=reason)
 
 
 def load_customers(conn: sa.Connection, customers: pd.DataFrame, *, source: str) -> Loaded:
@@ -219,7 +243,7 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         "end_time": v.end_time, "local_date": v.local_date, "status": v.status,
         "price": v.price.round(2), "amount": v.amount.round(2), "payment_status": v.payment_status,
         "paid_at": v.paid_at, "method": v.method.where(v.amount.notna())})
-    copy_frame(raw, "import_visits", frame)
+    copy_frame(raw, "import_visits", frame, lines=v.line)
     _analyze(conn, "import_visits")
     out.guard, switch = _write_mode(conn, int(needs.sum()))
     if switch:

@@ -199,3 +199,22 @@ def test_an_account_of_some_clubs_sees_only_the_imports_for_its_clubs(import_db,
     assert "ggleap_activity.csv" in set(service.past_imports(import_db, viewer=viewer_of([arena])).file_name)
     with pytest.raises(PermissionDenied):
         service.past_imports(import_db, viewer=None)
+
+
+def test_a_file_the_database_refuses_is_recorded(import_db, loaded):
+    """A value the database cannot store (an amount beyond numeric(10, 2)) fails the file with a plain message;
+    nothing is written, and the import log and the activity log both keep the failure."""
+    before = counts(import_db)
+    text = ("booking_id,customer_id,club,started_at,ended_at,amount\n"
+            "R-1,C001,Pixel Test,2024-04-01 10:00,2024-04-01 11:00,900\n"
+            "R-2,C002,Pixel Test,2024-04-01 10:00,2024-04-01 12:00,100000000000\n")
+    r = service.import_file(import_db, account=account("manager"), raw=text.encode(), file_name="huge.csv",
+                            options=Options())
+    assert r.result == "failed" and r.log_id is not None
+    assert "line 3: price" in r.message and "numeric field overflow" in r.message, r.message
+    assert counts(import_db) == before
+    logged = rows(import_db, "select result, message from data_imports where id = :id", id=r.log_id)[0]
+    assert logged.result == "failed" and logged.message == r.message
+    activity = rows(import_db, "select object_id, details from activity_log where action = 'import' "
+                               "order by id desc limit 1")[0]
+    assert activity.object_id == str(r.log_id) and activity.details["result"] == "failed"
