@@ -16,11 +16,12 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import accumulate, islice
+from itertools import chain, islice
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
 
+import numpy as np
 import pandas as pd
 from core.i18n import N_, _
 
@@ -182,35 +183,70 @@ def _ended(text: str) -> int:
 
 
 class _Records:
-    """A file's records (rows of cells), a batch at a time, each with the number of the line it starts on."""
+    """A file's records (rows of cells), a batch at a time, each with the number of the line it starts on.
+
+    A batch of lines in which every record is one line is split by pandas' C parser; one with a quoted line
+    break (or a line pandas refuses) by the csv module, record by record."""
 
     def __init__(self, lines: Iterable[str], delimiter: str) -> None:
-        self.reader = csv.reader(lines, delimiter=delimiter)
+        self.lines = iter(lines)
+        self.delimiter = delimiter
         self.read = 0  # lines read so far
         self.finished = False
 
-    def batch(self, size: int | None) -> tuple[list[list[str]], list[int]]:
-        """Up to `size` records that are not blank (all that are left when None), and their first lines."""
+    def records(self, size: int | None, block: list[str] | None = None) -> tuple[list[list[str]], list[int]]:
+        """Up to `size` records that are not blank (all that are left when None), and their first lines; with
+        `block`, the records that start in those lines (the last may end in lines after them)."""
+        source = chain(block, self.lines) if block is not None else self.lines
+        reader = csv.reader(source, delimiter=self.delimiter)
+        records: list[list[str]] = []
+        starts: list[int] = []
+        previous = 0
         try:
-            records = list(islice(self.reader, size))
+            for cells in reader:
+                if cells and (len(cells) > 1 or cells[0].strip()):
+                    records.append(cells)
+                    starts.append(self.read + previous + 1)
+                previous = reader.line_num
+                if (block is not None and previous >= len(block)) or (size is not None and len(records) >= size):
+                    break
+            else:
+                self.finished = True
         except csv.Error as exc:
-            line = self.reader.line_num
+            line = self.read + reader.line_num
             if "field larger than field limit" in str(exc):
                 raise FileProblem(_("line {line}: a cell is longer than {limit} characters (a quote that never "
                                     "closes?)").format(line=line, limit=f"{MAX_CELL:,}")) from None
             raise FileProblem(_("line {line} cannot be read as CSV: {why}").format(line=line, why=exc)) from None
-        self.finished = size is None or len(records) < size
-        first = self.read + 1
-        self.read = self.reader.line_num
-        if self.read - first + 1 == len(records):  # one line each
-            starts = list(range(first, self.read + 1))
-        else:  # quoted line breaks: a record spans one line more for each
-            spans = [1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in r) for r in records]
-            starts = [first + n - span for n, span in zip(accumulate(spans), spans)]
-        if records and min(map(len, records)) < 2:  # blank lines (a lone cell is a blank line if it is empty)
-            keep = [i for i, r in enumerate(records) if len(r) > 1 or (r and r[0].strip())]
-            records, starts = [records[i] for i in keep], [starts[i] for i in keep]
+        self.read += previous
         return records, starts
+
+    def table(self, size: int, header: list[str]) -> tuple[pd.DataFrame | list[list[str]], list[int]]:
+        """The records that start in the next `size` lines: a frame of text cells (or rows, from the csv
+        module) and their first lines."""
+        block = list(islice(self.lines, size))
+        if len(block) < size:
+            self.finished = True
+        try:
+            frame = pd.read_csv(io.BytesIO("".join(block).encode("utf-8")), sep=self.delimiter, header=None,
+                                names=range(len(header)), dtype=str, keep_default_na=False, na_filter=False,
+                                skip_blank_lines=False, engine="c", encoding="utf-8")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            frame = None
+        if frame is None or len(frame) != len(block):  # a record spans lines, or a line is refused: one by one
+            finished, self.finished = self.finished, False
+            found = self.records(None, block)
+            self.finished = self.finished or finished
+            return found
+        frame.columns = header
+        starts = np.arange(self.read + 1, self.read + len(block) + 1)
+        self.read += len(block)
+        blank = [i for i, line in enumerate(block) if not line.strip() and self.delimiter not in line]
+        if blank:
+            keep = np.ones(len(block), dtype=bool)
+            keep[blank] = False
+            frame, starts = frame[keep].reset_index(drop=True), starts[keep]
+        return frame, starts.tolist()
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -243,16 +279,20 @@ def _header(cells: list[str]) -> list[str]:
     return header
 
 
-def _table(rows: list[list[str]], lines: list[int], header: list[str], encoding: str, delimiter: str) -> RawTable:
-    width = len(header)
-    if rows and max(map(len, rows)) > width:
-        line, cells = next((n, len(r)) for n, r in zip(lines, rows) if len(r) > width)
-        raise FileProblem(_("line {line} has {cells} cells, but the header has {columns}: the file is not a "
-                            "consistent table").format(line=line, cells=cells, columns=width))
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else \
-        pd.DataFrame({c: pd.Series(dtype=object) for c in header})
-    if rows and min(map(len, rows)) < width:  # short rows end in empty cells
-        frame = frame.fillna("")
+def _table(rows: pd.DataFrame | list[list[str]], lines: list[int], header: list[str], encoding: str,
+           delimiter: str) -> RawTable:
+    if isinstance(rows, pd.DataFrame):
+        frame = rows
+    else:
+        width = len(header)
+        if rows and max(map(len, rows)) > width:
+            line, cells = next((n, len(r)) for n, r in zip(lines, rows) if len(r) > width)
+            raise FileProblem(_("line {line} has {cells} cells, but the header has {columns}: the file is not a "
+                                "consistent table").format(line=line, cells=cells, columns=width))
+        frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else \
+            pd.DataFrame({c: pd.Series(dtype=object) for c in header})
+        if rows and min(map(len, rows)) < width:  # short rows end in empty cells
+            frame = frame.fillna("")
     return RawTable(frame=frame, lines=pd.Series(lines, dtype="int64"), encoding=encoding, delimiter=delimiter)
 
 
@@ -265,7 +305,7 @@ def head(source: Source, *, delimiter: str | None = None) -> Head:
         encoding = _encoding(first, f, complete)
     lines = list(_text_lines(io.BytesIO(first), encoding, limit=None if complete else len(first)))
     delimiter = delimiter or sniff_delimiter(lines)
-    records, starts = _Records(lines, delimiter).batch(None)
+    records, starts = _Records(lines, delimiter).records(None)
     if not records:
         raise FileProblem(_("the file has no header line"))
     header = _header(records[0])
@@ -282,13 +322,12 @@ def chunks(source: Source, layout: Layout, *, whole: bool = False,
     rows = None if whole else max(100, CHUNK_CELLS // len(layout.header))
     with opened(source) as f:
         records = _Records(_text_lines(f, layout.encoding), layout.delimiter)
-        while not records.finished and not records.batch(1)[0]:
-            pass  # up to the header
+        records.records(1)  # the header
         while not records.finished:
-            batch, starts = records.batch(rows)
+            batch, starts = records.records(None) if whole else records.table(rows, layout.header)
             if progress and layout.size:
                 progress(min(f.tell() / layout.size, 1.0))
-            if batch or whole:
+            if len(batch) or whole:
                 yield _table(batch, starts, layout.header, layout.encoding, layout.delimiter)
 
 

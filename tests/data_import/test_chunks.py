@@ -17,10 +17,11 @@ HEADER = "booking_id,customer_id,customer_name,email,club,hall,seat,started_at,e
 CHUNK = 300  # data rows per chunk in these tests
 
 
-def visits_file(rows: int = 2_400) -> list[str]:
+def visits_file(rows: int = 2_400, *, broken_name: bool = False) -> list[str]:
     """Generic rows: 40 visits start together every 3 hours (a third on a named seat), every fifth without a
     booking id; data rows 299 and 300 (the first two chunks' edge) are one customer's two visits that start
-    together, with no ids; customers' names change as the file goes on, and amounts grow."""
+    together, with no ids; customers' names change as the file goes on, and amounts grow. With `broken_name`,
+    data row 299's name is quoted across two lines (the first two chunks' edge) and has a bell character."""
     lines = [HEADER]
     base = datetime(2024, 1, 1, 10)
     for i in range(rows):
@@ -29,7 +30,8 @@ def visits_file(rows: int = 2_400) -> list[str]:
         booking = "" if i % 5 == 0 or i in (CHUNK - 1, CHUNK) else f"K-{i}"
         seat = f"PC-{i % 40}" if i % 3 == 0 and i not in (CHUNK - 1, CHUNK) else ""
         hall = "VIP" if i % 2 else "Main hall"
-        lines.append(f"{booking},C{customer},Name {customer} v{i // 500},c{customer}@example.kz,Chunk Club,{hall},"
+        name = '"Name\n\x07split"' if broken_name and i == CHUNK - 1 else f"Name {customer} v{i // 500}"
+        lines.append(f"{booking},C{customer},{name},c{customer}@example.kz,Chunk Club,{hall},"
                      f"{seat},{start:%Y-%m-%d %H:%M},{start + timedelta(hours=2):%Y-%m-%d %H:%M},{600 + i}")
     return lines
 
@@ -56,7 +58,7 @@ def in_chunks(monkeypatch) -> None:
 
 
 def test_a_file_read_in_chunks_imports_as_if_read_whole(private_database, monkeypatch):
-    raw = encoded(visits_file())
+    raw = encoded(visits_file(broken_name=True))
     whole = private_database("whole")
     once = import_file(whole, raw, "visits.csv", Options())
     in_chunks(monkeypatch)
@@ -66,11 +68,13 @@ def test_a_file_read_in_chunks_imports_as_if_read_whole(private_database, monkey
     fields = ("rows_read", "visits", "rows_added", "customers_added", "clubs_added", "halls_added", "seats_added",
               "seats_placed", "first_visit", "last_visit", "warnings")
     assert {f: getattr(pieces, f) for f in fields} == {f: getattr(once, f) for f in fields}
-    assert pieces.rows_added == 2_400
+    assert pieces.rows_added == 2_400 and pieces.cleaned_lines == once.cleaned_lines == [301]
+    assert pieces.last_visit == "2024-01-08T13:00:00+00:00"  # the rows after the two-line name are read
     assert snapshot(chunked) == snapshot(whole)
     found = snapshot(chunked)
     assert ("C1000|2024-01-02T01:00:00Z|2",) in {(b[0],) for b in found["bookings"]}  # numbered across the edge
-    assert ("C5", "Name 5 v4", "c5@example.kz") in {u[:3] for u in found["users"]}  # the latest name
+    names = {u[0]: u[1] for u in found["users"]}
+    assert names["C5"] == "Name 5 v4"  # the latest name
     assert {h[0]: float(h[2]) for h in found["halls"]} == {"Main hall": 900.0, "VIP": 900.0}  # not the first chunk's 375
     again = import_file(chunked, raw, "visits.csv", Options())
     assert (again.rows_added, again.rows_updated, again.rows_skipped) == (0, 0, 2_400)
