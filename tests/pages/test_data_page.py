@@ -46,6 +46,19 @@ def test_a_bad_file_shows_its_bad_rows_before_importing(app_client, accounts):
     assert any("6 rows are bad already" in w.value for w in at.warning)
 
 
+def test_a_big_file_is_previewed_from_its_head(app_client, accounts):
+    """Only the head is read before importing: the caption says how big the file is and how many rows it shows."""
+    rows = "".join(f"C{i},2024-03-01 18:00,2024-03-01 19:00,Head Club\n" for i in range(8_000))
+    raw = ("customer_id,started_at,ended_at,club\n" + rows).encode()
+    at = app_client(accounts["manager"], PAGE)
+    at.file_uploader(key="data_upload").set_value(("big.csv", raw, "text/csv"))
+    ok(at.run())
+    shown = [c.value for c in at.caption if "rows are shown and checked here" in c.value]
+    assert shown and "of 0.4 MB" in shown[0], [c.value for c in at.caption]
+    first = int(shown[0].split("its first ")[1].split(" rows")[0].replace(",", ""))
+    assert 1_000 < first < 8_000
+
+
 def test_a_mapping_can_be_corrected_on_the_page(app_client, accounts):
     at = app_client(accounts["manager"], PAGE)
     at.file_uploader(key="data_upload").set_value(("odd.csv", b"Guest,Came\nA,2024-01-01 10:00\n", "text/csv"))
