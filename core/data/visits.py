@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.formats import Format
-from core.data.values import Times, localize
+from core.data.values import CONTROL, Times, localize
 from core.i18n import _
 
 MAX_VISIT = timedelta(hours=24)   # the schema's limit on one booking
@@ -174,8 +174,9 @@ class Seen:
 
 
 def quoted(values: pd.Series, width: int = 40) -> pd.Series:
-    """Cell values for a reason: «value», cut to `width` characters."""
-    text = values.fillna("").astype(str)
+    """Cell values for a reason: «value», cut to `width` characters (control characters and line breaks
+    shown as spaces)."""
+    text = values.fillna("").astype(str).str.replace(CONTROL, " ", regex=True)
     return "«" + text.str.slice(0, width) + np.where(text.str.len() > width, "…", "") + "»"
 
 

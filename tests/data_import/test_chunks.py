@@ -118,3 +118,27 @@ def test_a_nul_byte_refuses_the_file_with_its_line(private_database, where):
     with pytest.raises(sniff.FileProblem, match=f"line {where} has a NUL byte"):
         for _ in sniff.chunks(encoded(lines), sniff.head(encoded(lines[:10])).layout):
             pass
+
+
+def test_the_encoding_is_decided_beyond_a_plain_ascii_head(private_database):
+    """A Windows-1251 file whose first 256 KB are plain ASCII is read as Windows-1251; a UTF-8 file with a line of
+    Windows-1251 after its head is refused at that line."""
+    engine = private_database("encodings")
+    ascii_head = visits_file(3_000)
+    assert len(encoded(ascii_head)) > sniff.HEAD_BYTES
+    late = ascii_head + ["K-late,C1,Жанна Ким,,Chunk Club,Main hall,,2024-02-01 10:00,2024-02-01 11:00,900"]
+    r = import_file(engine, ("\n".join(late) + "\n").encode("cp1251"), "late.csv", Options())
+    assert (r.result, r.encoding) == ("imported", "cp1251"), r.message
+    assert rows_of(engine, "select full_name from users where external_id = 'C1'") == [("Жанна Ким",)]
+    utf8_head = [line.replace("Name", "Имя") for line in visits_file(3_000)]
+    mixed = encoded(utf8_head) + "K-mixed,C1,Жанна,,Chunk Club,Main hall,,2024-02-02 10:00,2024-02-02 11:00,900\n".encode(
+        "cp1251")
+    before = counts(engine)
+    r = import_file(engine, mixed, "mixed.csv", Options())
+    assert r.result == "rejected" and r.message.startswith("line 3002 is not utf-8 text"), r.message
+    assert counts(engine) == before
+
+
+def rows_of(engine, sql: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
