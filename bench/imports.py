@@ -10,7 +10,7 @@ does), so its peak memory is the importer's own. Prints the seconds of each phas
 transaction; the planner's statistics and the analytics views follow it) and the importing process's
 peak memory, for: the first import; the same file again (adds nothing); and the file without its seat
 column (every visit placed on a seat by the importer). With --mb, only the first import of the larger
-file (each copy of the tier's visits has its own booking ids, 52 weeks before the previous one).
+file (each copy of the tier's visits has its own booking ids, 53 weeks before the previous one).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from core.platform.settings import PROJECT_ROOT
 
 STATUS = {"завершено": "completed", "активно": "active", "отменено": "cancelled", "неявка": "no-show"}
 PAYMENT = {"успешно": "paid", "ошибка": "failed", "возврат": "refunded", "ожидание": "pending"}
-YEAR = pd.Timedelta(weeks=52)  # a copy's shift: the same weekdays
+YEAR = pd.Timedelta(weeks=53)  # a copy's shift: past a year of visits, on the same weekdays
 
 
 def export(data, *, copy: int = 0) -> pd.DataFrame:

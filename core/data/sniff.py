@@ -289,10 +289,10 @@ def _table(rows: pd.DataFrame | list[list[str]], lines: list[int], header: list[
             line, cells = next((n, len(r)) for n, r in zip(lines, rows) if len(r) > width)
             raise FileProblem(_("line {line} has {cells} cells, but the header has {columns}: the file is not a "
                                 "consistent table").format(line=line, cells=cells, columns=width))
+        if rows and min(map(len, rows)) < width:  # short rows end in empty cells
+            rows = [r + [""] * (width - len(r)) for r in rows]
         frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else \
             pd.DataFrame({c: pd.Series(dtype=object) for c in header})
-        if rows and min(map(len, rows)) < width:  # short rows end in empty cells
-            frame = frame.fillna("")
     return RawTable(frame=frame, lines=pd.Series(lines, dtype="int64"), encoding=encoding, delimiter=delimiter)
 
 
