@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.accounts import can
-from core.data import service
+from core.data import MAX_UPLOAD_MB, service
 from core.data.imports import DEFAULT_TIMEZONE, Options
 from core.data.sniff import FileProblem
 from core.i18n import N_, _
@@ -30,16 +30,12 @@ LEVELS = {"problem": N_("problem"), "warning": N_("warning"), "ok": N_("ok")}
 
 
 def file_preview(upload, fmt: str | None, club: str | None, mapping: dict | None):
-    """The preview of the uploaded file for these choices, kept for this session while the file stays (the
-    page asks for two: as detected, then with the chosen columns)."""
-    memo = st.session_state.get("_data_preview")
+    """The preview of the uploaded file for these choices. Only the file's head is read, once per file: this
+    session keeps it (a few hundred KB, whatever the file's size) while the file stays."""
+    memo = st.session_state.get("_data_head")
     if memo is None or memo[0] != upload.file_id:
-        memo = (upload.file_id, {})
-        st.session_state["_data_preview"] = memo
-    choices = (fmt, club, tuple(sorted((mapping or {}).items())))
-    if choices not in memo[1]:
-        memo[1][choices] = service.preview(upload.getvalue(), format=fmt, club=club, mapping=mapping)
-    return memo[1][choices]
+        st.session_state["_data_head"] = memo = (upload.file_id, service.head(upload))
+    return service.preview(memo[1], format=fmt, club=club, mapping=mapping)
 
 
 def mapping_widgets(preview) -> dict[str, str | None]:
@@ -86,6 +82,10 @@ def show_report(report) -> None:
     facts.update(report.warnings)
     st.dataframe(pd.DataFrame({"what": list(facts), "count": list(facts.values())}), hide_index=True,
                  column_config={"what": _("What"), "count": st.column_config.NumberColumn(_("Count"), format="localized")})
+    if report.cleaned_lines:
+        st.caption(_("Names with control characters or line breaks were imported with spaces instead, on lines "
+                     "{lines}{more}.").format(lines=", ".join(str(n) for n in report.cleaned_lines),
+                                              more=" …" if report.cleaned > len(report.cleaned_lines) else ""))
     if report.bad_rows:
         st.markdown(_("**The first {n} bad rows** (line numbers count the header as line 1):").format(
             n=len(report.bad_rows)))
@@ -99,12 +99,12 @@ def import_section(account) -> None:
         st.info(_("Only managers of the whole chain can import data."), icon=":material/lock:")
         return
     upload = st.file_uploader(_("A club system's export (CSV: generic, ggLeap or SmartShell; docs/import.md)"),
-                              type=["csv", "txt", "tsv"], key="data_upload")
+                              type=["csv", "txt", "tsv"], key="data_upload", max_upload_size=MAX_UPLOAD_MB)
     if upload is None:
-        st.caption(_("UTF-8 or Windows-1251; comma, semicolon or tab; each file goes in whole or not at all."))
+        st.caption(_("UTF-8 or Windows-1251; comma, semicolon or tab; up to {size} MB a file; each file goes in "
+                     "whole or not at all.").format(size=number(MAX_UPLOAD_MB)))
         show_last_report()
         return
-    raw = upload.getvalue()
     left, right = st.columns(2)
     fmt = left.selectbox(_("Format"), list(FORMAT_NAMES), format_func=lambda f: _(FORMAT_NAMES[f]), key="data_format")
     zone = right.selectbox(_("Time zone of clubs created on the way"), TIMEZONES, key="data_timezone",
@@ -119,9 +119,16 @@ def import_section(account) -> None:
     mapping = mapping_widgets(first)
     preview = file_preview(upload, first.format.name, club or None, mapping)
     table = preview.table
-    st.caption(_("{format} file{detected}: {rows} rows, {encoding}, {delimiter}-separated.").format(
-        format=_(FORMAT_NAMES[preview.format.name]), detected=_(" (detected)") if first.detected else "",
-        rows=number(len(table.frame)), encoding=table.encoding, delimiter=table.delimiter_name))
+    if preview.complete:
+        st.caption(_("{format} file{detected}: {rows} rows, {encoding}, {delimiter}-separated.").format(
+            format=_(FORMAT_NAMES[preview.format.name]), detected=_(" (detected)") if first.detected else "",
+            rows=number(len(table.frame)), encoding=table.encoding, delimiter=table.delimiter_name))
+    else:
+        st.caption(_("{format} file{detected} of {size} MB, {encoding}, {delimiter}-separated: its first {rows} "
+                     "rows are shown and checked here; the import reads and checks every row.").format(
+            format=_(FORMAT_NAMES[preview.format.name]), detected=_(" (detected)") if first.detected else "",
+            size=number(preview.size / 1e6, 1), rows=number(len(table.frame)), encoding=table.encoding,
+            delimiter=table.delimiter_name))
     st.dataframe(preview.sample, hide_index=True, height=240)
     if preview.message:
         st.warning(md(preview.message), icon=":material/warning:")
@@ -137,7 +144,7 @@ def import_section(account) -> None:
     if dry or go:
         bar = st.progress(0.0, text=_("Starting…"))
         options = Options(format=preview.format.name, club=club or None, timezone=zone, mapping=mapping, dry_run=dry)
-        report = service.import_file(engine(), account=account, raw=raw, file_name=upload.name, options=options,
+        report = service.import_file(engine(), account=account, raw=upload, file_name=upload.name, options=options,
                                      progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         bar.empty()
         st.session_state[REPORT_KEY] = report

@@ -62,7 +62,7 @@ def run_import(args: argparse.Namespace) -> int:
         def progress(fraction: float, message: str) -> None:
             print(f"  [{fraction:4.0%}] {message}", flush=True)
 
-        report = import_file(engine, path.read_bytes(), path.name, options, imported_by=who, progress=progress)
+        report = import_file(engine, path, path.name, options, imported_by=who, progress=progress)
         print_report(report)
         audit_import(engine, None, report, via="cli", username=who)
         failed += not report.ok

@@ -98,13 +98,16 @@ def _oyna(*args: str, **popen: Any) -> subprocess.Popen:
 def streamlit_command(port: int, address: str, settings: Settings) -> list[str]:
     """The app's command line: the given address only, HTTPS when the settings name a certificate and key,
     XSRF protection (with CORS limits) and no download from a table's own toolbar (every download is made,
-    checked and recorded by pages/ui/export.py), whatever the config files say."""
+    checked and recorded by pages/ui/export.py), whatever the config files say, and the Data page's upload
+    limit."""
     if not address:
         raise UsageError("--address must not be empty (127.0.0.1, or 0.0.0.0 for every interface)")
+    from core.data import MAX_UPLOAD_MB
+
     command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "pages" / "ui" / "asgi.py"),
                "--server.port", str(port), "--server.address", address, "--server.headless", "true",
                "--server.enableXsrfProtection", "true", "--server.enableCORS", "true",
-               "--client.disableDataExport", "true"]
+               "--client.disableDataExport", "true", "--server.maxUploadSize", str(MAX_UPLOAD_MB)]
     if settings.tls_cert_file is not None:
         for name, path in (("certificate", settings.tls_cert_file), ("key", settings.tls_key_file)):
             if path is None or not path.is_file() or not os.access(path, os.R_OK):

@@ -6,8 +6,8 @@ import pandas as pd
 
 from core.data.formats import GENERIC
 from core.data.sniff import RawTable
-from core.data.values import as_text, normalise_choice, parse_amounts, parse_durations, parse_times
-from core.data.visits import BOOKING_STATUS, HALL_TYPE, PAYMENT_METHOD, PAYMENT_STATUS, Problems, Read
+from core.data.values import as_text, normalise_choice, parse_amounts, parse_durations, parse_times, plain_text
+from core.data.visits import BOOKING_STATUS, HALL_TYPE, PAYMENT_METHOD, PAYMENT_STATUS, Problems, Read, Seen
 from core.i18n import N_, _
 
 # column -> (choices, what the message lists)
@@ -20,7 +20,8 @@ CHOICES = {
 TIME_COLUMNS = {"start": "started_at", "end": "ended_at", "paid": "paid_at", "signed": "signed_up_at"}
 
 
-def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -> Read:
+def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None, seen: Seen | None = None) -> Read:
+    """The visits of one chunk of a file (`seen`: the booking ids of the chunks before it)."""
     frame, lines = table.frame, table.lines
     p = Problems()
 
@@ -29,14 +30,18 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
         return frame[source] if source else pd.Series("", index=frame.index)
 
     v = pd.DataFrame({"line": lines.to_numpy()}, index=frame.index)
-    v["customer_key"] = as_text(column("customer_id"))
+    v["customer_key"], dirty = plain_text(column("customer_id"))
     p.add(v.line, v.customer_key.isna(), _("no customer id"))
     for name in ("customer_name", "email", "phone", "hall", "seat", "booking_id"):
-        v[name] = as_text(column(name))
-    p.add(v.line, v.booking_id.notna() & v.booking_id.duplicated(keep="first"),
-          _("the booking id appears earlier in the file"))
+        v[name], cleaned = plain_text(column(name))
+        dirty |= cleaned
+    given = v.booking_id.notna()
+    repeated = pd.Series(False, index=v.index)
+    repeated[given] = (seen or Seen()).nth(v.booking_id[given]) > 1
+    p.add(v.line, repeated, _("the booking id appears earlier in the file"))
     if mapping.get("club"):
-        v["club"] = as_text(column("club"))
+        v["club"], cleaned = plain_text(column("club"))
+        dirty |= cleaned
         if club:
             v["club"] = v.club.fillna(club)
         p.add(v.line, v.club.isna(), _("no club (name one for the whole file with --club)"))
@@ -44,6 +49,7 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
         if not club:
             raise ValueError(_("the file has no club column: name its club (oyna import … --club NAME)"))
         v["club"] = club
+    p.clean(v.line, dirty)
 
     for short, name in TIME_COLUMNS.items():
         parsed = parse_times(column(name))

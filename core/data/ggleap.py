@@ -22,8 +22,8 @@ import pandas as pd
 
 from core.data.formats import GGLEAP
 from core.data.sniff import RawTable
-from core.data.values import as_text, first_clock, parse_times
-from core.data.visits import Problems, Read
+from core.data.values import as_text, first_clock, parse_times, plain_text
+from core.data.visits import Problems, Read, Seen
 from core.i18n import _
 
 LOGIN, LOGOUT, OTHER = "in", "out", "other"
@@ -42,7 +42,8 @@ def _kind(action: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.Series(kind, index=action.index), guest
 
 
-def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -> Read:
+def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None, seen: Seen | None = None) -> Read:
+    """The sessions of a whole file (its logins and logouts are paired across the file; `seen` is unused)."""
     if not club:
         raise ValueError(_("a ggLeap export names no club: name it (oyna import … --club NAME)"))
     frame, p = table.frame, Problems()
@@ -52,8 +53,10 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None) -
         return frame[source] if source else pd.Series("", index=frame.index)
 
     ev = pd.DataFrame({"line": table.lines.to_numpy()}, index=frame.index)
-    ev["user"] = as_text(column("user_name"))
-    ev["machine"] = as_text(column("machine_name")).fillna("")
+    ev["user"], dirty = plain_text(column("user_name"))
+    ev["machine"], cleaned = plain_text(column("machine_name"))
+    ev["machine"] = ev.machine.fillna("")
+    p.clean(ev.line, dirty | cleaned)
     ev["action"] = as_text(column("action")).fillna("")
     ev["kind"], guest_action = _kind(ev.action)
     parsed = parse_times(column("date"))

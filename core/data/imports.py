@@ -1,15 +1,18 @@
 """Importing one file: read it, check every row, write it whole or not at all, and report.
 
-`preview` reads a file without touching the database (the Data page shows it before importing);
-`import_file` checks and writes it in one transaction (a dry run rolls that transaction back),
-logs the outcome in `data_imports` (dry runs are not logged), and refreshes the analytics views.
-A bad file changes nothing: its report lists the first 20 bad rows with their line numbers and
-reasons, and counts every reason.
+`preview` reads the head of a file without touching the database (the Data page shows it before
+importing); `import_file` reads the file a chunk at a time, checks each chunk and stages it in
+PostgreSQL, then writes it in the same transaction (a dry run rolls that transaction back), logs the
+outcome in `data_imports` (dry runs are not logged; failures are, in a transaction of their own), and
+refreshes the analytics views. Memory follows the chunk, not the file, except for a ggLeap export,
+whose logins and logouts are paired across the whole file (it is read whole). A bad file changes nothing:
+its report lists the first 20 bad rows with their line numbers and reasons, and counts every reason.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,22 +20,27 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.data import formats, generic, ggleap, loader, premises, smartshell
+from core.data import formats, generic, ggleap, loader, premises, smartshell, sniff, staging
 from core.data.loader import Progress, quiet
-from core.data.sniff import DELIMITER_NAMES, FileProblem, RawTable, read_table
+from core.data.sniff import DELIMITER_NAMES, FileProblem, RawTable
 from core.data.values import localize
-from core.data.visits import Problems, Read, finish, tidy_customers, times
+from core.data.visits import Problems, Read, Seen, finish, tidy_customers, times
 from core.platform import metrics
 from core.platform.db import load_sql
 from core.i18n import _, ngettext
 
+logger = logging.getLogger("oyna.data")
+
 DEFAULT_TIMEZONE = "Asia/Almaty"
 READERS = {"generic": generic.read, "ggleap": ggleap.read, "smartshell": smartshell.read}
+WHOLE = {"ggleap"}  # formats read in one piece (a session's login and logout may be far apart in the file)
 SAMPLE_ROWS = 10
 ANALYZE_ROWS = 50_000  # from this many new bookings, refresh the planner's statistics after an import
+
 
 @dataclass(frozen=True)
 class Options:
@@ -77,6 +85,8 @@ class Report:
     bad_reasons: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    cleaned: int = 0  # rows whose names had control characters or line breaks (replaced by spaces)
+    cleaned_lines: list[int] = field(default_factory=list)  # the first 20 of them
     seat_guard: str = ""
     seconds: float = 0.0
     log_id: int | None = None
@@ -91,15 +101,17 @@ class Report:
 
 @dataclass(frozen=True)
 class Preview:
-    """What a file looks like to the importer, before anything is written."""
+    """What a file looks like to the importer, before anything is written: its head only."""
 
-    table: RawTable
+    table: RawTable  # the rows of the file's head
     format: formats.Format
     detected: bool
     mapping: dict[str, str | None]
     sample: pd.DataFrame  # the first rows as read
-    problems: Problems | None  # bad rows found without the database (None: the mapping is incomplete)
+    problems: Problems | None  # bad rows of the head found without the database (None: the mapping is incomplete)
     message: str = ""
+    complete: bool = True  # the head is the whole file
+    size: int = 0  # the file's bytes
 
 
 def check_timezone(name: str) -> str:
@@ -111,23 +123,25 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def choose_format(table: RawTable, wanted: str | None) -> tuple[formats.Format, bool]:
+def choose_format(header: list[str], wanted: str | None) -> tuple[formats.Format, bool]:
     if wanted:
         return formats.get_format(wanted), False
-    found = formats.detect(table.header)
+    found = formats.detect(header)
     if found is None:
         raise formats.MappingProblem(_(
             "the file matches no format: a generic file needs customer_id and started_at columns, a ggLeap "
             "export Date, User Name and Action, a SmartShell clients export Nickname (columns found: {columns})"
-        ).format(columns=", ".join(table.header)))
+        ).format(columns=", ".join(header)))
     return found, True
 
 
-def preview(raw: bytes, options: Options = Options()) -> Preview:
-    """The detected format, encoding, delimiter and mapping, the first rows, and the rows that are bad
-    before the database is asked (FileProblem when the file is not a table)."""
-    table = read_table(raw)
-    fmt, detected = choose_format(table, options.format)
+def preview(source: sniff.Source | sniff.Head, options: Options = Options()) -> Preview:
+    """The detected format, encoding, delimiter and mapping, the first rows, and the rows of the file's head
+    that are bad before the database is asked (FileProblem when the file is not a table). Only the head is
+    read: pass a `sniff.Head` to preview another choice of the same file without reading it again."""
+    head = source if isinstance(source, sniff.Head) else sniff.head(source)
+    table = head.table
+    fmt, detected = choose_format(table.header, options.format)
     guess = formats.mapping(fmt, table.header) if _complete(fmt, table.header) else \
         {c: None for c in fmt.columns}
     try:
@@ -138,7 +152,8 @@ def preview(raw: bytes, options: Options = Options()) -> Preview:
     except (formats.MappingProblem, ValueError) as exc:
         mapping, problems, message = {**guess, **(options.mapping or {})}, None, str(exc)
     return Preview(table=table, format=fmt, detected=detected, mapping=mapping,
-                   sample=table.frame.head(SAMPLE_ROWS), problems=problems, message=message)
+                   sample=table.frame.head(SAMPLE_ROWS), problems=problems, message=message,
+                   complete=head.complete, size=head.layout.size)
 
 
 def _complete(fmt: formats.Format, header: list[str]) -> bool:
@@ -154,33 +169,36 @@ def default_source(fmt: formats.Format, club: str | None) -> str:
     return f"ggleap:{club}" if fmt.name == "ggleap" and club else fmt.name
 
 
-def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = Options(), *,
+def import_file(engine: Engine, source: sniff.Source, file_name: str, options: Options = Options(), *,
                 imported_by: str | None = None, progress: Progress = quiet, refresh: bool = True) -> Report:
-    """Check and write one file in one transaction; the report says what happened (never raises for a bad
-    file). With `options.dry_run`, the transaction is rolled back and nothing is logged."""
+    """Check and write one file in one transaction, reading it a chunk at a time (`source`: its bytes, a
+    path or an open binary file); the report says what happened (never raises for a bad file). With
+    `options.dry_run`, the transaction is rolled back and nothing is logged."""
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     report = Report(file_name=file_name, dry_run=options.dry_run, club=options.club)
     try:
         progress(0.02, _("reading the file"))
         check_timezone(options.timezone)
-        table = read_table(raw)
-        report.encoding = table.encoding  # the delimiter in English: the import log keeps it
-        report.delimiter = DELIMITER_NAMES.get(table.delimiter, repr(table.delimiter))
-        fmt = choose_format(table, options.format)[0]
+        layout = sniff.head(source).layout
+        report.encoding = layout.encoding  # the delimiter in English: the import log keeps it
+        report.delimiter = DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter))
+        fmt = choose_format(layout.header, options.format)[0]
         report.format = fmt.name
-        read = READERS[fmt.name](table, formats.mapping(fmt, table.header, options.mapping),
-                                 club=(options.club or "").strip() or None)
-        report.rows_read, report.counts = read.rows_read, dict(read.counts)
-        report.source = (options.source or "").strip() or default_source(read.format, options.club)
-        progress(0.20, _("checking every row"))
-        _write(engine, read, options, report, progress)
+        mapping = formats.mapping(fmt, layout.header, options.mapping)
+        report.source = (options.source or "").strip() or default_source(fmt, options.club)
+        _write(engine, source, layout, fmt, mapping, options, report, progress)
     except (FileProblem, formats.MappingProblem, ValueError) as exc:
         report.result, report.message = "rejected", str(exc)
     except loader.DoubleBooked as exc:
         report.result, report.message = "failed", str(exc)
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        report.result, report.message = "failed", _("the database refused the file: {reason}").format(reason=reason)
+    except (staging.Refused, sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        report.result, report.message = "failed", _("the database refused the file, and nothing was imported: "
+                                                    "{reason}").format(reason=reason)
+    except Exception:  # a bug: the file is still recorded as failed, and the person gets no traceback
+        logger.exception("importing %s failed", file_name)
+        report.result, report.message = "failed", _("the import stopped on an unexpected error, and nothing was "
+                                                    "imported (the server's log has the details)")
     report.seconds = round(time.perf_counter() - clock, 2)
     if not options.dry_run:
         report.log_id = _log(engine, report, imported_by, started)
@@ -191,36 +209,55 @@ def import_file(engine: Engine, raw: bytes, file_name: str, options: Options = O
     return report
 
 
-def _write(engine: Engine, read: Read, options: Options, report: Report, progress: Progress) -> None:
-    problems = read.problems
+def _write(engine: Engine, source: sniff.Source, layout: sniff.Layout, fmt: formats.Format, mapping: dict,
+           options: Options, report: Report, progress: Progress) -> None:
+    """Read the file a chunk at a time, checking each and staging it while no row is bad; then write what was
+    staged, in the same transaction (rolled back for a dry run or a bad file)."""
+    club = (options.club or "").strip() or None
+    problems, keys, stamps = Problems(), Seen(), Seen()
+    zones: dict[str, str] = {}
+    staged, customers = staging.Staged(), 0
+    now = datetime.now(timezone.utc)
     with engine.connect() as conn:
         tx = conn.begin()
         try:
-            if read.visits is not None:
-                clubs = sorted(read.visits.club.dropna().unique().tolist())
-                zones = premises.club_timezones(conn, clubs, options.timezone)
-                table = finish(read, zones, now=datetime.now(timezone.utc))
-                report.visits = len(table.visits)
-                if len(table.visits):
-                    report.first_visit = table.visits.start_time.min().isoformat()
-                    report.last_visit = table.visits.start_time.max().isoformat()
-                _check(problems, report)
-                loaded = loader.load_visits(conn, table, source=report.source, timezone=options.timezone,
-                                            progress=progress)
+            staging.begin(conn)
+            pieces = sniff.chunks(source, layout, whole=fmt.name in WHOLE,
+                                  progress=lambda f: progress(0.05 + 0.4 * f, _("reading and checking the file")))
+            for table in pieces:
+                read = READERS[fmt.name](table, mapping, club=club, seen=keys)
+                report.rows_read += read.rows_read
+                for what, n in read.counts.items():
+                    report.counts[what] = report.counts.get(what, 0) + n
+                if fmt.kind == formats.VISITS:
+                    new = sorted(set(read.visits.club.dropna().unique().tolist()) - set(zones))
+                    zones.update(premises.club_timezones(conn, new, options.timezone))
+                    visits = finish(read, zones, now=now, seen=stamps)
+                    _span(report, visits.visits)
+                    problems.absorb(read.problems)
+                    if not problems.count:
+                        staging.stage_visits(conn, visits, staged, options.timezone)
+                else:
+                    zone = zones.get(club or "") or (premises.club_timezones(conn, [club], options.timezone)[club]
+                                                     if club else options.timezone)
+                    zones[club or ""] = zone
+                    found = _customer_table(read, zone, read.problems)
+                    problems.absorb(read.problems)
+                    if not problems.count:
+                        staging.stage_customers(conn, found)
+                        customers += len(found)
+            _check(problems, report)
+            if fmt.kind == formats.VISITS:
+                loaded = loader.load_visits(conn, staged, source=report.source, progress=progress)
             else:
-                zone = options.timezone
-                if options.club:
-                    zone = premises.club_timezones(conn, [options.club], options.timezone)[options.club]
-                customers = _customer_table(read, zone, problems)
-                _check(problems, report)
-                loaded = loader.load_customers(conn, customers, source=report.source)
+                loaded = loader.load_customers(conn, source=report.source, staged=customers)
             for key in ("rows_added", "rows_updated", "rows_skipped", "customers_added", "customers_updated",
                         "seats_placed"):
                 setattr(report, key, getattr(loaded, key))
             report.clubs_added = loaded.added.get("clubs", 0)
             report.halls_added = loaded.added.get("halls", 0)
             report.seats_added = loaded.added.get("seats", 0)
-            report.warnings = {**problems.warnings, **loaded.warnings}
+            report.warnings = {**report.warnings, **loaded.warnings}
             report.seat_guard = loaded.guard
             if options.dry_run:
                 tx.rollback()
@@ -231,15 +268,29 @@ def _write(engine: Engine, read: Read, options: Options, report: Report, progres
                 report.result = "imported"
         except loader.Rejected as exc:
             tx.rollback()
-            _check(exc.problems, report)
+            problems.absorb(exc.problems)
+            _check(problems, report)
         except BaseException:
             tx.rollback()
             raise
 
 
+def _span(report: Report, visits: pd.DataFrame) -> None:
+    """Count a chunk's visits and widen the report's first and last visit."""
+    report.visits += len(visits)
+    if len(visits) and visits.start_time.notna().any():
+        first, last = visits.start_time.min().isoformat(), visits.start_time.max().isoformat()
+        report.first_visit = min(report.first_visit or first, first)
+        report.last_visit = max(report.last_visit or last, last)
+
+
 def _check(problems: Problems, report: Report) -> None:
     """Reject the file when it has bad rows (after noting them in the report)."""
     report.warnings = dict(problems.warnings)
+    report.cleaned, report.cleaned_lines = problems.cleaned, list(problems.cleaned_lines)
+    if problems.cleaned:
+        report.warnings[_("rows whose names had control characters or line breaks, replaced by spaces")] = \
+            problems.cleaned
     if problems.count:
         report.rows_bad = problems.count
         report.bad_rows = problems.first()
@@ -260,7 +311,8 @@ def _customer_table(read: Read, zone: str, problems: Problems) -> pd.DataFrame:
 def _log(engine: Engine, report: Report, imported_by: str | None, started: datetime) -> int | None:
     summary = {k: report.as_dict()[k] for k in ("bad_rows", "bad_reasons", "warnings", "counts", "encoding",
                                                  "delimiter", "first_visit", "last_visit", "visits",
-                                                 "clubs_added", "halls_added", "seats_placed", "seat_guard")}
+                                                 "clubs_added", "halls_added", "seats_placed", "seat_guard",
+                                                 "cleaned", "cleaned_lines")}
     with engine.begin() as conn:
         return conn.execute(sa.text(load_sql("data/import_log")), {
             "imported_by": imported_by, "started_at": started, "seconds": report.seconds,

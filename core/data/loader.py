@@ -1,8 +1,9 @@
 """Writing one checked file into the database, inside the caller's transaction.
 
-The file's rows go into temporary staging tables with COPY, and set-based statements (`sql/data/
-import_*.sql`) add or update customers, bookings and payments from there. Rows already imported
-from the same source are found by their keys: unchanged ones are skipped, changed ones updated.
+The file's rows are in temporary staging tables already (`core.data.staging`, a chunk at a time), and
+set-based statements (`sql/data/import_*.sql`) add or update customers, bookings and payments from there.
+Rows already imported from the same source are found by their keys: unchanged ones are skipped, changed
+ones updated.
 Visits that need a seat are placed first (`core.data.placement`), so the seat guard has nothing to
 reject. A large import switches the row-by-row guard off inside its own transaction (other writers
 wait on the table lock meanwhile) and checks the same rule once, set-based, on every seat it
@@ -14,21 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import io
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from core.data import placement, premises
-from core.data.visits import CANCELLED, Problems, VisitTable
-from core.platform.db import load_sql, run, script
+from core.data.staging import Staged, copy_frame, stage_customers, ticks
+from core.data.visits import Problems, tidy_customers
 from core.i18n import _
+from core.platform.db import frame, run
 
 Progress = Callable[[float, str], None]
-IMPORT_LOCK = 7_351_013          # advisory lock: one import at a time
 GUARD_OFF_ROWS = 2_000           # from this many new or moved bookings, check the seat rule set-based
 ANALYZE_ROWS = 1_000             # after adding this many rows to a table, refresh its planner statistics
 
@@ -103,45 +100,14 @@ def quiet(fraction: float, message: str) -> None:
     pass
 
 
-def _ticks(times: pd.Series) -> pd.Series:
-    """Instants as whole microseconds since 1970 (PostgreSQL's precision; pandas keeps several units)."""
-    return times.dt.tz_convert("UTC").dt.as_unit("us").astype("int64")
-
-
 def _analyze(conn: sa.Connection, table: str) -> None:
     """Statistics for the planner: staging tables have none, and a big insert makes a table's stale."""
     conn.execute(sa.text(f"analyze {table}"))
 
 
-def _begin(conn: sa.Connection) -> None:
-    run(conn, "platform/audit_partitions_now")  # updates of bookings and payments are audited
-    conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
-    script(conn, load_sql("data/import_stage"))
-
-
-def copy_frame(raw, table: str, frame: pd.DataFrame, batch_rows: int = 200_000) -> None:
-    """COPY a DataFrame into `table` (columns by name), written as CSV by Arrow: an empty cell is NULL,
-    a quoted empty text is an empty text."""
-    data = pa.Table.from_pandas(frame, preserve_index=False)
-    options = pa_csv.WriteOptions(include_header=False)
-    with raw.cursor() as cur, cur.copy(f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)") as copy:
-        for batch in data.to_batches(max_chunksize=batch_rows):
-            buffer = io.BytesIO()
-            pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
-            copy.write(buffer.getvalue())
-
-
-def load_customers(conn: sa.Connection, customers: pd.DataFrame, *, source: str) -> Loaded:
-    """Add or update the customers of one source (the transaction is the caller's)."""
-    _begin(conn)
-    return _customers(conn, customers, source)
-
-
-def _customers(conn: sa.Connection, customers: pd.DataFrame, source: str) -> Loaded:
+def load_customers(conn: sa.Connection, *, source: str, staged: int) -> Loaded:
+    """Add or update the customers staged in `import_customers` (`staged` of them) of one source."""
     out = Loaded()
-    frame = customers.rename(columns={"customer_key": "external_id"}).copy()
-    copy_frame(conn.connection.driver_connection, "import_customers",
-               frame[["external_id", "full_name", "email", "phone", "signed_up_at"]])
     _analyze(conn, "import_customers")
     left_out = len(run(conn, "data/import_clean_emails", source=source).all())
     if left_out:
@@ -150,77 +116,83 @@ def _customers(conn: sa.Connection, customers: pd.DataFrame, source: str) -> Loa
     out.customers_added = len(run(conn, "data/import_insert_customers", source=source).all())
     if out.customers_added >= ANALYZE_ROWS:
         _analyze(conn, "users")
-    out.rows_skipped = len(frame) - out.customers_updated - out.customers_added
+    out.rows_skipped = staged - out.customers_updated - out.customers_added
     return out
 
 
-def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone: str,
-                progress: Progress = quiet) -> Loaded:
-    """Add or update the visits (and their customers and payments) of one source."""
-    v = table.visits
-    _begin(conn)
-    conn.execute(sa.text("lock table bookings in share row exclusive mode"))  # live writers wait, readers do not
-    progress(0.35, _("clubs, halls and seats"))
-    where = premises.resolve(conn, table, timezone)
-    progress(0.40, _("customers"))
-    out = _customers(conn, table.customers, source)
-    out.added = dict(where.added)
-    out.rows_skipped = 0
+def _visit_customers(conn: sa.Connection, source: str) -> Loaded:
+    """The staged visits' customers, one row each (what their latest visits say), added or updated."""
+    problems = Problems()
+    found = frame(conn, "data/import_visit_customers")
+    customers = tidy_customers(found, problems)
+    stage_customers(conn, customers)
+    out = load_customers(conn, source=source, staged=len(customers))
+    out.warnings = {**problems.warnings, **out.warnings}
+    return out
 
-    progress(0.45, _("matching visits imported before"))
-    raw = conn.connection.driver_connection
-    named = pd.Series(where.seat_id, index=v.index)
-    copy_frame(raw, "import_keys", pd.DataFrame({
-        "row_no": np.arange(len(v)), "booking_key": v.booking_key, "start_time": v.start_time,
-        "end_time": v.end_time, "seat_id": named.where(named > 0).astype("Int64")}))
-    _analyze(conn, "import_keys")
-    is_new = np.zeros(len(v), dtype=bool)
+
+def _hall_prices(conn: sa.Connection, staged: Staged) -> None:
+    """The halls the import created cost the median their visits paid per hour (0 without amounts)."""
+    if not staged.new_halls:
+        return
+    hall, per_hour = staged.column("hall_id"), staged.column("per_hour")
+    paid = np.isin(hall, list(staged.new_halls)) & (per_hour > 0)
+    medians = pd.Series(per_hour[paid]).groupby(hall[paid]).median().round(0)
+    halls = sorted(staged.new_halls)
+    run(conn, "data/import_hall_prices", hall_ids=halls, prices=[float(medians.get(h, 0.0)) for h in halls])
+
+
+def load_visits(conn: sa.Connection, staged: Staged, *, source: str, progress: Progress = quiet) -> Loaded:
+    """Add or update the staged visits (and their customers and payments) of one source."""
+    progress(0.50, _("customers"))
+    out = _visit_customers(conn, source)
+    _hall_prices(conn, staged)
+    out.added = dict(staged.added)
+    conn.execute(sa.text("lock table bookings in share row exclusive mode"))  # live writers wait, readers do not
+
+    progress(0.55, _("matching visits imported before"))
+    _analyze(conn, "import_visits")
+    rows = staged.rows
+    is_new = np.zeros(rows, dtype=bool)
     is_new[np.asarray(run(conn, "data/import_new_rows", source=source).scalar_one(), dtype=np.int64)] = True
     changed = pd.DataFrame(run(conn, "data/import_changed", source=source).all(), columns=["row_no", "booking_id"])
-    needs = pd.Series(is_new, index=v.index)
-    needs.iloc[changed.row_no.to_numpy(dtype=np.int64)] = True
-    seat = named.where(needs | (named > 0), 0).astype("int64")  # 0: keep the stored seat
+    needs = is_new.copy()
+    needs[changed.row_no.to_numpy(dtype=np.int64)] = True
+    named = staged.column("seat_id").astype(np.int64)
+    seat = np.where(needs, named, 0)  # 0: a visit that keeps its stored seat, or still needs one
 
-    progress(0.50, _("placing visits on seats"))
-    out.seats_placed = int((needs & (named <= 0)).sum())
-    hall = pd.Series(where.hall_id, index=v.index)
-    requests = pd.DataFrame({"hall_id": hall[needs], "seat_id": named[needs],
-                             "start": _ticks(v.start_time[needs]), "end": _ticks(v.end_time[needs]),
-                             "holds": v.status[needs] != CANCELLED})
+    progress(0.60, _("placing visits on seats"))
+    floating = needs & (named <= 0)
+    out.seats_placed = int(floating.sum())
+    at = np.flatnonzero(needs)
+    hall = staged.column("hall_id").astype(np.int64)
+    start, end = staged.column("start").astype(np.int64), staged.column("end").astype(np.int64)
+    requests = pd.DataFrame({"hall_id": hall[at], "seat_id": named[at], "start": start[at], "end": end[at],
+                             "holds": staged.column("holds").astype(bool)[at]}, index=at)
     if len(requests):
-        busy = pd.DataFrame(run(conn, "data/import_busy", hall_ids=sorted(set(requests.hall_id.astype(int))),
-                                 since=v.start_time[needs].min(), until=v.end_time[needs].max(),
+        busy = pd.DataFrame(run(conn, "data/import_busy", hall_ids=sorted(set(requests.hall_id.tolist())),
+                                 since=pd.Timestamp(int(requests.start.min()), unit="us", tz="UTC"),
+                                 until=pd.Timestamp(int(requests.end.max()), unit="us", tz="UTC"),
                                  moving=[int(b) for b in changed.booking_id]).all(),
                             columns=["hall_id", "seat_id", "start_time", "end_time"])
         busy = pd.DataFrame({"hall_id": busy.hall_id, "seat_id": busy.seat_id,
-                             "start": _ticks(pd.to_datetime(busy.start_time, utc=True)),
-                             "end": _ticks(pd.to_datetime(busy.end_time, utc=True))})
+                             "start": ticks(pd.to_datetime(busy.start_time, utc=True)),
+                             "end": ticks(pd.to_datetime(busy.end_time, utc=True))})
         clash = placement.fixed_conflicts(requests, busy)
         if clash.any():
-            problems = Problems()
-            rows = clash[clash].index
-            problems.add(v.line[rows], pd.Series(True, index=rows),
-                         _("the seat is taken at that time (by another row or a stored booking)"), v.seat[rows])
-            raise Rejected(problems)
-        seats = pd.DataFrame(run(conn, "data/import_seats",
-                                  hall_ids=sorted(set(requests.hall_id.astype(int)))).all(),
+            raise Rejected(_taken(conn, staged.column("line")[clash[clash].index], named[clash[clash].index]))
+        seats = pd.DataFrame(run(conn, "data/import_seats", hall_ids=sorted(set(requests.hall_id.tolist()))).all(),
                              columns=["seat_id", "hall_id", "label", "is_active"])
         placed = placement.place(requests, busy, seats[seats.is_active.astype(bool)])
-        hall_types = dict(zip(requests.hall_id.astype(int), v.hall_type[needs]))
-        new_ids = premises.add_seats(conn, placed.new_seats, hall_types)
+        new_ids = premises.add_seats(conn, placed.new_seats, staged.hall_types)
         out.added["seats"] = out.added.get("seats", 0) + len(new_ids)
-        chosen = np.array([s if s > 0 else new_ids[-s - 1] for s in placed.seat.tolist()], dtype=np.int64)
-        seat[needs] = chosen
+        seat[at] = np.array([s if s > 0 else new_ids[-s - 1] for s in placed.seat.tolist()], dtype=np.int64)
+        chosen = np.flatnonzero(floating)
+        copy_frame(conn.connection.driver_connection, "import_placed",
+                   pd.DataFrame({"row_no": chosen, "seat_id": seat[chosen]}))
+        _analyze(conn, "import_placed")
 
-    progress(0.60, _("writing visits"))
-    frame = pd.DataFrame({
-        "row_no": np.arange(len(v)), "is_new": is_new, "booking_key": v.booking_key,
-        "customer_key": v.customer_key, "seat_id": seat.where(seat > 0).astype("Int64"), "start_time": v.start_time,
-        "end_time": v.end_time, "local_date": v.local_date, "status": v.status,
-        "price": v.price.round(2), "amount": v.amount.round(2), "payment_status": v.payment_status,
-        "paid_at": v.paid_at, "method": v.method.where(v.amount.notna())})
-    copy_frame(raw, "import_visits", frame)
-    _analyze(conn, "import_visits")
+    progress(0.65, _("writing visits"))
     out.guard, switch = _write_mode(conn, int(needs.sum()))
     if switch:
         conn.execute(sa.text("alter table bookings disable trigger bookings_no_overlap"))
@@ -246,10 +218,10 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         for statement in rebuild:
             conn.execute(sa.text(statement))
     out.rows_updated = len(updated)
-    out.rows_skipped = len(v) - out.rows_added - out.rows_updated
+    out.rows_skipped = rows - out.rows_added - out.rows_updated
     if out.guard != GUARD_ON:
         progress(0.90, _("checking that no seat is double-booked"))
-        touched = sorted(set(seat[needs & (seat > 0)].astype(int)))
+        touched = sorted(set(seat[needs & (seat > 0)].tolist()))
         found = run(conn, "data/import_checks", seat_ids=touched).mappings().one()
         if found["overlaps"] or found["missing_seats"]:
             raise DoubleBooked(_("the import would double-book {overlaps} seat times or name {missing} unknown seats; "
@@ -258,3 +230,14 @@ def load_visits(conn: sa.Connection, table: VisitTable, *, source: str, timezone
         if switch:
             conn.execute(sa.text("alter table bookings enable trigger bookings_no_overlap"))
     return out
+
+
+def _taken(conn: sa.Connection, lines: np.ndarray, seat_ids: np.ndarray) -> Problems:
+    """The rows whose named seat is taken at their time, as bad rows quoting the seat."""
+    labels = dict(conn.execute(sa.text("select id, label from seats where id = any(cast(:ids as int[]))"),
+                               {"ids": sorted(set(int(s) for s in seat_ids))}).all())
+    problems = Problems()
+    problems.add(pd.Series(lines), pd.Series(True, index=range(len(lines))),
+                 _("the seat is taken at that time (by another row or a stored booking)"),
+                 pd.Series([labels.get(int(s), "") for s in seat_ids]))
+    return problems

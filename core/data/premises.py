@@ -2,8 +2,9 @@
 
 A new club gets the time zone given for the import (its city is the zone's city), is open 24 hours
 and opened on its first visit's day; an existing club whose opening day is later than the imported
-history opens earlier. A new hall's hourly price is the median the file's visits paid per hour there
-(0 without amounts). A named seat that does not exist yet is added to its hall.
+history opens earlier. A new hall's hourly price is the median the visits paid per hour there (0 without
+amounts): those of the chunk that creates it, then those of the whole file (`core.data.loader`). A named
+seat that does not exist yet is added to its hall. A file read in chunks resolves each chunk in turn.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Premises:
     hall_id: np.ndarray
     seat_id: np.ndarray
     added: dict[str, int] = field(default_factory=dict)  # clubs, halls, seats created
+    new_halls: list[int] = field(default_factory=list)  # the halls created
 
 
 def club_timezones(conn: sa.Connection, names: list[str], timezone: str) -> dict[str, str]:
@@ -42,6 +44,7 @@ def city_of(timezone: str) -> str:
 def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
     v = table.visits
     added = {"clubs": 0, "halls": 0, "seats": 0}
+    new_halls: list[int] = []
     clubs = frame(conn, "data/import_clubs")
     club_id = {str(n).strip().lower(): int(i) for n, i in zip(clubs.get("name", []), clubs.get("id", []))}
     first_day = v.groupby("club").local_date.min()
@@ -49,11 +52,13 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
         found = club_id.get(name.strip().lower())
         if found is None:
             found = conn.execute(sa.text(load_sql("data/import_add_club")), {
-                "name": name.strip(), "city": city_of(timezone), "timezone": timezone, "opened_on": day}).scalar_one()
+                "name": name.strip(), "city": city_of(timezone), "timezone": timezone,
+                "opened_on": pd.Timestamp(day).date()}).scalar_one()
             club_id[name.strip().lower()] = int(found)
             added["clubs"] += 1
         else:
-            conn.execute(sa.text(load_sql("data/import_club_opened")), {"club_id": found, "opened_on": day})
+            conn.execute(sa.text(load_sql("data/import_club_opened")), {"club_id": found,
+                                                                    "opened_on": pd.Timestamp(day).date()})
     row_club = v.club.str.strip().str.lower().map(club_id).astype("int64")
 
     halls = frame(conn, "data/import_halls", clubs=sorted(set(club_id.values())))
@@ -75,6 +80,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
             "prices": missing.price.fillna(0).round(0).astype(float).tolist()}).all()
         for row in made:
             hall_key[(int(row.club_id), str(row.name).strip().lower())] = int(row.id)
+            new_halls.append(int(row.id))
         added["halls"] += len(made)
     row_hall = distinct.key.map(hall_key).astype("int64").to_numpy()[group]
 
@@ -100,7 +106,7 @@ def resolve(conn: sa.Connection, table: VisitTable, timezone: str) -> Premises:
                 seat_key[(int(row.hall_id), str(row.label).strip().lower())] = int(row.id)
             added["seats"] += len(made)
         row_seat[named] = distinct.key.map(seat_key).astype("int64").to_numpy()[group]
-    return Premises(hall_id=row_hall, seat_id=row_seat, added=added)
+    return Premises(hall_id=row_hall, seat_id=row_seat, added=added, new_halls=new_halls)
 
 
 def add_seats(conn: sa.Connection, new_seats: pd.DataFrame, hall_types: dict[int, str]) -> list[int]:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.accounts import Account, audit, require, scope
-from core.data import formats, health, imports, requirements
+from core.data import formats, health, imports, requirements, sniff
 from core.data.imports import Options, Preview, Report
 from core.i18n import _
 from core.platform.db import job_engine, query_df
@@ -32,13 +32,18 @@ def needs_club(name: str) -> bool:
     return formats.get_format(name).needs_club
 
 
-def preview(raw: bytes, *, format: str | None = None, club: str | None = None,
+def head(source: sniff.Source) -> sniff.Head:
+    """The head of an uploaded file (its layout and first rows), read once (FileProblem when it is not a table)."""
+    return sniff.head(source)
+
+
+def preview(source: sniff.Source | sniff.Head, *, format: str | None = None, club: str | None = None,
             mapping: Mapping[str, str | None] | None = None) -> Preview:
-    """The file as the importer reads it, with nothing written (FileProblem when it is not a table)."""
-    return imports.preview(raw, Options(format=format, club=club, mapping=mapping))
+    """The file's head as the importer reads it, with nothing written (FileProblem when it is not a table)."""
+    return imports.preview(source, Options(format=format, club=club, mapping=mapping))
 
 
-def import_file(engine: Engine, *, account: Account | None, raw: bytes, file_name: str, options: Options,
+def import_file(engine: Engine, *, account: Account | None, raw: sniff.Source, file_name: str, options: Options,
                 progress: Callable[[float, str], None] | None = None) -> Report:
     """Check and import one file in one transaction (managers only; PermissionDenied otherwise)."""
     require(account, "import_data")

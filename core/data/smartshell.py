@@ -10,12 +10,14 @@ import pandas as pd
 
 from core.data.formats import SMARTSHELL
 from core.data.sniff import RawTable
-from core.data.values import as_text, parse_amounts, parse_times
-from core.data.visits import Problems, Read
+from core.data.values import parse_amounts, parse_times, plain_text
+from core.data.visits import Problems, Read, Seen
 from core.i18n import _
 
 
-def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None = None) -> Read:
+def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None = None,
+         seen: Seen | None = None) -> Read:
+    """The customers of one chunk of a file (`seen`: the nicknames of the chunks before it)."""
     frame, p = table.frame, Problems()
 
     def column(name: str) -> pd.Series:
@@ -23,13 +25,16 @@ def read(table: RawTable, mapping: dict[str, str | None], *, club: str | None = 
         return frame[source] if source else pd.Series("", index=frame.index)
 
     c = pd.DataFrame({"line": table.lines.to_numpy()}, index=frame.index)
-    c["customer_key"] = as_text(column("nickname"))
+    c["customer_key"], dirty = plain_text(column("nickname"))
     p.add(c.line, c.customer_key.isna(), _("no nickname"))
-    p.add(c.line, c.customer_key.notna() & c.customer_key.duplicated(keep="first"),
-          _("the nickname appears earlier in the file"))
+    known = c.customer_key.notna()
+    repeated = pd.Series(False, index=c.index)
+    repeated[known] = (seen or Seen()).nth(c.customer_key[known]) > 1
+    p.add(c.line, repeated, _("the nickname appears earlier in the file"))
     c["full_name"] = c.customer_key
     c["email"] = None
-    c["phone"] = as_text(column("phone"))
+    c["phone"], cleaned = plain_text(column("phone"))
+    p.clean(c.line, dirty | cleaned)
     for name in ("deposit", "personal_discount"):
         bad = parse_amounts(column(name).astype(str).str.replace("%", "", regex=False))[1]
         p.add(c.line, bad, _("{column} is not a number").format(column=name.replace("_", " ")), column(name))

@@ -32,6 +32,7 @@ _FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y
 _CURRENCY = re.compile(r"[\s\u00a0\u202f'₸$€₽]|KZT|kzt|тг\.?|тенге|руб\.?", re.UNICODE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}$")
 _CLOCK = re.compile(r"^(?P<h>\d{1,3}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$")
+CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+"  # control characters and line breaks: never in a name
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,17 @@ def as_text(column: pd.Series) -> pd.Series:
     """Stripped text with None for empty cells."""
     text = clean(column)
     return text.where(text != "", None)
+
+
+def plain_text(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(`as_text` with each run of control characters or line breaks replaced by a space, which cells had
+    one): for names and ids, which are shown on pages and written into messages."""
+    text = clean(column)
+    if not re.search(CONTROL, "".join(text.tolist())):  # one search over the column: most have none
+        return text.where(text != "", None), pd.Series(False, index=text.index)
+    dirty = text.str.contains(CONTROL, regex=True)
+    text = text.where(~dirty, text.str.replace(CONTROL, " ", regex=True).str.strip())
+    return text.where(text != "", None), dirty
 
 
 def finite(values: pd.Series) -> pd.Series:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.formats import Format
-from core.data.values import Times, localize
+from core.data.values import CONTROL, Times, localize
 from core.i18n import _
 
 MAX_VISIT = timedelta(hours=24)   # the schema's limit on one booking
@@ -69,11 +69,18 @@ TIMES = ("start", "end", "paid", "signed")
 
 
 class Problems:
-    """Bad rows (line number and reason) and warnings (counted, never fatal)."""
+    """Bad rows (line number and reason), warnings (counted, never fatal) and the lines whose names were
+    cleaned. A file read in chunks `absorb`s each chunk's problems: every count is kept, the details of the
+    first REPORT_ROWS bad lines only."""
 
     def __init__(self) -> None:
-        self._bad: list[pd.DataFrame] = []
+        self._bad: list[pd.DataFrame] = []  # (line, reason) of this object's own rows
+        self._kept = pd.DataFrame(columns=["line", "reason"])  # absorbed: the first lines' (line, reason)
+        self._count = 0  # absorbed bad lines
+        self._reasons: dict[str, int] = {}  # absorbed reasons, counted
         self.warnings: dict[str, int] = {}
+        self.cleaned = 0
+        self.cleaned_lines: list[int] = []  # the first REPORT_ROWS of them
 
     def add(self, lines: pd.Series, mask: pd.Series, reason: str, values: pd.Series | None = None) -> None:
         """Rows where `mask` holds are bad for `reason`, followed by the row's cell from `values` if given."""
@@ -87,32 +94,89 @@ class Problems:
         if count:
             self.warnings[what] = self.warnings.get(what, 0) + int(count)
 
+    def clean(self, lines: pd.Series, mask: pd.Series) -> None:
+        """Rows where `mask` holds had control characters or line breaks in a name (replaced by spaces)."""
+        self._cleaned(sorted(set(lines[mask.fillna(False).astype(bool)].tolist())))
+
+    def _cleaned(self, lines: list[int], more: int = 0) -> None:
+        new = sorted(set(lines) - set(self.cleaned_lines))
+        self.cleaned += len(new) + more
+        self.cleaned_lines = sorted(self.cleaned_lines + new)[:REPORT_ROWS]
+
+    def absorb(self, other: Problems) -> None:
+        """Take in the problems of the file's next chunk (its lines all come after those seen so far)."""
+        self._count += other.count
+        for reason, n in other.reasons().items():
+            self._reasons[reason] = self._reasons.get(reason, 0) + n
+        rows = pd.concat([self._kept, *other._raw()], ignore_index=True)
+        first = np.sort(rows.line.unique())[:REPORT_ROWS]
+        self._kept = rows[rows.line.isin(first)]
+        for what, n in other.warnings.items():
+            self.warn(what, n)
+        self._cleaned(other.cleaned_lines, other.cleaned - len(other.cleaned_lines))
+
+    def _raw(self) -> list[pd.DataFrame]:
+        return [self._kept, *self._bad] if len(self._kept) else list(self._bad)
+
+    def _own(self) -> pd.DataFrame:
+        return pd.concat(self._bad, ignore_index=True) if self._bad else pd.DataFrame(columns=["line", "reason"])
+
     def frame(self) -> pd.DataFrame:
-        """One row per bad line (its reasons joined), by line number."""
-        if not self._bad:
+        """One row per bad line (its reasons joined), by line number (only the first ones once absorbed)."""
+        raw = self._raw()
+        if not raw:
             return pd.DataFrame(columns=["line", "reason"])
-        rows = pd.concat(self._bad, ignore_index=True)
+        rows = pd.concat(raw, ignore_index=True)
         return rows.groupby("line", sort=True)["reason"].agg("; ".join).reset_index()
 
     @property
     def count(self) -> int:
-        return len(self.frame())
+        return self._count + int(self._own().line.nunique())
 
     def reasons(self) -> dict[str, int]:
         """Bad rows per reason (reasons with a quoted value are counted by their words before it)."""
-        if not self._bad:
-            return {}
-        rows = pd.concat(self._bad, ignore_index=True)
-        kind = rows.reason.str.split(":").str[0]
-        return {str(k): int(v) for k, v in kind.value_counts().items()}
+        out = dict(self._reasons)
+        own = self._own()
+        if len(own):
+            for k, v in own.reason.str.split(":").str[0].value_counts().items():
+                out[str(k)] = out.get(str(k), 0) + int(v)
+        return out
 
     def first(self, n: int = REPORT_ROWS) -> list[dict]:
         return [{"line": int(r.line), "reason": str(r.reason)} for r in self.frame().head(n).itertuples()]
 
 
+class Seen:
+    """The values met so far in a file read in chunks, kept as 64-bit hashes (16 bytes a value), to number
+    each value's appearances across the whole file."""
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, dtype=np.uint64)  # sorted
+        self._counts = np.empty(0, dtype=np.int64)
+
+    def nth(self, values: pd.Series) -> np.ndarray:
+        """For each value, how many times it has appeared in the file up to and including this row."""
+        if values.empty:
+            return np.empty(0, dtype=np.int64)
+        hashes = pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy()
+        within = pd.Series(hashes).groupby(hashes, sort=False).cumcount().to_numpy() + 1
+        at = np.searchsorted(self._hashes, hashes).clip(max=max(len(self._hashes) - 1, 0))
+        known = (self._hashes[at] == hashes) if len(self._hashes) else np.zeros(len(hashes), dtype=bool)
+        before = np.where(known, self._counts[at] if len(self._counts) else 0, 0)
+        distinct, counts = np.unique(hashes, return_counts=True)
+        at = np.searchsorted(self._hashes, distinct).clip(max=max(len(self._hashes) - 1, 0))
+        old = (self._hashes[at] == distinct) if len(self._hashes) else np.zeros(len(distinct), dtype=bool)
+        self._counts[at[old]] += counts[old]
+        where = np.searchsorted(self._hashes, distinct[~old])
+        self._hashes = np.insert(self._hashes, where, distinct[~old])
+        self._counts = np.insert(self._counts, where, counts[~old])
+        return before + within
+
+
 def quoted(values: pd.Series, width: int = 40) -> pd.Series:
-    """Cell values for a reason: «value», cut to `width` characters."""
-    text = values.fillna("").astype(str)
+    """Cell values for a reason: «value», cut to `width` characters (control characters and line breaks
+    shown as spaces)."""
+    text = values.fillna("").astype(str).str.replace(CONTROL, " ", regex=True)
     return "«" + text.str.slice(0, width) + np.where(text.str.len() > width, "…", "") + "»"
 
 
@@ -131,14 +195,15 @@ class Read:
 
 @dataclass
 class VisitTable:
-    """Visits ready to load: UTC times, the club-local date, defaults filled, keys derived."""
+    """Visits ready to load: UTC times, the club-local date, defaults filled, keys derived, and what each row
+    says of its customer (the loader makes one row per customer of them in SQL)."""
 
     visits: pd.DataFrame     # VISIT_COLUMNS
-    customers: pd.DataFrame  # CUSTOMER_COLUMNS
 
 
-VISIT_COLUMNS = ["line", "booking_key", "customer_key", "club", "hall", "hall_type", "seat", "start_time",
-                 "end_time", "local_date", "status", "price", "amount", "payment_status", "paid_at", "method"]
+VISIT_COLUMNS = ["line", "booking_key", "customer_key", "customer_name", "email", "phone", "signed_up_at", "club",
+                 "hall", "hall_type", "seat", "start_time", "end_time", "local_date", "status", "price", "amount",
+                 "payment_status", "paid_at", "method"]
 CUSTOMER_COLUMNS = ["customer_key", "full_name", "email", "phone", "signed_up_at"]
 # A conservative address: ASCII letters, digits and ._%+- before the @ (no leading, trailing or double dot);
 # after it, labels of letters and digits of any script with inner hyphens, and a top-level domain of letters
@@ -153,8 +218,9 @@ def times(frame: pd.DataFrame, name: str) -> Times:
     return Times(local=local, instant=utc, bad=pd.Series(False, index=frame.index))
 
 
-def finish(read: Read, timezones: dict[str, str], *, now: datetime) -> VisitTable:
-    """UTC times in each club's zone, defaults, per-visit checks (into read.problems), keys and customers.
+def finish(read: Read, timezones: dict[str, str], *, now: datetime, seen: Seen | None = None) -> VisitTable:
+    """UTC times in each club's zone, defaults, per-visit checks (into read.problems) and keys (`seen`: the
+    customers' start times in the file's chunks before this one).
 
     Bad rows stay in the table (the caller rejects the file when there are any)."""
     v = read.visits.copy()
@@ -188,36 +254,20 @@ def finish(read: Read, timezones: dict[str, str], *, now: datetime) -> VisitTabl
 
     given = v.booking_id.notna()
     stamp = start.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
-    nth = v.assign(_stamp=stamp).groupby(["customer_key", "_stamp"], sort=False).cumcount() + 1
-    derived = v.customer_key.fillna("") + "|" + stamp + "|" + nth.astype(str)
+    who = v.customer_key.fillna("") + "|" + stamp
+    derived = who + "|" + pd.Series((seen or Seen()).nth(who), index=v.index).astype(str)
     v["booking_key"] = v.booking_id.where(given, derived)
-
-    signed = localize(times(v, "signed"), zone)
-    customers = _customers(v, signed, p)
-    return VisitTable(visits=v[VISIT_COLUMNS].reset_index(drop=True), customers=customers)
+    v["signed_up_at"] = localize(times(v, "signed"), zone)
+    return VisitTable(visits=v[VISIT_COLUMNS].reset_index(drop=True))
 
 
 def _local_dates(start: pd.Series, zone: pd.Series) -> pd.Series:
+    """Each start's date in its club's zone (as midnight: a date column takes it as that day)."""
     out = pd.Series(pd.NaT, index=start.index, dtype="datetime64[ns]")
     for tz, rows in zone.groupby(zone).groups.items():
         part = start.loc[rows]
         out.loc[rows] = part.dt.tz_convert(str(tz)).dt.tz_localize(None).dt.normalize()
-    return out.dt.date
-
-
-def _customers(v: pd.DataFrame, signed: pd.Series, p: Problems) -> pd.DataFrame:
-    """One row per customer: the latest non-empty name, e-mail and phone, and the earliest of the
-    sign-up time given and the first visit."""
-    order = v.assign(_signed=signed).sort_values("start_time", kind="stable")
-    grouped = order.groupby("customer_key", sort=True)
-    out = pd.DataFrame({
-        "full_name": grouped.customer_name.last(),
-        "email": grouped.email.last(),
-        "phone": grouped.phone.last(),
-        "signed_up_at": pd.concat([grouped._signed.min(), grouped.start_time.min()], axis=1).min(axis=1),
-    })
-    out = out.reset_index()
-    return tidy_customers(out, p)
+    return out
 
 
 def tidy_customers(out: pd.DataFrame, p: Problems) -> pd.DataFrame:

@@ -113,19 +113,48 @@ def _secure(request, trusted_proxies: int) -> bool:
     return bool(trusted_proxies) and request.headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https"
 
 
-async def _checked_json(request, trusted_proxies: int) -> dict | None:
+class Refused(Exception):
+    """A request the routes refuse, with its HTTP status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+async def _body(request) -> bytes:
+    """The request's body, read with a cap: a declared length over MAX_BODY is refused before anything is
+    read (413), a body without a length must come chunked (else 411), and a chunked one is refused as soon
+    as it passes MAX_BODY, so no request makes the process hold more than about MAX_BODY of it."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.strip().isdigit():
+            raise Refused(400)
+        if int(length) > MAX_BODY:
+            raise Refused(413)
+    elif "chunked" not in request.headers.get("transfer-encoding", "").lower():
+        raise Refused(411)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Refused(413)
+    return bytes(body)
+
+
+async def _checked_json(request, trusted_proxies: int) -> dict:
+    """The JSON object a route was sent (Refused: not same-origin, not JSON, too big)."""
     if not _same_origin(request, trusted_proxies):
-        return None
+        raise Refused(403)
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return None
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return None
+        raise Refused(403)
+    body = await _body(request)
     try:
         data = json.loads(body or b"{}")
     except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+        raise Refused(400) from None
+    if not isinstance(data, dict):
+        raise Refused(400)
+    return data
 
 
 async def grant_route(request):
@@ -134,9 +163,10 @@ async def grant_route(request):
     from starlette.responses import JSONResponse
 
     settings = load_settings()
-    data = await _checked_json(request, settings.trusted_proxies)
-    if data is None:
-        return JSONResponse({"ok": False}, status_code=403)
+    try:
+        data = await _checked_json(request, settings.trusted_proxies)
+    except Refused as refused:
+        return JSONResponse({"ok": False}, status_code=refused.status)
     from pages.ui.session import engine
 
     got = await run_in_threadpool(sessions.redeem, engine(), str(data.get("grant", "")))
@@ -156,8 +186,10 @@ async def end_route(request):
     from starlette.responses import JSONResponse
 
     settings = load_settings()
-    if await _checked_json(request, settings.trusted_proxies) is None:
-        return JSONResponse({"ok": False}, status_code=403)
+    try:
+        await _checked_json(request, settings.trusted_proxies)
+    except Refused as refused:
+        return JSONResponse({"ok": False}, status_code=refused.status)
     token = request.cookies.get(COOKIE)
     if token:
         from pages.ui.session import engine

@@ -1,5 +1,6 @@
--- Staging tables of one import (dropped when its transaction ends): the customers, the visits' keys
--- and times (to find what was imported before), and the visits ready to load.
+-- Staging tables of one import (dropped when its transaction ends): the customers, the visits as the file's
+-- chunks are read (with what each row says of its customer, and the seat it names), and the seats the
+-- importer chose for visits that name none.
 create temp table import_customers (
     external_id   text primary key,
     full_name     text,
@@ -8,20 +9,16 @@ create temp table import_customers (
     signed_up_at  timestamptz
 ) on commit drop;
 
-create temp table import_keys (
-    row_no       integer not null,
-    booking_key  text not null,
-    start_time   timestamptz not null,
-    end_time     timestamptz not null,
-    seat_id      integer           -- the seat the file names (null: none)
-) on commit drop;
-
 create temp table import_visits (
-    row_no          integer not null,
-    is_new          boolean not null,  -- no booking of this source has the key yet
+    row_no          integer not null,  -- 0, 1, … in the file's order
+    line            integer not null,  -- the file's line
     booking_key     text not null,
     customer_key    text not null,
-    seat_id         integer,           -- null: the visit keeps its stored seat
+    customer_name   text,
+    email           text,
+    phone           text,
+    signed_up_at    timestamptz,
+    seat_id         integer,           -- the seat the file names (null: none)
     start_time      timestamptz not null,
     end_time        timestamptz not null,
     local_date      date not null,
@@ -31,4 +28,9 @@ create temp table import_visits (
     payment_status  text,
     paid_at         timestamptz,
     method          text
+) on commit drop;
+
+create temp table import_placed (
+    row_no   integer primary key,
+    seat_id  integer not null
 ) on commit drop;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select
 import shutil
 import socket
 import ssl
@@ -20,6 +21,7 @@ import pytest
 
 from core.cli.serve import app_url, show_demo_passwords, streamlit_command
 from core.cli.support import UsageError
+from core.data import MAX_UPLOAD_MB
 from core.platform.settings import PROJECT_ROOT, load_settings
 
 
@@ -61,6 +63,16 @@ def test_the_config_files_keep_xsrf_protection_on_and_table_downloads_off():
     assert config["server"].get("enableXsrfProtection", True) is True
     assert config["server"].get("enableCORS", True) is True
     assert config["client"].get("disableDataExport") is True
+
+
+def test_the_upload_limit_agrees_everywhere(tmp_path):
+    """400 MB in the config, on `oyna serve`'s command line and in the deployment guide's proxy example."""
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB == 400
+    settings = load_settings({}, root=tmp_path)
+    assert _option(streamlit_command(8501, "127.0.0.1", settings), "--server.maxUploadSize") == "400"
+    deploy = (PROJECT_ROOT / "docs" / "deploy.md").read_text()
+    assert "client_max_body_size 400m;" in deploy and "200 MB" not in deploy
 
 
 def test_demo_passwords_go_to_the_terminal_only(tmp_path, capsys):
@@ -130,6 +142,81 @@ def test_serves_https_on_localhost_and_refuses_a_cross_site_upload(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(upload, context=context, timeout=5)
         assert refused.value.code == 403  # no XSRF token: refused before the session is even looked up
+    finally:
+        app.terminate()
+        try:
+            app.wait(10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+        log.close()
+
+
+def _peak_mb(pid: int, reset: bool = False) -> float:
+    """The process's peak resident memory (VmHWM) in MB; `reset` starts the peak again from now."""
+    if reset:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+def _post_cookie_route(port: int, size: int, *, chunked: bool) -> tuple[int | None, float]:
+    """POST a JSON body of `size` bytes to the cookie route as a same-origin request would (with or without a
+    Content-Length); stops sending once the server answers. (status or None, seconds to the answer)."""
+    frame = ("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
+    head = (f"POST /oyna/session HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\n{frame}\r\n\r\n").encode()
+    piece = b" " * 65536
+    started, sent, answer = time.monotonic(), 0, b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        try:
+            while sent < size and time.monotonic() - started < 30:
+                readable, writable, _ = select.select([sock], [sock], [], 1)
+                if readable:
+                    break
+                if writable:
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                    sent += len(piece)
+            if sent >= size and chunked:
+                sock.sendall(b"0\r\n\r\n")
+            answer = sock.recv(4096)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    seconds = time.monotonic() - started
+    status = int(answer.split()[1]) if answer.startswith(b"HTTP/1.1 ") else None
+    return status, seconds
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's /proc/<pid>/clear_refs")
+def test_the_cookie_route_refuses_a_big_body_without_holding_it(tmp_path):
+    """A 10 MB body, with and without a Content-Length, is refused at once, and the server's peak memory does
+    not grow by it (the route read whole bodies before its 1 KB check, even without signing in)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OYNA_")}
+    settings = load_settings({}, root=tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = streamlit_command(port, settings.serve_address, settings) + ["--server.fileWatcherType", "none"]
+    log = (tmp_path / "app.log").open("w")
+    app = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert app.poll() is None, (tmp_path / "app.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "the app did not answer in 60 s"
+                time.sleep(0.5)
+        assert _post_cookie_route(port, 2, chunked=False)[0] == 400  # a small body is read (and is no grant)
+        for chunked in (False, True):
+            before = _peak_mb(app.pid, reset=True)
+            status, seconds = _post_cookie_route(port, 10 * 1024 * 1024, chunked=chunked)
+            grew = _peak_mb(app.pid) - before
+            assert status == 413 and seconds < 5, (chunked, status, seconds)
+            assert grew < 4, f"the server's peak memory grew by {grew:.1f} MB (chunked: {chunked})"
     finally:
         app.terminate()
         try:

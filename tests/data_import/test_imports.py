@@ -199,3 +199,41 @@ def test_an_account_of_some_clubs_sees_only_the_imports_for_its_clubs(import_db,
     assert "ggleap_activity.csv" in set(service.past_imports(import_db, viewer=viewer_of([arena])).file_name)
     with pytest.raises(PermissionDenied):
         service.past_imports(import_db, viewer=None)
+
+
+def test_a_file_the_database_refuses_is_recorded(import_db, loaded):
+    """A value the database cannot store (an amount beyond numeric(10, 2)) fails the file with a plain message;
+    nothing is written, and the import log and the activity log both keep the failure."""
+    before = counts(import_db)
+    text = ("booking_id,customer_id,club,started_at,ended_at,amount\n"
+            "R-1,C001,Pixel Test,2024-04-01 10:00,2024-04-01 11:00,900\n"
+            "R-2,C002,Pixel Test,2024-04-01 10:00,2024-04-01 12:00,100000000000\n")
+    r = service.import_file(import_db, account=account("manager"), raw=text.encode(), file_name="huge.csv",
+                            options=Options())
+    assert r.result == "failed" and r.log_id is not None
+    assert "line 3: price" in r.message and "numeric field overflow" in r.message, r.message
+    assert counts(import_db) == before
+    logged = rows(import_db, "select result, message from data_imports where id = :id", id=r.log_id)[0]
+    assert logged.result == "failed" and logged.message == r.message
+    activity = rows(import_db, "select object_id, details from activity_log where action = 'import' "
+                               "order by id desc limit 1")[0]
+    assert activity.object_id == str(r.log_id) and activity.details["result"] == "failed"
+
+
+def test_control_characters_in_names_become_spaces_and_are_reported(private_database):
+    """A bell, an escape, a tab, a line separator and a quoted line break in names are each imported as a space;
+    the report says which lines were cleaned, and the two spellings of one club are one club."""
+    engine = private_database("control")
+    text = ('booking_id,customer_id,customer_name,club,hall,seat,started_at,ended_at\n'
+            'N-1,C1,"Ai\x07gerim\r\nSadykova",Clean\x1bClub,Main\u2028hall,PC\t1,2024-03-01 18:00,2024-03-01 19:00\n'
+            'N-2,C2,Bolat,Clean Club,Main hall,PC-2,2024-03-01 18:00,2024-03-01 19:00\n')
+    r = import_file(engine, text.encode(), "control.csv", Options())
+    assert r.result == "imported", (r.message, r.bad_rows)
+    assert (r.cleaned, r.cleaned_lines) == (1, [2])
+    assert r.warnings["rows whose names had control characters or line breaks, replaced by spaces"] == 1
+    assert [u.full_name for u in rows(engine, "select full_name from users order by external_id")] == [
+        "Ai gerim Sadykova", "Bolat"]
+    assert [c.name for c in rows(engine, "select name from clubs")] == ["Clean Club"]
+    assert sorted(s.label for s in rows(engine, "select label from seats")) == ["PC 1", "PC-2"]
+    logged = rows(engine, "select report from data_imports where id = :id", id=r.log_id)[0]
+    assert logged.report["cleaned_lines"] == [2]

@@ -22,6 +22,7 @@ def test_a_manager_previews_and_dry_runs_a_file(app_client, accounts, app_db):
     at = app_client(accounts["manager"], PAGE)
     assert any("No problems found" in s.value for s in at.success)  # the demo chain is healthy
     assert at.dataframe  # the checks, the coverage and what the models can learn
+    assert any("up to 400 MB a file" in c.value for c in at.caption)  # the limit server.maxUploadSize sets
     before = bookings(app_db)
     at.file_uploader(key="data_upload").set_value(
         ("visits.csv", (FILES / "generic_visits.csv").read_bytes(), "text/csv"))
@@ -44,6 +45,19 @@ def test_a_bad_file_shows_its_bad_rows_before_importing(app_client, accounts):
     assert not at.exception
     # what the file shows before the database is asked (the import finds three more)
     assert any("6 rows are bad already" in w.value for w in at.warning)
+
+
+def test_a_big_file_is_previewed_from_its_head(app_client, accounts):
+    """Only the head is read before importing: the caption says how big the file is and how many rows it shows."""
+    rows = "".join(f"C{i},2024-03-01 18:00,2024-03-01 19:00,Head Club\n" for i in range(8_000))
+    raw = ("customer_id,started_at,ended_at,club\n" + rows).encode()
+    at = app_client(accounts["manager"], PAGE)
+    at.file_uploader(key="data_upload").set_value(("big.csv", raw, "text/csv"))
+    ok(at.run())
+    shown = [c.value for c in at.caption if "rows are shown and checked here" in c.value]
+    assert shown and "of 0.4 MB" in shown[0], [c.value for c in at.caption]
+    first = int(shown[0].split("its first ")[1].split(" rows")[0].replace(",", ""))
+    assert 1_000 < first < 8_000
 
 
 def test_a_mapping_can_be_corrected_on_the_page(app_client, accounts):
