@@ -40,8 +40,8 @@ test-db: install
 	@DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "db and not browser" \
 		$(addprefix --ignore ,$(NOT_SQL))
 
-# The suite (without the browser tests) with the clock at 23:45, 00:30, 06:00 and 12:00 Almaty time, on four
-# days in a row, under libfaketime (Debian's faketime); docs/testing.md.
+# The suite (without the browser tests) with the clock at 23:45, 00:30, 06:00 and 12:00 Almaty time on the four
+# days before today, under libfaketime (Debian's faketime); docs/testing.md.
 test-clock: install
 	$(BIN)/python -m tests.clock
 

@@ -5,8 +5,8 @@
 
 Each setting runs pytest under libfaketime (Debian's `faketime`) with the clock moved by a fixed offset, so
 every process the tests start (the xdist workers, the embedded PostgreSQL, the app's servers, the CLI) sees
-the same moved clock, running at normal speed. The settings fall on consecutive days from today, so a run
-also sees four different weekdays. The demo data end at the moved "now", as in a normal run. By default the
+the same moved clock, running at normal speed. The settings fall on the days before today, one further back
+each, so a run also sees four different weekdays. The demo data end at the moved "now", as in a normal run. By default the
 browser tests are left out (`-m "not browser"`): Chromium's own clock is not what is being tested. Prints one
 row per setting and exits 1 when any run failed. docs/testing.md explains what to do with a failure.
 """
@@ -32,11 +32,13 @@ DEFAULT_ARGS = ("-n", "auto", "--dist", "loadfile", "-m", "not browser", "-q", "
 
 
 def settings(times: list[str], today: datetime) -> list[datetime]:
-    """One moment per local time, on consecutive local days from `today` (so the weekdays differ too)."""
+    """One moment per local time, on the local days before `today`, one day further back each (so the
+    weekdays differ too). Always in the past: with the clock moved forward, libfaketime 0.9.10 stops
+    PostgreSQL's statement and lock timeouts from firing, and a test that waits for one waits for ever."""
     out = []
     for offset, text in enumerate(times):
         hour, minute = (int(part) for part in text.split(":"))
-        day = (today + timedelta(days=offset)).date()
+        day = (today - timedelta(days=offset + 1)).date()
         out.append(datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE))
     return out
 
