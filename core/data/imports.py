@@ -2,7 +2,7 @@
 
 `preview` reads a file without touching the database (the Data page shows it before importing);
 `import_file` checks and writes it in one transaction (a dry run rolls that transaction back),
-logs the outcome in `data_imports` (dry runs are not logged), and refreshes the analytics views.
+logs the outcome in `data_imports` (dry runs are not logged), and refreshes the rollups of the days it touched.
 A bad file changes nothing: its report lists the first 20 bad rows with their line numbers and
 reasons, and counts every reason.
 """
@@ -274,8 +274,8 @@ def _log(engine: Engine, report: Report, imported_by: str | None, started: datet
 
 
 def _after(engine: Engine, report: Report, progress: Progress) -> None:
-    """Planner statistics after a large import, and the analytics views."""
-    from core.platform.refresh import refresh
+    """Planner statistics after a large import, and the rollups of the days it touched."""
+    from core.rollups.refresh import refresh
 
     if report.rows_added >= ANALYZE_ROWS:
         progress(0.92, _("updating the planner's statistics"))

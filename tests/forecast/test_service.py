@@ -71,7 +71,7 @@ def test_daily_revenue_is_gap_free_and_limited_to_the_clubs(engine, demo, chain_
 def test_daily_revenue_from_the_view_matches_the_tables(engine, demo):
     """The pages read complete days from mv_daily_club_stats plus the days after its last refresh from the
     tables; either way, the same numbers as the tables alone."""
-    from core.platform.refresh import refresh
+    from core.rollups.refresh import refresh
 
     ids = all_club_ids(engine)
     raw = query_df(engine, "forecast/daily_revenue_raw", club_ids=ids).set_index(["day", "club_id"]).revenue
