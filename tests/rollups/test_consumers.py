@@ -1,0 +1,80 @@
+"""Every query moved onto the rollups gives what it gave before on raw bookings (tier S): each old query is
+kept in tests/rollups/raw/ as it was, and both run with the same parameters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from core.platform.calendar import public_holidays
+from core.platform.clubs import all_club_ids, all_clubs, chain_today
+from core.platform.db import load_sql
+from core.rollups.refresh import refresh
+
+RAW = Path(__file__).parent / "raw"
+
+
+def _frame(engine, sql: str, params: dict) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(sa.text(sql), params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def assert_same(old: pd.DataFrame, new: pd.DataFrame) -> None:
+    """The same rows (in any order) and columns; numbers equal up to float rounding."""
+    assert list(new.columns) == list(old.columns)
+    assert len(new) == len(old) > 0
+    keys = [c for c in old.columns if not pd.api.types.is_float_dtype(old[c]) and old[c].dtype != object
+            or c in ("club_name", "hall_name", "hall_type", "day_type", "band", "seat_label", "device")]
+    old = old.sort_values(keys).reset_index(drop=True)
+    new = new.sort_values(keys).reset_index(drop=True)
+    for column in old.columns:
+        a, b = old[column], new[column]
+        if pd.api.types.is_numeric_dtype(a) or a.map(lambda v: isinstance(v, (int, float, np.number))).all():
+            assert np.allclose(a.astype(float), b.astype(float), rtol=1e-9, atol=1e-6, equal_nan=True), column
+        else:
+            assert a.tolist() == b.tolist(), column
+
+
+def compare(engine, name: str, **params) -> pd.DataFrame:
+    new = _frame(engine, load_sql(name), params)
+    old = _frame(engine, (RAW / f"{name.replace('/', '_')}.sql").read_text(), params)
+    assert_same(old, new)
+    return new
+
+
+@pytest.fixture(scope="module")
+def chain(engine, demo):
+    refresh(engine)
+    clubs = all_clubs(engine)
+    return {"ids": all_club_ids(engine), "today": chain_today(clubs)}
+
+
+def test_the_utilization_grid(engine, chain):
+    today, ids = chain["today"], chain["ids"]
+    for start, end, clubs in [(today - timedelta(days=27), today, ids), (today - timedelta(days=89), today - timedelta(days=1), ids),
+                              (today - timedelta(days=6), today - timedelta(days=6), ids[:1]),
+                              (today - timedelta(days=40), today - timedelta(days=12), ids[1:])]:
+        compare(engine, "utilization/hourly", start_day=start, end_day=end, club_ids=clubs)
+
+
+def test_per_seat_use(engine, chain):
+    today, ids = chain["today"], chain["ids"]
+    for start, end, clubs in [(today - timedelta(days=27), today, ids), (today - timedelta(days=89), today - timedelta(days=1), ids),
+                              (today - timedelta(days=3), today - timedelta(days=3), ids[:1])]:
+        compare(engine, "utilization/seat_use", start_day=start, end_day=end, club_ids=clubs)
+
+
+def test_crowded_halls_for_the_retrain(engine, chain):
+    compare(engine, "utilization/crowded_halls", threshold=0.0)
+
+
+def test_the_daily_club_stats_view(engine, chain):
+    old = _frame(engine, (RAW / "platform_mv_daily_club_stats.sql").read_text(), {})
+    new = _frame(engine, "select * from mv_daily_club_stats", {})
+    assert_same(old, new)
