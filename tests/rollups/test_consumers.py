@@ -78,3 +78,14 @@ def test_the_daily_club_stats_view(engine, chain):
     old = _frame(engine, (RAW / "platform_mv_daily_club_stats.sql").read_text(), {})
     new = _frame(engine, "select * from mv_daily_club_stats", {})
     assert_same(old, new)
+
+
+@pytest.mark.parametrize("name", ["whatif/baseline", "whatif/slots", "whatif/elasticity_cells", "whatif/weekly_revenue"])
+def test_the_whatif_reads(engine, chain, name):
+    today, ids = chain["today"], chain["ids"]
+    for as_of, weeks, clubs in [(None, 12, ids), (None, 4, ids[:1]), (today - timedelta(days=10), 6, ids)]:
+        end = as_of or today + timedelta(days=1)
+        params = dict(club_ids=clubs, as_of=as_of, weeks=weeks)
+        if name != "whatif/weekly_revenue":
+            params["holidays"] = public_holidays(end - timedelta(days=7 * weeks + 3), end)
+        compare(engine, name, **params)
