@@ -304,7 +304,6 @@ SCOPED = {
     "overview/live_kpis": {"silent_hours": 2},
     "overview/customers_at_risk": {},
     "forecast/daily_revenue": {},
-    "forecast/daily_revenue_raw": {},
     "utilization/hourly": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
     "utilization/seat_use": {"start_day": date.today() - timedelta(days=27), "end_day": date.today()},
     "customers/search": {"tsquery": None, "segments": [], "min_risk": 0, "max_risk": 100, "min_clv": 0,

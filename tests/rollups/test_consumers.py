@@ -89,3 +89,12 @@ def test_the_whatif_reads(engine, chain, name):
         if name != "whatif/weekly_revenue":
             params["holidays"] = public_holidays(end - timedelta(days=7 * weeks + 3), end)
         compare(engine, name, **params)
+
+
+def test_the_daily_revenue_series(engine, chain):
+    """The Forecast's series and the Overview's trend (forecast/daily_revenue); the old raw query left out no
+    day with successful payments, the new one leaves out days whose revenue is 0."""
+    for clubs in (chain["ids"], chain["ids"][:1]):
+        new = _frame(engine, load_sql("forecast/daily_revenue"), {"club_ids": clubs})
+        old = _frame(engine, (RAW / "forecast_daily_revenue_raw.sql").read_text(), {"club_ids": clubs})
+        assert_same(old[old.revenue != 0], new)
