@@ -98,3 +98,10 @@ def test_the_daily_revenue_series(engine, chain):
         new = _frame(engine, load_sql("forecast/daily_revenue"), {"club_ids": clubs})
         old = _frame(engine, (RAW / "forecast_daily_revenue_raw.sql").read_text(), {"club_ids": clubs})
         assert_same(old[old.revenue != 0], new)
+
+
+@pytest.mark.parametrize("name, params", [("data/health_coverage", {}), ("data/health_gaps", {"min_days": 0, "limit": 50}),
+                                          ("data/health_customers", {})])
+def test_data_health(engine, chain, name, params):
+    for clubs in (chain["ids"], chain["ids"][:1]):
+        compare(engine, name, club_ids=clubs, **params)
