@@ -132,6 +132,7 @@ create table rollup_customer_months (
     hall_types          jsonb not null,            -- visits by hall type
     bands               jsonb not null,            -- visits by time band of the local start hour (hour_bands)
     spend               numeric(14, 2) not null,
+    seat_spend          numeric(14, 2) not null,   -- ... on seat-holding bookings
     visit_spend         numeric(14, 2) not null,   -- ... on visits
     payments            integer not null,          -- payment attempts, whatever their status
     failed_payments     integer not null,
@@ -745,6 +746,7 @@ totals as (
            min(start_time) filter (where status <> 'отменено') as first_seat_booking,
            max(start_time) filter (where status <> 'отменено') as last_seat_booking,
            sum(paid) as spend,
+           coalesce(sum(paid) filter (where status <> 'отменено'), 0) as seat_spend,
            coalesce(sum(paid) filter (where is_visit), 0) as visit_spend,
            sum(attempts) as payments,
            sum(failed) as failed_payments
@@ -753,12 +755,55 @@ totals as (
 )
 select t.user_id, t.month, t.club_id, t.bookings, t.seat_bookings, t.visits, t.cancellations, t.no_shows,
        t.visit_hours, t.visit_days, t.visit_day_bits, t.first_visit, t.last_visit, t.first_seat_booking,
-       t.last_seat_booking, coalesce(ht.hall_types, '{}'), coalesce(bb.bands, '{}'), t.spend, t.visit_spend,
+       t.last_seat_booking, coalesce(ht.hall_types, '{}'), coalesce(bb.bands, '{}'), t.spend, t.seat_spend, t.visit_spend,
        t.payments, t.failed_payments
 from totals t
 left join by_type ht using (user_id, month, club_id)
 left join by_band bb using (user_id, month, club_id)
 where t.club_id is not null
+$$;
+
+
+-- ---------------------------------------------------------------- customers' bookings over any stretch of time
+
+-- Seat-holding bookings (not cancelled) per customer and club that started in [from_ts, to_ts) (to_ts null:
+-- no end): how many, the first and the last start, and their successful payments. Whole club-local months
+-- come from rollup_customer_months, the parts of months at either end from the bookings (a month at most).
+create or replace function customer_club_bookings(from_ts timestamptz, to_ts timestamptz)
+returns table (user_id integer, club_id integer, bookings bigint, first_start timestamptz, last_start timestamptz,
+               spend numeric)
+language sql stable as $$
+with bounds as (
+    select c.id as club_id,
+           date_trunc('month', (from_ts at time zone c.timezone) - interval '1 microsecond') + interval '1 month'
+               as whole_from,
+           date_trunc('month', to_ts at time zone c.timezone) as whole_to
+    from clubs c
+),
+parts as (
+    select m.user_id, m.club_id, sum(m.seat_bookings) as bookings, min(m.first_seat_booking) as first_start,
+           max(m.last_seat_booking) as last_start, sum(m.seat_spend) as spend
+    from bounds w
+    join rollup_customer_months m
+      on m.club_id = w.club_id and m.month >= w.whole_from::date and (to_ts is null or m.month < w.whole_to::date)
+    where m.seat_bookings > 0
+    group by m.user_id, m.club_id
+    union all
+    select b.user_id, b.club_id, count(*), min(b.start_time), max(b.start_time), coalesce(sum(p.paid), 0)
+    from club_bookings b
+    join bounds w on w.club_id = b.club_id
+    cross join lateral (select sum(pp.amount) as paid from payments pp
+                        where pp.booking_id = b.booking_id and pp.payment_status = 'успешно') p
+    where b.status <> 'отменено'
+      and b.start_time >= from_ts and (to_ts is null or b.start_time < to_ts)
+      and (b.start_time < w.whole_from at time zone b.timezone
+           or (to_ts is not null and b.start_time >= w.whole_to at time zone b.timezone))
+      and (b.start_time < from_ts + interval '32 days' or b.start_time >= to_ts - interval '32 days')  -- two ranges
+    group by b.user_id, b.club_id
+)
+select user_id, club_id, sum(bookings)::bigint, min(first_start), max(last_start), sum(spend)
+from parts
+group by user_id, club_id
 $$;
 
 

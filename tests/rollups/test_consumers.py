@@ -19,10 +19,12 @@ from core.rollups.refresh import refresh
 RAW = Path(__file__).parent / "raw"
 
 
-def _frame(engine, sql: str, params: dict) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(sa.text(sql), params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+def _frame(bind, sql: str, params: dict) -> pd.DataFrame:
+    if isinstance(bind, sa.Engine):
+        with bind.connect() as conn:
+            return _frame(conn, sql, params)
+    result = bind.execute(sa.text(sql), params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def assert_same(old: pd.DataFrame, new: pd.DataFrame) -> None:
@@ -42,8 +44,10 @@ def assert_same(old: pd.DataFrame, new: pd.DataFrame) -> None:
 
 
 def compare(engine, name: str, **params) -> pd.DataFrame:
-    new = _frame(engine, load_sql(name), params)
-    old = _frame(engine, (RAW / f"{name.replace('/', '_')}.sql").read_text(), params)
+    """The new and the old query in one transaction (the same now())."""
+    with engine.begin() as conn:
+        new = _frame(conn, load_sql(name), params)
+        old = _frame(conn, (RAW / f"{name.replace('/', '_')}.sql").read_text(), params)
     assert_same(old, new)
     return new
 
@@ -105,3 +109,37 @@ def test_the_daily_revenue_series(engine, chain):
 def test_data_health(engine, chain, name, params):
     for clubs in (chain["ids"], chain["ids"][:1]):
         compare(engine, name, club_ids=clubs, **params)
+
+
+def test_customers_at_risk_by_home_club(engine, chain, trained):
+    compare(engine, "overview/customers_at_risk", club_ids=chain["ids"])
+
+
+def test_campaign_candidates(engine, chain):
+    from datetime import datetime, time, timezone
+
+    for as_of in (None, datetime.combine(chain["today"] - timedelta(days=20), time(13, 17), timezone.utc)):
+        compare(engine, "whatif/campaign_customers", club_ids=chain["ids"], as_of=as_of)
+
+
+def test_customers_bookings_over_any_stretch(engine, chain):
+    """customer_club_bookings(from, to): whole months from the rollup, the ends from the bookings; as the
+    bookings alone say, for stretches inside a month, across months, and open-ended."""
+    from datetime import datetime, time, timezone
+
+    raw = """
+        select b.user_id, b.club_id, count(*) as bookings, min(b.start_time) as first_start,
+               max(b.start_time) as last_start, coalesce(sum(p.paid), 0) as spend
+        from club_bookings b
+        cross join lateral (select sum(amount) as paid from payments where booking_id = b.booking_id
+                            and payment_status = 'успешно') p
+        where b.status <> 'отменено' and b.start_time >= :lo and (cast(:hi as timestamptz) is null or b.start_time < :hi)
+        group by b.user_id, b.club_id"""
+    today = chain["today"]
+    for lo, hi in [(today - timedelta(days=75), today - timedelta(days=9)), (today - timedelta(days=12), today - timedelta(days=3)),
+                   (today - timedelta(days=400), None), (today - timedelta(days=44), None)]:
+        params = {"lo": datetime.combine(lo, time(5, 41), timezone.utc),
+                  "hi": None if hi is None else datetime.combine(hi, time(19, 3), timezone.utc)}
+        old = _frame(engine, raw, params)
+        new = _frame(engine, "select * from customer_club_bookings(:lo, :hi)", params)
+        assert_same(old, new)
