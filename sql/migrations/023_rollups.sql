@@ -780,6 +780,11 @@ with bounds as (
            date_trunc('month', to_ts at time zone c.timezone) as whole_to
     from clubs c
 ),
+edges as materialized (  -- the start times the parts of months can have, over every club: two index ranges
+    select max(whole_from::timestamp at time zone c.timezone) as head_end,
+           min(whole_to::timestamp at time zone c.timezone) as tail_start
+    from bounds w join clubs c on c.id = w.club_id
+),
 parts as (
     select m.user_id, m.club_id, sum(m.seat_bookings) as bookings, min(m.first_seat_booking) as first_start,
            max(m.last_seat_booking) as last_start, sum(m.seat_spend) as spend
@@ -798,7 +803,7 @@ parts as (
       and b.start_time >= from_ts and (to_ts is null or b.start_time < to_ts)
       and (b.start_time < w.whole_from at time zone b.timezone
            or (to_ts is not null and b.start_time >= w.whole_to at time zone b.timezone))
-      and (b.start_time < from_ts + interval '32 days' or b.start_time >= to_ts - interval '32 days')  -- two ranges
+      and (b.start_time < (select head_end from edges) or b.start_time >= (select tail_start from edges))
     group by b.user_id, b.club_id
 )
 select user_id, club_id, sum(bookings)::bigint, min(first_start), max(last_start), sum(spend)

@@ -3,7 +3,7 @@
 -- local weekday and hour, from rollup_hall_hours.
 with
 
-club_window as (
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
     select club_id, first_day, end_day
     from club_windows(null, null, 84)
 ),

@@ -4,7 +4,7 @@
 -- Only the clubs in :club_ids (an empty list returns nothing).
 with
 
-club_window as (
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
     select w.club_id, w.first_day, w.end_day
     from club_windows(cast(:start_day as date), cast(:end_day as date)) w
     where w.club_id = any(cast(:club_ids as int[]))

@@ -10,7 +10,7 @@
 -- and the parts carried into the day after it; not the parts carried into its first day from the day before.
 with
 
-club_window as (
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
     select w.club_id, w.club_name, w.first_day, w.end_day
     from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
                       7 * cast(:weeks as int)) w

@@ -4,7 +4,7 @@
 -- "ordinary week-to-week variation".
 with
 
-club_window as (
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
     select w.club_id, w.first_day, w.end_day
     from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
                       7 * cast(:weeks as int)) w
