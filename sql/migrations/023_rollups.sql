@@ -107,6 +107,18 @@ create table rollup_club_days (
     refunds            numeric(14, 2) not null,   -- refunded payments of the day's bookings
     failed_payments    integer not null,
     pending_payments   integer not null,
+    -- data health (core/data/health.py): bookings that overlap an earlier one of their seat (seat_overlaps),
+    -- payments that do not match their booking (payment_mismatches), amounts below zero or above
+    -- product_threshold('health_max_amount'), visits shorter than 'health_min_visit_minutes' and bookings
+    -- longer than 'health_max_visit_hours'
+    seat_overlaps           integer not null,
+    visits_without_payment  integer not null,
+    payments_without_visit  integer not null,
+    payments_not_matching   integer not null,
+    negative_amounts        integer not null,
+    absurd_amounts          integer not null,
+    short_visits            integer not null,
+    long_visits             integer not null,
     primary key (club_id, day)
 );
 create index rollup_club_days_day on rollup_club_days (day, club_id);
@@ -442,6 +454,9 @@ declare
     batch_clubs integer[];
     batch_days_ date[];
     pause text;
+    max_amount numeric := product_threshold('health_max_amount');
+    min_minutes integer := product_threshold('health_min_visit_minutes');
+    max_hours integer := product_threshold('health_max_visit_hours');
 begin
     perform pg_advisory_xact_lock(7351003);
     perform set_config('work_mem', '256MB', true);
@@ -489,11 +504,12 @@ begin
         group by run
     ),
     found as materialized (  -- bookings that start near the batch's days at its clubs, with their payments
-        select b.user_id, b.seat_id, b.hall_id, b.club_id, b.timezone, b.date, b.start_time, b.end_time,
-               b.local_start, b.local_end, b.status, b.status <> 'отменено' as held,
+        select b.booking_id, b.user_id, b.seat_id, b.hall_id, b.club_id, b.timezone, b.date, b.start_time,
+               b.end_time, b.local_start, b.local_end, b.status, b.status <> 'отменено' as held,
                b.status <> 'отменено' and b.package = 'hourly' as hourly, b.price::float8 as price,
-               date_part('epoch', b.end_time - b.start_time) / 3600 as hours,
-               pay.paid, pay.refunded, pay.failed, pay.pending, pay.failed_n, pay.pending_n
+               b.price as list_price, date_part('epoch', b.end_time - b.start_time) / 3600 as hours,
+               pay.paid, pay.refunded, pay.failed, pay.pending, pay.failed_n, pay.pending_n, pay.settled_n,
+               pay.settled, pay.kept_n, pay.negative_n, pay.absurd_n
         from runs r
         cross join lateral (
             select cb.* from club_bookings cb
@@ -508,10 +524,23 @@ begin
                    coalesce(sum(p.amount) filter (where p.payment_status = 'ошибка'), 0) as failed,
                    coalesce(sum(p.amount) filter (where p.payment_status = 'ожидание'), 0) as pending,
                    count(*) filter (where p.payment_status = 'ошибка') as failed_n,
-                   count(*) filter (where p.payment_status = 'ожидание') as pending_n
+                   count(*) filter (where p.payment_status = 'ожидание') as pending_n,
+                   count(*) filter (where p.payment_status in ('успешно', 'возврат')) as settled_n,
+                   sum(p.amount) filter (where p.payment_status in ('успешно', 'возврат')) as settled,
+                   count(*) filter (where p.amount < 0) as negative_n,
+                   count(*) filter (where p.payment_status = 'успешно') as kept_n,
+                   count(*) filter (where p.amount > max_amount) as absurd_n
             from payments p
             where p.booking_id = b.booking_id
         ) pay
+    ),
+    overlapping as materialized (  -- seat-holding bookings that start before an earlier one of their seat ends
+        select booking_id
+        from (select booking_id, start_time,
+                     max(end_time) over (partition by seat_id order by start_time, booking_id
+                                         rows between unbounded preceding and 1 preceding) as previous_end
+              from found where held) o
+        where start_time < previous_end
     ),
     parts as materialized (  -- each booking's part of every local hour it covers, on the batch's days
         select * from (
@@ -607,7 +636,17 @@ begin
                sum(f.paid) as revenue,
                sum(f.refunded) as refunds,
                sum(f.failed_n) as failed_payments,
-               sum(f.pending_n) as pending_payments
+               sum(f.pending_n) as pending_payments,
+               count(*) filter (where f.booking_id in (select booking_id from overlapping)) as seat_overlaps,
+               count(*) filter (where f.held and f.settled_n = 0) as visits_without_payment,
+               count(*) filter (where not f.held and f.kept_n <> 0) as payments_without_visit,
+               count(*) filter (where f.held and f.settled_n > 0 and (f.settled_n <> 1 or f.settled <> f.list_price))
+                   as payments_not_matching,
+               sum(f.negative_n) as negative_amounts,
+               sum(f.absurd_n) as absurd_amounts,
+               count(*) filter (where f.status in ('завершено', 'активно')
+                                  and f.end_time - f.start_time < make_interval(mins => min_minutes)) as short_visits,
+               count(*) filter (where f.end_time - f.start_time > make_interval(hours => max_hours)) as long_visits
         from found f
         join keys k on k.club_id = f.club_id and k.day = f.date and k.in_span
         group by f.club_id, f.date
@@ -617,11 +656,16 @@ begin
     )
     insert into rollup_club_days (
         club_id, day, bookings, visits, customers, occupied_seats, cancellations, no_shows, session_hours,
-        booked_seat_hours, open_seat_hours, seats, revenue, refunds, failed_payments, pending_payments)
+        booked_seat_hours, open_seat_hours, seats, revenue, refunds, failed_payments, pending_payments,
+        seat_overlaps, visits_without_payment, payments_without_visit, payments_not_matching, negative_amounts,
+        absurd_amounts, short_visits, long_visits)
     select k.club_id, k.day, coalesce(db.bookings, 0), coalesce(db.visits, 0), coalesce(db.customers, 0),
            coalesce(db.occupied_seats, 0), coalesce(db.cancellations, 0), coalesce(db.no_shows, 0), db.session_hours,
            coalesce(dh.booked_seat_hours, 0), cs.seats * oh.hours, cs.seats, coalesce(db.revenue, 0),
-           coalesce(db.refunds, 0), coalesce(db.failed_payments, 0), coalesce(db.pending_payments, 0)
+           coalesce(db.refunds, 0), coalesce(db.failed_payments, 0), coalesce(db.pending_payments, 0),
+           coalesce(db.seat_overlaps, 0), coalesce(db.visits_without_payment, 0), coalesce(db.payments_without_visit, 0),
+           coalesce(db.payments_not_matching, 0), coalesce(db.negative_amounts, 0), coalesce(db.absurd_amounts, 0),
+           coalesce(db.short_visits, 0), coalesce(db.long_visits, 0)
     from keys k
     join club_seats cs on cs.club_id = k.club_id
     cross join lateral (select count(*) as hours from club_open_hours h where h.club_id = k.club_id and h.is_open) oh

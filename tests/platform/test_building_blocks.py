@@ -322,7 +322,7 @@ SCOPED = {
     "data/health_coverage": {},
     "data/health_gaps": {"min_days": 0, "limit": 20},
     "data/health_customers": {},
-    "data/health_checks": {"max_amount": 1_000_000, "min_minutes": 1, "max_hours": 16},
+    "data/health_checks": {},
     "campaigns/scores": {},
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios
