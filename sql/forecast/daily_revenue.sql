@@ -3,7 +3,7 @@
 -- local date at data_as_of(). Only the clubs in :club_ids (an empty list returns nothing).
 with
 
-club as (
+club as materialized (  -- once: data_as_of() reads a table
     select c.id as club_id, (n.at at time zone c.timezone)::date as local_today
     from clubs c
     cross join (select data_as_of() as at) n
