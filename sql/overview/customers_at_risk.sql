@@ -21,13 +21,13 @@ versions as (  -- the active version and the one it replaced
     limit 2
 ),
 
-home_club as (  -- seat-holding bookings per club since a year before data_as_of(), whole months from the rollup
+home_club as materialized (  -- seat-holding bookings per club since a year before data_as_of(), whole months from the rollup
     select distinct on (cb.user_id) cb.user_id, cb.club_id
     from customer_club_bookings((select data_as_of()) - interval '365 days', null) cb
     order by cb.user_id, cb.bookings desc, cb.club_id
 ),
 
-high_value_line as (
+high_value_line as materialized (  -- once, not once per customer
     select s.version, percentile_cont((select high_value_quantile from limits)) within group (order by s.clv_12m)
                as clv_line
     from customer_scores s

@@ -49,7 +49,10 @@ def _hold_batches(engine: sa.Engine, seconds: int | None) -> None:
             conn.execute(sa.text(f'alter database "{name}" reset "{PAUSE}"'))
             conn.execute(sa.text(f'alter database "{name}" reset client_connection_check_interval'))
         else:
-            conn.execute(sa.text(f'alter database "{name}" set "{PAUSE}" = \'{seconds}\''))
+            try:
+                conn.execute(sa.text(f'alter database "{name}" set "{PAUSE}" = \'{seconds}\''))
+            except sa.exc.ProgrammingError as exc:  # a server whose role may not set a custom parameter
+                pytest.skip(f"cannot hold a batch on this server: {exc.orig}")
             conn.execute(sa.text(f'alter database "{name}" set client_connection_check_interval = 100'))
     engine.dispose()  # the pool's sessions had the old settings
 

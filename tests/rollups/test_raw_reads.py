@@ -49,9 +49,11 @@ def _counter(engine) -> int:
 
 
 def _settled(engine) -> int:
-    """The counter once the backends that ended have reported (it stops moving)."""
+    """The counter once the backends that ended have reported (it stops moving; 20 s at most)."""
     last, same = _counter(engine), 0
-    while same < 3:
+    for _ in range(100):
+        if same == 3:
+            break
         time.sleep(0.2)
         now = _counter(engine)
         same = same + 1 if now == last else 0
