@@ -811,46 +811,64 @@ $$;
 -- ---------------------------------------------------------------- customers' bookings over any stretch of time
 
 -- Seat-holding bookings (not cancelled) per customer and club that started in [from_ts, to_ts) (to_ts null:
--- no end): how many, the first and the last start, and their successful payments. Whole club-local months
--- come from rollup_customer_months, the parts of months at either end from the bookings (a month at most).
-create or replace function customer_club_bookings(from_ts timestamptz, to_ts timestamptz)
+-- no end): how many, the first and the last start, and the successful payments of those that started at or
+-- after spend_from (null: all of them). Whole club-local months come from rollup_customer_months, the parts
+-- of months at either end (and, for the payments, before spend_from's first whole month) from the bookings.
+create or replace function customer_club_bookings(from_ts timestamptz, to_ts timestamptz,
+                                                  spend_from timestamptz default null)
 returns table (user_id integer, club_id integer, bookings bigint, first_start timestamptz, last_start timestamptz,
                spend numeric)
 language sql stable as $$
 with bounds as (
     select c.id as club_id,
+           c.timezone,
            date_trunc('month', (from_ts at time zone c.timezone) - interval '1 microsecond') + interval '1 month'
                as whole_from,
-           date_trunc('month', to_ts at time zone c.timezone) as whole_to
+           date_trunc('month', to_ts at time zone c.timezone) as whole_to,
+           date_trunc('month', (coalesce(spend_from, from_ts) at time zone c.timezone) - interval '1 microsecond')
+               + interval '1 month' as spend_whole_from
     from clubs c
 ),
-edges as materialized (  -- the start times the parts of months can have, over every club: two index ranges
-    select max(whole_from::timestamp at time zone c.timezone) as head_end,
-           min(whole_to::timestamp at time zone c.timezone) as tail_start
-    from bounds w join clubs c on c.id = w.club_id
+edges as materialized (  -- the start times the parts of months can have, over every club: index ranges
+    select max(whole_from at time zone timezone) as head_end,
+           min(whole_to at time zone timezone) as tail_start,
+           max(spend_whole_from at time zone timezone) as spend_end
+    from bounds
 ),
 parts as (
     select m.user_id, m.club_id, sum(m.seat_bookings) as bookings, min(m.first_seat_booking) as first_start,
-           max(m.last_seat_booking) as last_start, sum(m.seat_spend) as spend
+           max(m.last_seat_booking) as last_start,
+           sum(m.seat_spend) filter (where m.month >= w.spend_whole_from::date) as spend
     from bounds w
     join rollup_customer_months m
       on m.club_id = w.club_id and m.month >= w.whole_from::date and (to_ts is null or m.month < w.whole_to::date)
     where m.seat_bookings > 0
     group by m.user_id, m.club_id
     union all
-    select b.user_id, b.club_id, count(*), min(b.start_time), max(b.start_time), coalesce(sum(p.paid), 0)
+    select b.user_id, b.club_id,
+           count(*) filter (where b.start_time >= from_ts and (to_ts is null or b.start_time < to_ts)
+                              and (b.start_time < w.whole_from at time zone w.timezone
+                                   or b.start_time >= w.whole_to at time zone w.timezone)),
+           min(b.start_time) filter (where b.start_time < w.whole_from at time zone w.timezone
+                                       or b.start_time >= w.whole_to at time zone w.timezone),
+           max(b.start_time) filter (where b.start_time < w.whole_from at time zone w.timezone
+                                       or b.start_time >= w.whole_to at time zone w.timezone),
+           sum(p.paid) filter (where b.start_time >= coalesce(spend_from, from_ts))
     from club_bookings b
     join bounds w on w.club_id = b.club_id
     cross join lateral (select sum(pp.amount) as paid from payments pp
                         where pp.booking_id = b.booking_id and pp.payment_status = 'успешно') p
     where b.status <> 'отменено'
       and b.start_time >= from_ts and (to_ts is null or b.start_time < to_ts)
-      and (b.start_time < w.whole_from at time zone b.timezone
-           or (to_ts is not null and b.start_time >= w.whole_to at time zone b.timezone))
-      and (b.start_time < (select head_end from edges) or b.start_time >= (select tail_start from edges))
+      and (b.start_time < w.whole_from at time zone w.timezone                 -- a month's part at the start
+           or b.start_time >= w.whole_to at time zone w.timezone              -- ... at the end
+           or (b.start_time >= spend_from and b.start_time < w.spend_whole_from at time zone w.timezone))
+      and (b.start_time < (select head_end from edges)                         -- three index ranges
+           or (b.start_time >= spend_from and b.start_time < (select spend_end from edges))
+           or b.start_time >= (select tail_start from edges))
     group by b.user_id, b.club_id
 )
-select user_id, club_id, sum(bookings)::bigint, min(first_start), max(last_start), sum(spend)
+select user_id, club_id, sum(bookings)::bigint, min(first_start), max(last_start), coalesce(sum(spend), 0)
 from parts
 group by user_id, club_id
 $$;

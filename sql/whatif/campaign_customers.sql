@@ -11,12 +11,9 @@ bounds as (
     select coalesce(cast(:as_of as timestamptz), data_as_of()) as as_of
 ),
 
-per_club as (  -- seat-holding bookings per customer and club in the 180 days, and in the last 90
-    select cb.user_id, cb.club_id, cb.bookings, cb.first_start, cb.last_start, 0::numeric as spend
-    from bounds, customer_club_bookings(bounds.as_of - interval '180 days', bounds.as_of) cb
-    union all
-    select cb.user_id, cb.club_id, 0, null, null, cb.spend
-    from bounds, customer_club_bookings(bounds.as_of - interval '90 days', bounds.as_of) cb
+per_club as (  -- seat-holding bookings per customer and club in the 180 days, with what the last 90 days' paid
+    select cb.* from bounds, customer_club_bookings(bounds.as_of - interval '180 days', bounds.as_of,
+                                                    bounds.as_of - interval '90 days') cb
 ),
 
 per_user as (
@@ -27,11 +24,9 @@ per_user as (
            extract(epoch from max(last_visit) - min(first_visit)) / 86400.0 / nullif(sum(visits) - 1, 0)
                as mean_gap_days,
            sum(spend)::float8 as spend_90d
-    from (select user_id, club_id, sum(bookings) as visits, min(first_start) as first_visit,
-                 max(last_start) as last_visit, sum(spend) as spend
-          from per_club group by user_id, club_id) c
+    from (select user_id, club_id, bookings as visits, first_start as first_visit, last_start as last_visit, spend
+          from per_club) c
     group by user_id
-    having sum(visits) > 0
 )
 
 select pu.user_id,

@@ -129,19 +129,28 @@ def test_customers_bookings_over_any_stretch(engine, chain):
 
     raw = """
         select b.user_id, b.club_id, count(*) as bookings, min(b.start_time) as first_start,
-               max(b.start_time) as last_start, coalesce(sum(p.paid), 0) as spend
+               max(b.start_time) as last_start,
+               coalesce(sum(p.paid) filter (where b.start_time >= coalesce(cast(:spend_from as timestamptz), :lo)), 0)
+                   as spend
         from club_bookings b
         cross join lateral (select sum(amount) as paid from payments where booking_id = b.booking_id
                             and payment_status = 'успешно') p
         where b.status <> 'отменено' and b.start_time >= :lo and (cast(:hi as timestamptz) is null or b.start_time < :hi)
         group by b.user_id, b.club_id"""
     today = chain["today"]
-    for lo, hi in [(today - timedelta(days=75), today - timedelta(days=9)), (today - timedelta(days=12), today - timedelta(days=3)),
-                   (today - timedelta(days=400), None), (today - timedelta(days=44), None)]:
-        params = {"lo": datetime.combine(lo, time(5, 41), timezone.utc),
-                  "hi": None if hi is None else datetime.combine(hi, time(19, 3), timezone.utc)}
+
+    def at(day, hour, minute):
+        return None if day is None else datetime.combine(day, time(hour, minute), timezone.utc)
+
+    for lo, hi, spend_from in [(today - timedelta(days=75), today - timedelta(days=9), None),
+                               (today - timedelta(days=12), today - timedelta(days=3), None),
+                               (today - timedelta(days=400), None, None), (today - timedelta(days=44), None, None),
+                               (today - timedelta(days=80), today, today - timedelta(days=40)),
+                               (today - timedelta(days=80), today - timedelta(days=1), today - timedelta(days=5)),
+                               (today - timedelta(days=30), None, today - timedelta(days=300))]:
+        params = {"lo": at(lo, 5, 41), "hi": at(hi, 19, 3), "spend_from": at(spend_from, 11, 17)}
         old = _frame(engine, raw, params)
-        new = _frame(engine, "select * from customer_club_bookings(:lo, :hi)", params)
+        new = _frame(engine, "select * from customer_club_bookings(:lo, :hi, :spend_from)", params)
         assert_same(old, new)
 
 
