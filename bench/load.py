@@ -39,7 +39,7 @@ def main() -> None:
         print(f"{'  copy ' + table:<22}{timings[table]:>9.1f}{rows[table]:>12,}{rows[table] / timings[table]:>12,.0f}")
     print(f"{'  indexes + keys':<22}{timings['indexes']:>9.1f}")
     print(f"{'  analyze':<22}{timings['analyze']:>9.1f}")
-    print(f"{'  analytics views':<22}{timings['views']:>9.1f}")
+    print(f"{'  rollups (full build)':<22}{timings['rollups']:>9.1f}")
     print(f"{'load (all)':<22}{loaded:>9.1f}{total_rows:>12,}{total_rows / loaded:>12,.0f}")
     print(f"{'TOTAL':<22}{simulated + loaded:>9.1f}{total_rows:>12,}{total_rows / (simulated + loaded):>12,.0f}")
     print(f"\npeak memory of the Python process: {peak_mb():,.0f} MB")

@@ -100,8 +100,10 @@ def run_check(args: argparse.Namespace) -> int:
     from core.accounts import Role
     from core.data.health import PROBLEM, WARNING, check
     from core.platform.clubs import all_clubs
+    from core.rollups.refresh import refresh
 
     engine = connect()
+    refresh(engine)  # the report reads the rollups: every change made so far goes in first
     clubs = all_clubs(engine)  # the server's operator sees the whole chain
     ids = clubs.club_id.tolist()
     if args.club:

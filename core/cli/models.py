@@ -1,4 +1,4 @@
-"""`oyna refresh`, `oyna retrain` and `oyna models list|activate`: the analytics views and the models."""
+"""`oyna refresh`, `oyna retrain` and `oyna models list|activate`: the rollups and the models."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ BUSY = 75  # EX_TEMPFAIL: another retrain is running; try again later
 
 
 def add_parsers(sub: Any) -> None:
-    sub.add_parser("refresh", help="refresh the analytics views (concurrently) and grade past predictions") \
-        .set_defaults(run=run_refresh)
+    refresh = sub.add_parser("refresh", help="rebuild the rollups of the days that changed and grade past predictions")
+    refresh.add_argument("--full", action="store_true",
+                         help="rebuild every day and every customer's month (a new install, after a restore)")
+    refresh.set_defaults(run=run_refresh)
 
     retrain = sub.add_parser("retrain", help="retrain every model, evaluate it and score every customer")
     retrain.add_argument("--force", action="store_true", help="activate even if worse than the active version")
@@ -45,11 +47,12 @@ def _moment(text: str) -> datetime:
 
 def run_refresh(args: argparse.Namespace) -> int:
     from core.models.performance import grade
-    from core.platform.refresh import refresh
+    from core.rollups.refresh import rebuild, refresh
 
     engine = connect()
-    for view, seconds in refresh(engine).items():
-        print(f"{view}: refreshed in {seconds:.1f} s")
+    done = (rebuild if args.full else refresh)(engine)
+    print(f"rollups: {done.days:,} club days and {done.customer_months:,} customer months rebuilt in "
+          f"{done.batches:,} batches, {done.seconds:.1f} s")
     graded = grade(engine)
     if graded:
         print(f"graded {graded} past prediction(s) of model versions against what happened")

@@ -3,7 +3,7 @@
 The demo load and the first retrain run in child processes: the memory they need (about 1.2 GB for tier M)
 goes back to the system when they end, instead of staying with this long-lived process.
 
-Beside the app it keeps the analytics views fresh, delivers alerts every minute (core.alerts; one
+Beside the app it keeps the rollups current (every minute), delivers alerts every minute (core.alerts; one
 process at a time across every `oyna serve`), and with --metrics-port exports Prometheus metrics.
 """
 
@@ -25,6 +25,8 @@ from core.cli.support import UsageError, connect
 from core.platform.settings import PROJECT_ROOT, Settings, load_settings
 
 MAINTAIN_SECONDS = 3600  # the logs' upkeep (partitions, retention) runs this often
+GRADE_SECONDS = 900  # past predictions are graded this often
+REFRESH_EVERY = 60.0  # seconds between incremental refreshes of the rollups
 ALERTS_EVERY = 60.0  # seconds between alert delivery passes
 
 
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             return code
     _print_demo_accounts(engine)
     stop = threading.Event()
-    threading.Thread(target=_refresh_views, args=(engine, stop), name="oyna-refresh", daemon=True).start()
+    threading.Thread(target=_refresh_rollups, args=(engine, stop), name="oyna-refresh", daemon=True).start()
     children: list[subprocess.Popen] = []
     threading.Thread(target=_first_models, args=(engine, children), name="oyna-first-retrain", daemon=True).start()
     threading.Thread(target=_deliver_alerts, args=(engine, settings, stop), name="oyna-alerts", daemon=True).start()
@@ -130,26 +132,28 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
-def _refresh_views(engine: Engine, stop: threading.Event) -> None:
-    """Keep the analytics views at most 15 minutes old while the app runs (as the seed's cron did), grade
-    the model versions' predictions whose horizon has passed when they are refreshed, and look after the
-    logs every hour (`oyna db maintain`)."""
+def _refresh_rollups(engine: Engine, stop: threading.Event) -> None:
+    """Rebuild the rollups of the days that changed every minute while the app runs, grade the model versions'
+    predictions whose horizon has passed every 15 minutes, and look after the logs every hour
+    (`oyna db maintain`)."""
     from core.cli.db import maintain
     from core.models.performance import grade
-    from core.platform.refresh import refresh_if_stale
+    from core.rollups.refresh import refresh
 
-    settings, last_upkeep = load_settings(), 0.0
+    settings, last_upkeep, last_grade = load_settings(), 0.0, 0.0
     while not stop.is_set():
         try:
-            if refresh_if_stale(engine):
+            refresh(engine)
+            if time.monotonic() - last_grade > GRADE_SECONDS:
                 grade(engine)
+                last_grade = time.monotonic()
             if time.monotonic() - last_upkeep > MAINTAIN_SECONDS:
                 maintain(engine, settings)
                 last_upkeep = time.monotonic()
         except sa.exc.SQLAlchemyError as exc:
             print(f"background upkeep failed, retrying later: {str(getattr(exc, 'orig', exc)).strip()[:160]}",
                   flush=True)
-        stop.wait(60)
+        stop.wait(REFRESH_EVERY)
 
 
 def _deliver_alerts(engine: Engine, settings, stop: threading.Event) -> None:

@@ -20,9 +20,10 @@ from core.i18n import _
 from core.i18n.format import money
 from core.platform.db import query_df
 
-MAX_AMOUNT = 1_000_000   # ₸: one visit's payment above this is absurd for a gaming club
-MIN_VISIT_MINUTES = 1    # a visit shorter than this is a glitch (a login and a logout at once)
-MAX_VISIT_HOURS = 16     # ... and one longer than this is suspicious (a night package is 10 hours)
+from core.platform.thresholds import HEALTH_MAX_AMOUNT as MAX_AMOUNT  # counted by the rollups (migration 023)
+from core.platform.thresholds import HEALTH_MAX_VISIT_HOURS as MAX_VISIT_HOURS
+from core.platform.thresholds import HEALTH_MIN_VISIT_MINUTES as MIN_VISIT_MINUTES
+
 MIN_GAP_DAYS = 1         # days in a row without visits that count as a gap
 SHOWN = 20               # gaps and duplicate groups listed
 
@@ -68,8 +69,7 @@ def check(engine: Engine, *, club_ids: Sequence[int], viewer: Account | Role | s
         gaps = pool.submit(query_df, engine, "data/health_gaps", club_ids=ids, min_days=MIN_GAP_DAYS, limit=SHOWN)
         totals = pool.submit(query_df, engine, "data/health_customers", club_ids=ids)
         duplicates = pool.submit(query_df, engine, "data/health_duplicates", club_ids=ids, limit=SHOWN)
-        checks = pool.submit(query_df, engine, "data/health_checks", club_ids=ids, max_amount=MAX_AMOUNT,
-                             min_minutes=MIN_VISIT_MINUTES, max_hours=MAX_VISIT_HOURS)
+        checks = pool.submit(query_df, engine, "data/health_checks", club_ids=ids)
         coverage, gaps, totals, duplicates, checks = (f.result() for f in (coverage, gaps, totals, duplicates,
                                                                            checks))
     counts = {k: 0 for k in totals.columns}  # no row when no club is in scope

@@ -4,7 +4,7 @@
 importing); `import_file` reads the file a chunk at a time, checks each chunk and stages it in
 PostgreSQL, then writes it in the same transaction (a dry run rolls that transaction back), logs the
 outcome in `data_imports` (dry runs are not logged; failures are, in a transaction of their own), and
-refreshes the analytics views. Memory follows the chunk, not the file, except for a ggLeap export,
+refreshes the rollups of the days it touched. Memory follows the chunk, not the file, except for a ggLeap export,
 whose logins and logouts are paired across the whole file (it is read whole). A bad file changes nothing:
 its report lists the first 20 bad rows with their line numbers and reasons, and counts every reason.
 """
@@ -326,8 +326,8 @@ def _log(engine: Engine, report: Report, imported_by: str | None, started: datet
 
 
 def _after(engine: Engine, report: Report, progress: Progress) -> None:
-    """Planner statistics after a large import, and the analytics views."""
-    from core.platform.refresh import refresh
+    """Planner statistics after a large import, and the rollups of the days it touched."""
+    from core.rollups.refresh import refresh
 
     if report.rows_added >= ANALYZE_ROWS:
         progress(0.92, _("updating the planner's statistics"))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from core.platform.db import copy_frame, load_sql
 from core.demo.simulate import DemoData
-from core.platform.refresh import refresh
+from core.rollups.refresh import rebuild
 
 # table -> columns, in load order
 TABLES = {
@@ -67,6 +67,8 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
                         [span[0].date(), span[1].date()])
             saved = _drop_secondary(raw)
             raw.execute("alter table bookings disable trigger bookings_no_overlap")
+            for table in ("bookings", "payments"):  # rebuilt whole below, not row set by row set
+                raw.execute(f"alter table {table} disable trigger rollup_mark_{table}_insert")
             for table, columns in TABLES.items():
                 t0 = time.perf_counter()
                 frame = _csv_ready(getattr(data, table)[columns])
@@ -80,6 +82,8 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
             for statement in saved:
                 raw.execute(statement)
             raw.execute("alter table bookings enable trigger bookings_no_overlap")
+            for table in ("bookings", "payments"):
+                raw.execute(f"alter table {table} enable trigger rollup_mark_{table}_insert")
             timings["indexes"] = time.perf_counter() - t0
             overlaps = raw.execute(load_sql("data/seat_overlaps")).fetchall()
             if overlaps:
@@ -92,9 +96,9 @@ def load(engine: Engine, data: DemoData, *, replace: bool = False,
         conn.execute(sa.text("analyze"))
     timings["analyze"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    progress("refreshing the analytics views …")
-    refresh(engine, concurrently=False)
-    timings["views"] = time.perf_counter() - t0
+    progress("building the rollups …")
+    rebuild(engine)
+    timings["rollups"] = time.perf_counter() - t0
     return timings
 
 

@@ -33,7 +33,7 @@ from core.models.gate import gate_text
 from core.models.scoring import LOG_COLUMNS, fit_clv, score_customers
 from core.platform import metrics as instrument
 from core.platform.db import copy_frame, load_sql, query_df
-from core.platform.refresh import refresh_if_stale
+from core.rollups.refresh import refresh as refresh_rollups
 from core.platform.settings import Settings
 
 Progress = Callable[[float, str], None]  # (fraction done, an English step marked with N_: show it as _(step))
@@ -101,7 +101,7 @@ def _retrain(engine, settings, *, force, trained_by, progress, random_state, as_
 
     t = time.perf_counter()
     progress(0.02, N_("refreshing the analytics views"))
-    refresh_if_stale(engine)
+    refresh_rollups(engine)  # what the queue holds: the retrain reads the rollups
     performance.grade(engine)  # what earlier versions predicted and is now known
     window = query_df(engine, "platform/data_span").iloc[0]
     if pd.isna(window.data_end):

@@ -44,7 +44,7 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     QUERY: ("histogram", "Time to run a named SQL query, by query", ("query",)),
     RETRAIN: ("histogram", "Time a retrain took", ()),
     RETRAINS: ("counter", "Retrains by result (activated, kept, failed)", ("result",)),
-    VIEW_REFRESH: ("histogram", "Time to refresh an analytics view, by view", ("view",)),
+    VIEW_REFRESH: ("histogram", "Time to refresh the rollups (view: rollups)", ("view",)),
     LIVE_FEED: ("counter", "Live-feed ticks, by result (ok, failed)", ("result",)),
     ALERTS_SENT: ("counter", "Alert messages delivered, by channel kind", ("channel",)),
     ALERTS_FAILED: ("counter", "Alert delivery attempts that failed, by channel kind", ("channel",)),

@@ -34,6 +34,11 @@ def clv_history_days(window_days: int = CHURN_WINDOW_DAYS) -> int:
     """Days of history the lifetime models need: a window to learn from and one held out (60)."""
     return 2 * window_days
 
+# data health (core/data/health.py; the rollups count these per club and day, migration 023)
+HEALTH_MAX_AMOUNT = 1_000_000  # ₸: one visit's payment above this is absurd for a gaming club
+HEALTH_MIN_VISIT_MINUTES = 1   # a visit shorter than this is a glitch (a login and a logout at once)
+HEALTH_MAX_VISIT_HOURS = 16    # ... and one longer than this is suspicious (a night package is 10 hours)
+
 # prediction quality, 0-100 (2 x ROC AUC - 1, as Braze grades lift quality): excellent, good, fair from
 QUALITY_EXCELLENT = 60.0  # ... AUC 0.80
 QUALITY_GOOD = 40.0       # ... AUC 0.70 ("70% or more is good, 50% is a coin flip")
@@ -56,4 +61,7 @@ THRESHOLDS: dict[str, float] = {
     "quality_fair": QUALITY_FAIR,
     "live_auc_tolerance": LIVE_AUC_TOLERANCE,
     "live_auc_z": LIVE_AUC_Z,
+    "health_max_amount": HEALTH_MAX_AMOUNT,
+    "health_min_visit_minutes": HEALTH_MIN_VISIT_MINUTES,
+    "health_max_visit_hours": HEALTH_MAX_VISIT_HOURS,
 }

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from core.platform import metrics
-from core.platform.refresh import VIEWS
 from core.platform.settings import Settings
 
 logger = logging.getLogger("oyna.system")
@@ -36,7 +35,7 @@ def prepare_folder(settings: Settings) -> Path:
     for stale in folder.glob("*.db"):
         stale.unlink()
     metrics.use_folder(folder)
-    metrics.touch_known({metrics.VIEW_REFRESH: VIEWS})
+    metrics.touch_known({metrics.VIEW_REFRESH: ("rollups",)})
     return folder
 
 
@@ -106,7 +105,7 @@ class HealthCollector:
         out.append(_gauge("oyna_database_up", "1 when the database answers", up))
         values = {
             "oyna_database_latency_seconds": ("Time for the database to answer select 1", "database"),
-            "oyna_view_age_seconds": ("Age of the oldest analytics view refresh", "views"),
+            "oyna_view_age_seconds": ("Age of the oldest change not yet in the rollups (or of their last refresh)", "views"),
             "oyna_model_age_seconds": ("Age of the active model", "model"),
             "oyna_live_feed_lag_seconds": ("Time since the newest booking arrived (the live feed's lag)", "data"),
             "oyna_disk_free_bytes": ("Free bytes on the data folder's disk", "disk"),

@@ -24,14 +24,14 @@ from core.i18n import N_, _, ngettext
 from core.i18n.format import ago, datetime_text, number, percent
 from core.platform import server
 from core.platform.db import DatabaseUnavailable, database_down, query_rows, resolve_url
-from core.platform.refresh import VIEWS, last_refreshed
 from core.platform.settings import Settings
+from core.rollups.refresh import status as rollup_status
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 RANK = {OK: 0, SKIP: 1, WARN: 2, FAIL: 3}
 
 SLOW_DATABASE = 0.5  # seconds for `select 1`
-VIEWS_WARN = timedelta(minutes=30)  # the app refreshes them every 15 minutes
+VIEWS_WARN = timedelta(minutes=30)  # `oyna serve` refreshes the rollups every minute
 VIEWS_FAIL = timedelta(hours=2)
 MODEL_WARN = timedelta(days=8)  # retrained nightly or weekly
 DATA_WARN = timedelta(hours=1)  # no new booking for this long
@@ -123,14 +123,13 @@ def database(engine: Engine | None, why: str | None = None) -> Check:
 
 
 def views(engine: Engine) -> Check:
-    times = last_refreshed(engine)
-    missing = [v for v, t in times.items() if t is None]
-    if missing:
-        return Check("views", WARN, _("never refreshed: {views} (run `oyna refresh`)").format(views=", ".join(missing)))
-    oldest = min(times.values())
-    age = datetime.now(timezone.utc) - oldest
-    status = FAIL if age > VIEWS_FAIL else WARN if age > VIEWS_WARN else OK
-    return Check("views", status, _("refreshed {ago} ({count} views)").format(ago=ago(oldest), count=len(VIEWS)),
+    """The rollups: every change up to how long ago is in them (the age is the check's value)."""
+    as_of = rollup_status(engine).as_of
+    if as_of is None:
+        return Check("views", WARN, _("never refreshed (run `oyna refresh --full`)"))
+    age = datetime.now(timezone.utc) - as_of
+    state = FAIL if age > VIEWS_FAIL else WARN if age > VIEWS_WARN else OK
+    return Check("views", state, _("figures include every change up to {ago}").format(ago=ago(as_of)),
                  age.total_seconds())
 
 

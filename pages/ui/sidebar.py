@@ -15,7 +15,7 @@ from core.i18n import N_, _, available, language_name
 from core.i18n.format import ago, date_text, time_text
 from core.models import service as models
 from core.platform import clubs as chain
-from core.platform.refresh import oldest_refresh
+from core.rollups.refresh import figures_as_of
 from pages.ui.cache import cached
 from pages.ui.session import LANGUAGE_KEY, choose_language, current_account, ensure_entrypoint, sign_out_button
 from pages.ui.text import md
@@ -150,12 +150,13 @@ def _date_range(picked: Any, default: tuple[date, date]) -> tuple[date, date]:
 
 
 def freshness(where: Any) -> None:
-    """When the analytics views were refreshed and which model is active (informative only)."""
+    """How fresh the figures are (every change up to when is in the rollups) and which model is active
+    (informative only)."""
     lines = []
     try:
-        refreshed = cached(oldest_refresh, ttl=60)()
-        lines.append(_("Analytics views refreshed {ago}").format(ago=ago(refreshed)) if refreshed
-                     else _("Analytics views: not refreshed yet (pages read the tables)"))
+        as_of = cached(figures_as_of, ttl=60)()
+        lines.append(_("Figures include every change up to {ago}").format(ago=ago(as_of)) if as_of
+                     else _("Figures: not built yet (`oyna refresh --full`)"))
     except Exception:  # noqa: BLE001 - informative only; the page's own queries report an outage
         logger.debug("view freshness unavailable", exc_info=True)
     try:

@@ -1,12 +1,11 @@
 -- Data health: each club's days with visits (live or completed bookings, by club-local date) between
--- its first and its last one, and the days in between without any. Only the clubs in :club_ids (an
--- empty list returns nothing).
+-- its first and its last one, and the days in between without any (rollup_club_days). Only the clubs in
+-- :club_ids (an empty list returns nothing).
 with days as (
-    select cb.club_id, cb.date as day, count(*) as visits
-    from club_bookings cb
-    where cb.club_id = any(cast(:club_ids as int[]))
-      and cb.status in ('завершено', 'активно')
-    group by cb.club_id, cb.date
+    select d.club_id, d.day, d.visits
+    from rollup_club_days d
+    where d.club_id = any(cast(:club_ids as int[]))
+      and d.visits > 0
 )
 select c.id as club_id,
        c.name as club_name,

@@ -1,25 +1,21 @@
--- Data health: customers and visits at the clubs in :club_ids (an empty list returns nothing). A visit
--- is a live or completed booking; a repeat customer visited on two days or more; a paying customer
--- has a successful payment above zero. `customers` counts every customer when :club_ids is the whole
--- chain (customers without a visit belong to no club), else those with a booking at the clubs. One row
--- (none for an empty list).
-with scoped as (
-    select cb.booking_id, cb.user_id, cb.date, cb.status in ('завершено', 'активно') as is_visit
-    from club_bookings cb
-    where cb.club_id = any(cast(:club_ids as int[]))
+-- Data health: customers and visits at the clubs in :club_ids (an empty list returns nothing), from
+-- rollup_customer_months. A visit is a live or completed booking; a repeat customer visited on two days or
+-- more (distinct dates over every club: the months' day bits); a paying customer has successful payments
+-- (their sum above zero). `customers` counts every customer when :club_ids is the whole chain (customers
+-- without a visit belong to no club), else those with a booking at the clubs. One row (none for an empty list).
+with months as (
+    select m.user_id, m.month, sum(m.visits) as visits, bit_or(m.visit_day_bits) as day_bits, sum(m.spend) as spend
+    from rollup_customer_months m
+    where m.club_id = any(cast(:club_ids as int[]))
+    group by m.user_id, m.month
 ),
 per_customer as (
     select user_id,
-           count(*) filter (where is_visit) as visits,
-           count(distinct date) filter (where is_visit) as visit_days
-    from scoped
+           sum(visits) as visits,
+           sum(bit_count(day_bits::bit(32))) as visit_days,
+           sum(spend) as spend
+    from months
     group by user_id
-),
-paying as (
-    select count(distinct s.user_id) as customers
-    from payments p
-    join scoped s on s.booking_id = p.booking_id
-    where p.payment_status = 'успешно' and p.amount > 0
 ),
 whole_chain as (
     select exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))
@@ -31,6 +27,6 @@ select case when w.yes then (select count(*) from users) else (select count(*) f
        (select coalesce(sum(visits), 0) from per_customer)::bigint as visits,
        (select count(*) from per_customer where visit_days >= 2)::bigint as repeat_customers,
        (select count(*) from per_customer where visits >= 3)::bigint as customers_3_visits,
-       (select customers from paying)::bigint as paying_customers
+       (select count(*) from per_customer where spend > 0)::bigint as paying_customers
 from whole_chain w
 where exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))  -- no clubs: no row

@@ -1,6 +1,7 @@
 -- Data health: customers who share an e-mail (compared in lower case) or a phone (its last ten digits),
 -- the largest groups first (at most :limit per kind). Customers are those with a booking at the clubs
--- in :club_ids (an empty list returns nothing), and every customer when that is the whole chain.
+-- in :club_ids (rollup_customer_months; an empty list returns nothing), and every customer when that is the
+-- whole chain.
 with whole_chain as (
     select exists (select 1 from clubs c where c.id = any(cast(:club_ids as int[])))
            and not exists (select 1 from clubs c where c.id <> all(cast(:club_ids as int[]))) as yes
@@ -10,8 +11,8 @@ scoped as (
     from users u
     cross join whole_chain w
     where w.yes
-       or exists (select 1 from club_bookings cb
-                  where cb.user_id = u.id and cb.club_id = any(cast(:club_ids as int[])))
+       or exists (select 1 from rollup_customer_months m
+                  where m.user_id = u.id and m.club_id = any(cast(:club_ids as int[])))
 ),
 keyed as (
     select id, 'email' as kind, lower(trim(email)) as value, email as shown from scoped where email is not null

@@ -1,10 +1,11 @@
 -- Data health: runs of at least :min_days club-local days without a visit inside a club's history,
--- the longest first (at most :limit). Only the clubs in :club_ids (an empty list returns nothing).
+-- the longest first (at most :limit), from rollup_club_days. Only the clubs in :club_ids (an empty list
+-- returns nothing).
 with days as (
-    select distinct cb.club_id, cb.date as day
-    from club_bookings cb
-    where cb.club_id = any(cast(:club_ids as int[]))
-      and cb.status in ('завершено', 'активно')
+    select d.club_id, d.day
+    from rollup_club_days d
+    where d.club_id = any(cast(:club_ids as int[]))
+      and d.visits > 0
 ),
 runs as (
     select club_id, day, lead(day) over (partition by club_id order by day) as next_day

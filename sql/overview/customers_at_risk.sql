@@ -2,7 +2,8 @@
 -- at or above product_threshold('high_risk'), seen within product_threshold('win_back_days') days.
 -- "High value" is the top product_threshold('high_value_share') of customers by predicted 12-month
 -- value within each version (over the whole chain). A customer's home club is the one they booked
--- most over the year before data_as_of() (ties: the lowest club id). Only home clubs in :club_ids
+-- most since a year before data_as_of() (ties: the lowest club id; customer_club_bookings(), migration 023).
+-- Only home clubs in :club_ids
 -- (an empty list returns nothing).
 with
 
@@ -20,16 +21,13 @@ versions as (  -- the active version and the one it replaced
     limit 2
 ),
 
-home_club as (
-    select distinct on (b.user_id) b.user_id, b.club_id
-    from club_bookings b
-    where b.status <> 'отменено'
-      and b.start_time >= (select data_as_of()) - interval '365 days'  -- read once (the body reads a table)
-    group by b.user_id, b.club_id
-    order by b.user_id, count(*) desc, b.club_id
+home_club as materialized (  -- seat-holding bookings per club since a year before data_as_of(), whole months from the rollup
+    select distinct on (cb.user_id) cb.user_id, cb.club_id
+    from customer_club_bookings((select data_as_of()) - interval '365 days', null) cb
+    order by cb.user_id, cb.bookings desc, cb.club_id
 ),
 
-high_value_line as (
+high_value_line as materialized (  -- once, not once per customer
     select s.version, percentile_cont((select high_value_quantile from limits)) within group (order by s.clv_12m)
                as clv_line
     from customer_scores s

@@ -1,10 +1,11 @@
--- How much each seat was used over the club-local days :start_day .. :end_day (inclusive):
--- booked seat-hours (not cancelled) within the window against the hours its club was open.
+-- How much each seat was used over the club-local days :start_day .. :end_day (inclusive), from
+-- rollup_seat_days: booked seat-hours (not cancelled) within the window against the hours its club was open,
+-- and the bookings that touch the window (those starting in it, and those running into its first day).
 -- Only the clubs in :club_ids (an empty list returns nothing).
 with
 
-club_window as (
-    select w.club_id, w.first_day, w.end_day, w.first_ts, w.end_ts
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
+    select w.club_id, w.first_day, w.end_day
     from club_windows(cast(:start_day as date), cast(:end_day as date)) w
     where w.club_id = any(cast(:club_ids as int[]))
 ),
@@ -19,18 +20,12 @@ open_hours as (
 
 seat_bookings as (
     select
-        b.seat_id,
-        count(*) as bookings,
-        sum(date_part('epoch', least(b.end_time, cw.end_ts) - greatest(b.start_time, cw.first_ts))) / 3600.0
-            as booked_hours
-    from club_bookings b
-    join club_window cw on cw.club_id = b.club_id
-    where b.status <> 'отменено'
-      and b.start_time >= cast(:start_day as date) - interval '2 days'
-      and b.start_time < cast(:end_day as date) + interval '2 days'
-      and b.end_time > cw.first_ts
-      and b.start_time < cw.end_ts
-    group by b.seat_id
+        sd.seat_id,
+        sum(sd.bookings) + coalesce(sum(sd.carried_bookings) filter (where sd.day = cw.first_day), 0) as bookings,
+        sum(sd.booked_hours) as booked_hours
+    from club_window cw
+    join rollup_seat_days sd on sd.club_id = cw.club_id and sd.day >= cw.first_day and sd.day < cw.end_day
+    group by sd.seat_id
 )
 
 select

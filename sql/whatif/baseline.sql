@@ -1,16 +1,17 @@
 -- What-if baseline: one row per club × hall type × weekday type × local hour (with its time band)
 -- over the :weeks full weeks before :as_of (null: each club's local today; the end is exclusive), for
--- the clubs in :club_ids (an empty list returns nothing).
+-- the clubs in :club_ids (an empty list returns nothing), from rollup_hall_hours:
 --   bookings           seat-holding bookings (not cancelled) that start in the hour
 --   booked_seat_hours  seat-hours those bookings hold, split over the local hours they cover
 --   revenue            successful payments of the window's bookings, spread over the hours they cover
 --   open_seat_hours    active seats × the hours the club was open (0 for hours it was closed)
 -- A day is 'weekend' on Saturday, Sunday or a date in :holidays. Bookings are taken by their local
--- start date (bookings.date), so a session that starts on the last evening is counted whole.
+-- start date, so a session that starts on the last evening is counted whole: a window day's own parts,
+-- and the parts carried into the day after it; not the parts carried into its first day from the day before.
 with
 
-club_window as (
-    select w.club_id, w.club_name, w.timezone, w.first_day, w.end_day
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
+    select w.club_id, w.club_name, w.first_day, w.end_day
     from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
                       7 * cast(:weeks as int)) w
     where w.club_id = any(cast(:club_ids as int[]))
@@ -45,58 +46,28 @@ open_hours as (  -- how often each local hour of each weekday type was open in t
     group by wd.club_id, wd.day_type, oh.hour
 ),
 
-window_bookings as (
-    select b.booking_id as id,
-           b.status,
-           b.club_id,
-           b.hall_type,
-           b.local_start,
-           b.local_end,
-           extract(epoch from b.end_time - b.start_time) / 3600.0 as hours
-    from club_bookings b
-    join club_window cw on cw.club_id = b.club_id
-    where b.date >= cw.first_day
-      and b.date < cw.end_day
-      and b.start_time >= (select min(first_day) from club_window) - interval '2 days'  -- index-friendly superset
-      and b.start_time < (select max(end_day) from club_window) + interval '2 days'
-),
-
-booking_revenue as (
-    select p.booking_id, sum(p.amount)::float8 as revenue
-    from payments p
-    join window_bookings wb on wb.id = p.booking_id
-    where p.payment_status = 'успешно'
-    group by p.booking_id
-),
-
-hour_parts as (  -- a 19:30-22:00 booking gives 0.5 h to hour 19, 1 h to 20 and 1 h to 21
-    select wb.club_id,
-           wb.hall_type,
-           g.slot::date as day,
-           extract(hour from g.slot)::int as hour,
-           wb.status,
-           g.slot = date_trunc('hour', wb.local_start) as is_start,
-           extract(epoch from least(wb.local_end, g.slot + interval '1 hour') - greatest(wb.local_start, g.slot))
-               / 3600.0 as part_hours,
-           wb.hours,
-           coalesce(br.revenue, 0) as revenue
-    from window_bookings wb
-    left join booking_revenue br on br.booking_id = wb.id
-    cross join lateral generate_series(date_trunc('hour', wb.local_start), wb.local_end - interval '1 microsecond',
-                                       interval '1 hour') g(slot)
+hours as (  -- the window's bookings in each hour: own parts of its days, carried parts of the days after them
+    select r.club_id,
+           hs.hall_type,
+           case when extract(isodow from r.day) >= 6 or r.day = any(cast(:holidays as date[]))
+                then 'weekend' else 'weekday' end as day_type,
+           r.hour,
+           case when r.day < cw.end_day then r.bookings else 0 end as bookings,
+           case when r.day < cw.end_day then r.booked_seat_hours - r.carried_seat_hours else 0 end
+               + case when r.day > cw.first_day then r.carried_seat_hours else 0 end as booked_seat_hours,
+           case when r.day < cw.end_day then r.revenue_paid - r.carried_revenue_paid else 0 end
+               + case when r.day > cw.first_day then r.carried_revenue_paid else 0 end as revenue
+    from club_window cw
+    join rollup_hall_hours r on r.club_id = cw.club_id and r.day >= cw.first_day and r.day <= cw.end_day
+    join hall_seats hs on hs.hall_id = r.hall_id
 ),
 
 booked as (
-    select hp.club_id,
-           hp.hall_type,
-           case when extract(isodow from hp.day) >= 6 or hp.day = any(cast(:holidays as date[]))
-                then 'weekend' else 'weekday' end as day_type,
-           hp.hour,
-           count(*) filter (where hp.is_start and hp.status <> 'отменено') as bookings,
-           coalesce(sum(hp.part_hours) filter (where hp.status <> 'отменено'), 0)::float8 as booked_seat_hours,
-           sum(hp.revenue * hp.part_hours / hp.hours)::float8 as revenue
-    from hour_parts hp
-    group by 1, 2, 3, 4
+    select club_id, hall_type, day_type, hour,
+           sum(bookings) as bookings, sum(booked_seat_hours) as booked_seat_hours, sum(revenue) as revenue,
+           bool_or(bookings > 0 or booked_seat_hours <> 0 or revenue <> 0) as any_booking
+    from hours
+    group by club_id, hall_type, day_type, hour
 ),
 
 grid as (  -- every hour of every hall type and weekday type (closed hours have no open seat-hours)
@@ -105,7 +76,7 @@ grid as (  -- every hour of every hall type and weekday type (closed hours have 
     join day_counts dc on dc.club_id = ts.club_id
     cross join generate_series(0, 23) hr(hour)
     union
-    select club_id, hall_type, day_type, hour from booked
+    select club_id, hall_type, day_type, hour from booked where any_booking
 )
 
 select g.club_id,

@@ -1,5 +1,6 @@
--- Candidates for a retention campaign: customers with a seat-holding booking in the 180 days before
--- :as_of (null: data_as_of()) whose home club is one of :club_ids (an empty list returns nothing), with
+-- Candidates for a retention campaign: customers with a seat-holding booking (not cancelled) in the 180 days
+-- before :as_of (null: data_as_of()) whose home club is one of :club_ids (an empty list returns nothing), from
+-- customer_club_bookings() (whole months from rollup_customer_months), with
 --   home_club_id      the club of most of those visits
 --   visits_180d       visits in those 180 days, days_since_last and mean_gap_days between them
 --   spend_90d         successful payments for their bookings of the last 90 days
@@ -10,34 +11,22 @@ bounds as (
     select coalesce(cast(:as_of as timestamptz), data_as_of()) as as_of
 ),
 
-visits as (
-    select b.user_id, b.club_id, b.booking_id, b.start_time
-    from club_bookings b
-    cross join bounds
-    where b.status in ('завершено', 'неявка', 'активно')
-      and b.start_time >= bounds.as_of - interval '180 days'
-      and b.start_time < bounds.as_of
+per_club as (  -- seat-holding bookings per customer and club in the 180 days, with what the last 90 days' paid
+    select cb.* from bounds, customer_club_bookings(bounds.as_of - interval '180 days', bounds.as_of,
+                                                    bounds.as_of - interval '90 days') cb
 ),
 
 per_user as (
-    select v.user_id,
-           mode() within group (order by v.club_id) as home_club_id,
-           count(*) as visits_180d,
-           max(v.start_time) as last_visit,
-           extract(epoch from max(v.start_time) - min(v.start_time)) / 86400.0
-               / nullif(count(*) - 1, 0) as mean_gap_days
-    from visits v
-    group by v.user_id
-),
-
-spend as (
-    select v.user_id, sum(p.amount)::float8 as spend_90d
-    from visits v
-    join payments p on p.booking_id = v.booking_id
-    cross join bounds
-    where p.payment_status = 'успешно'
-      and v.start_time >= bounds.as_of - interval '90 days'
-    group by v.user_id
+    select user_id,
+           (array_agg(club_id order by visits desc, club_id))[1] as home_club_id,
+           sum(visits) as visits_180d,
+           max(last_visit) as last_visit,
+           extract(epoch from max(last_visit) - min(first_visit)) / 86400.0 / nullif(sum(visits) - 1, 0)
+               as mean_gap_days,
+           sum(spend)::float8 as spend_90d
+    from (select user_id, club_id, bookings as visits, first_start as first_visit, last_start as last_visit, spend
+          from per_club) c
+    group by user_id
 )
 
 select pu.user_id,
@@ -45,11 +34,10 @@ select pu.user_id,
        pu.visits_180d::int as visits_180d,
        (extract(epoch from bounds.as_of - pu.last_visit) / 86400.0)::float8 as days_since_last,
        pu.mean_gap_days::float8 as mean_gap_days,
-       coalesce(sp.spend_90d, 0)::float8 as spend_90d,
+       pu.spend_90d,
        cs.churn_risk::float8 as model_risk
 from per_user pu
 cross join bounds
-left join spend sp on sp.user_id = pu.user_id
 left join customer_scores cs on cs.user_id = pu.user_id and cs.version = active_model_version()
 where pu.home_club_id = any(cast(:club_ids as int[]))
 order by pu.user_id

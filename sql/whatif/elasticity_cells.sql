@@ -1,12 +1,12 @@
 -- Data for the price elasticity estimate: per hall, weekday type and local start hour over the
 -- :weeks full weeks before :as_of (null: each club's local today) at the clubs in :club_ids (an empty
 -- list returns nothing), the hourly-package bookings (not cancelled) that started then,
--- the seat-hours they booked and the list price they paid per hour. Within a hall the price per
--- hour changes only with the time band, so these cells compare demand across the band edges.
+-- the seat-hours they booked and the list price they paid per hour (rollup_hall_hours). Within a hall the
+-- price per hour changes only with the time band, so these cells compare demand across the band edges.
 -- Bundles and night packages are left out: their price does not follow the band.
 with
 
-club_window as (
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
     select w.club_id, w.first_day, w.end_day
     from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
                       7 * cast(:weeks as int)) w
@@ -26,21 +26,16 @@ open_hours as (
 ),
 
 started as (
-    select b.hall_id,
-           case when extract(isodow from b.date) >= 6 or b.date = any(cast(:holidays as date[]))
+    select r.hall_id,
+           case when extract(isodow from r.day) >= 6 or r.day = any(cast(:holidays as date[]))
                 then 'weekend' else 'weekday' end as day_type,
-           extract(hour from b.local_start)::int as hour,
-           count(*) as bookings,
-           sum(extract(epoch from b.end_time - b.start_time) / 3600.0)::float8 as seat_hours,
-           sum(b.price)::float8 as paid
-    from club_bookings b
-    join club_window cw on cw.club_id = b.club_id
-    where b.status <> 'отменено'
-      and b.package = 'hourly'
-      and b.date >= cw.first_day
-      and b.date < cw.end_day
-      and b.start_time >= (select min(first_day) from club_window) - interval '2 days'
-      and b.start_time < (select max(end_day) from club_window) + interval '2 days'
+           r.hour,
+           sum(r.hourly_bookings) as bookings,
+           sum(r.hourly_booked_hours)::float8 as seat_hours,
+           sum(r.hourly_price)::float8 as paid
+    from club_window cw
+    join rollup_hall_hours r on r.club_id = cw.club_id and r.day >= cw.first_day and r.day < cw.end_day
+    where r.hourly_bookings > 0
     group by 1, 2, 3
 )
 

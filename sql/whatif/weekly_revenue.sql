@@ -1,10 +1,10 @@
 -- Revenue (successful payments) of each club in each full week of the :weeks before :as_of
--- (null: each club's local today), by the bookings' local start date, for the clubs in :club_ids (an
--- empty list returns nothing). The spread of these weekly totals is the what-if model's "ordinary
--- week-to-week variation".
+-- (null: each club's local today), by the bookings' local start date (rollup_club_days), for the clubs in
+-- :club_ids (an empty list returns nothing). The spread of these weekly totals is the what-if model's
+-- "ordinary week-to-week variation".
 with
 
-club_window as (
+club_window as materialized (  -- once: club_windows() reads data_as_of(), which reads a table
     select w.club_id, w.first_day, w.end_day
     from club_windows(cast(:as_of as date) - 7 * cast(:weeks as int), cast(:as_of as date) - 1,
                       7 * cast(:weeks as int)) w
@@ -19,15 +19,9 @@ weeks as (  -- whole weeks counted back from the end, so a club that opened mid-
 ),
 
 revenue as (
-    select b.club_id, (cw.end_day - b.date - 1) / 7 as week, sum(p.amount)::float8 as revenue
-    from payments p
-    join club_bookings b on b.booking_id = p.booking_id
-    join club_window cw on cw.club_id = b.club_id
-    where p.payment_status = 'успешно'
-      and b.date >= cw.first_day
-      and b.date < cw.end_day
-      and b.start_time >= (select min(first_day) from club_window) - interval '2 days'
-      and b.start_time < (select max(end_day) from club_window) + interval '2 days'
+    select d.club_id, (cw.end_day - d.day - 1) / 7 as week, sum(d.revenue)::float8 as revenue
+    from club_window cw
+    join rollup_club_days d on d.club_id = cw.club_id and d.day >= cw.first_day and d.day < cw.end_day
     group by 1, 2
 )
 

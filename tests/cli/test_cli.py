@@ -65,7 +65,9 @@ def test_start_refused_with_external_url(cli_env):
 
 def test_refresh_grades_and_retrain_checks_its_moment(cli_env, demo):
     refreshed = oyna(cli_env, "refresh")
-    assert refreshed.returncode == 0 and "mv_daily_club_stats: refreshed" in refreshed.stdout
+    assert refreshed.returncode == 0 and "rollups: " in refreshed.stdout
+    full = oyna(cli_env, "refresh", "--full")
+    assert full.returncode == 0 and "rollups: 0 club days" not in full.stdout, full.stdout
     bad = oyna(cli_env, "retrain", "--as-of", "last tuesday")
     assert bad.returncode == 2 and "not an ISO date or time" in bad.stderr and "Traceback" not in bad.stderr
 def test_db_maintain_makes_partitions_and_trims_the_logs(cli_env, engine, demo, forget_logs):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from core.accounts import Role
 from core.data.health import PROBLEM, WARNING, check
 from core.platform.clubs import all_club_ids
+from core.rollups.refresh import refresh
 from core.platform.settings import PROJECT_ROOT
 from tests.conftest import CHAIN_VIEWER
 from tests.data_import.conftest import FOLDER, url_of
@@ -54,6 +55,7 @@ def test_duplicates_and_planted_faults(import_db, loaded):
             "select b.id, p.id from bookings b join payments p on p.booking_id = b.id "
             "where b.external_id = 'G-001'")).one()
         conn.execute(sa.text("update payments set amount = 5000000 where id = :p"), {"p": payment})
+    refresh(import_db)  # the report reads the rollups
     try:
         health = check(import_db, club_ids=ids, viewer=Role.ANALYST)
         found = levels(health)
@@ -69,6 +71,7 @@ def test_duplicates_and_planted_faults(import_db, loaded):
             conn.execute(sa.text("delete from users where id = :u"), {"u": twin})
             conn.execute(sa.text("delete from audit_logs where table_name = 'payments' and record_id = :p"),
                          {"p": payment})
+    refresh(import_db)
     assert check(import_db, club_ids=ids, viewer=Role.ANALYST).ok
 
 

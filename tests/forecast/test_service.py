@@ -8,11 +8,11 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from core.forecast import service
 from core.forecast.model import MIN_DAYS, Backtest
 from core.platform.clubs import all_club_ids
-from core.platform.db import query_df
 
 
 @pytest.mark.parametrize(("days", "horizon", "windows"), [
@@ -68,20 +68,27 @@ def test_daily_revenue_is_gap_free_and_limited_to_the_clubs(engine, demo, chain_
     assert service.daily_revenue(engine, viewer=chain_viewer, club_ids=[]).empty  # no clubs: nothing, never everything
 
 
-def test_daily_revenue_from_the_view_matches_the_tables(engine, demo):
-    """The pages read complete days from mv_daily_club_stats plus the days after its last refresh from the
-    tables; either way, the same numbers as the tables alone."""
-    from core.platform.refresh import refresh
+def test_daily_revenue_from_the_rollups_follows_a_late_payment(engine, demo):
+    """The series reads rollup_club_days: a payment added to a past day shows after the next refresh."""
+    from core.rollups.refresh import refresh
 
     ids = all_club_ids(engine)
-    raw = query_df(engine, "forecast/daily_revenue_raw", club_ids=ids).set_index(["day", "club_id"]).revenue
     before = service.revenue_by_club(engine, club_ids=ids).set_index(["day", "club_id"]).revenue
-    refresh(engine)
-    after = service.revenue_by_club(engine, club_ids=ids).set_index(["day", "club_id"]).revenue
-    for frame in (before, after):
-        joined = pd.concat([raw, frame.reindex(raw.index)], axis=1, keys=["raw", "page"])
-        assert (joined.raw - joined.page).abs().max() < 0.01
-        assert frame[frame > 0].index.equals(raw.index)
+    day, club = before.index[len(before) // 2]
+    with engine.begin() as conn:
+        booking = conn.execute(sa.text("select booking_id from club_bookings where club_id = :c and date = :d "
+                                       "order by booking_id limit 1"), {"c": club, "d": day}).scalar()
+        payment = conn.execute(sa.text("insert into payments (booking_id, amount, paid_at, payment_status, method) "
+                                       "values (:b, 123, now(), 'успешно', 'cash') returning id"), {"b": booking}).scalar()
+    try:
+        refresh(engine)
+        after = service.revenue_by_club(engine, club_ids=ids).set_index(["day", "club_id"]).revenue
+        assert after[(day, club)] == pytest.approx(before[(day, club)] + 123)
+        assert after.drop((day, club)).equals(before.drop((day, club)))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from payments where id = :p"), {"p": payment})
+        refresh(engine)
 
 
 def test_forecast_every_series(engine, demo):

@@ -1,4 +1,5 @@
-"""The analytics views: concurrent refresh, utilization, revenue, zero days, hourly spreading."""
+"""mv_daily_club_stats over the rollups, and refresh_analytics() of the contract: concurrent refresh,
+utilization, revenue, zero days, hourly spreading."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core.platform.refresh import VIEWS, last_refreshed, refresh
+from core.rollups.refresh import refresh, status
+
+VIEWS = {"rollups", "mv_daily_club_stats"}  # what refresh_analytics() reports
 
 
 def _scalar(conn, sql: str, **params):
@@ -19,23 +22,23 @@ def _scalar(conn, sql: str, **params):
 
 @pytest.fixture
 def fresh(engine, demo):
-    """Views refreshed on the current data (plainly, so a never-populated view works too)."""
-    refresh(engine, concurrently=False)
+    """The rollups refreshed on the current data."""
+    refresh(engine)
     return engine
 
 
 def test_refresh_returns_and_records_seconds(fresh):
     before = datetime.now(timezone.utc)
-    seconds = refresh(fresh)
-    assert set(seconds) == set(VIEWS)
-    assert all(0 <= s < 60 for s in seconds.values())
-    stamps = last_refreshed(fresh)
-    assert set(stamps) == set(VIEWS)
-    assert all(stamp is not None and stamp >= before - timedelta(seconds=1) for stamp in stamps.values())
+    done = refresh(fresh)
+    assert done.done and 0 <= done.seconds < 60
+    state = status(fresh)
+    assert state.refreshed_at >= before - timedelta(seconds=1) and state.pending_days == 0
+    assert state.as_of == state.refreshed_at
     with fresh.connect() as conn:
-        rows = conn.execute(sa.text("select view_name, seconds, row_count from mv_refresh_log")).all()
-    assert {r.view_name for r in rows} == set(VIEWS)
-    assert all(r.row_count > 0 for r in rows)
+        rows = {r.view_name: r for r in conn.execute(sa.text("select * from refresh_analytics()"))}
+        logged = {r.view_name: r for r in conn.execute(sa.text("select view_name, row_count from mv_refresh_log"))}
+    assert set(rows) == VIEWS <= set(logged)
+    assert logged["mv_daily_club_stats"].row_count > 0
 
 
 def test_refresh_is_concurrent_readers_are_not_blocked(fresh):
@@ -51,30 +54,31 @@ def test_refresh_is_concurrent_readers_are_not_blocked(fresh):
                 other.execute(sa.text("refresh materialized view mv_daily_club_stats"))
             other.rollback()
         done: dict[str, object] = {}
-        worker = threading.Thread(target=lambda: done.update(result=refresh(fresh, concurrently=True)))
+        with fresh.begin() as conn:  # a day to rebuild, so that the refresh refreshes the view
+            conn.execute(sa.text("update payments set amount = amount where id = (select min(id) from payments)"))
+        worker = threading.Thread(target=lambda: done.update(result=refresh(fresh)))
         worker.start()
         worker.join(timeout=60)
         finished = not worker.is_alive()
         reader.rollback()
         worker.join()
     assert finished, "a concurrent refresh waited for a reader"
-    assert set(done["result"]) == set(VIEWS)
+    assert done["result"].done and done["result"].days >= 1
     with fresh.connect() as conn:
         flags = dict(conn.execute(sa.text("select view_name, was_concurrent from refresh_analytics(true)")).all())
-    assert flags == {v: True for v in VIEWS}
+    assert flags == {"rollups": False, "mv_daily_club_stats": True}
 
 
 def test_a_never_populated_view_is_refreshed_plainly_first(conn):
-    conn.execute(sa.text("refresh materialized view mv_hourly_utilization with no data"))
+    conn.execute(sa.text("refresh materialized view mv_daily_club_stats with no data"))
     rows = {r.view_name: r for r in conn.execute(sa.text("select * from refresh_analytics(true)"))}
-    assert rows["mv_hourly_utilization"].was_concurrent is False
-    assert rows["mv_daily_club_stats"].was_concurrent is True
-    assert conn.execute(sa.text("select count(*) from mv_hourly_utilization")).scalar() > 0
+    assert rows["mv_daily_club_stats"].was_concurrent is False
+    assert conn.execute(sa.text("select count(*) from mv_daily_club_stats")).scalar() > 0
 
 
-def test_refresh_rejects_a_non_boolean(engine):
+def test_refresh_rejects_no_batches(engine):
     with pytest.raises(ValueError):
-        refresh(engine, concurrently="yes")
+        refresh(engine, max_batches=0)
 
 
 def test_daily_revenue_and_bookings_match_the_tables(fresh):
@@ -150,7 +154,7 @@ def test_a_new_club_gets_zero_days_and_its_opening_hours(conn):
         "returning id"), {"c": club}).scalar()
     conn.execute(sa.text("insert into seats (hall_id, label, device) select :h, 'S-' || g, 'pc' "
                          "from generate_series(1, 5) g"), {"h": hall})
-    conn.execute(sa.text("refresh materialized view mv_daily_club_stats"))
+    conn.execute(sa.text("select refresh_analytics()"))
     rows = pd.DataFrame(conn.execute(sa.text(
         "select * from mv_daily_club_stats where club_id = :c order by report_date"), {"c": club}).mappings().all())
     assert len(rows) == 4
@@ -159,23 +163,19 @@ def test_a_new_club_gets_zero_days_and_its_opening_hours(conn):
     assert (rows["open_seat_hours"] == 5 * 18).all()
 
 
-def test_hourly_utilization_is_a_share_with_an_afternoon_to_evening_peak(fresh):
+def test_hall_hours_are_shares_with_an_afternoon_to_evening_peak(fresh):
     with fresh.connect() as conn:
         hourly = pd.DataFrame(conn.execute(sa.text(
-            "select club_id, hour, sum(booked_seat_hours) as booked, sum(seats * occurrences) as capacity, "
-            "min(utilization) as lo, max(utilization) as hi, max(occurrences) as occ "
-            "from mv_hourly_utilization group by club_id, hour")).all())
-        keys = _scalar(conn, "select count(*) - count(distinct (hall_id, dow, hour)) from mv_hourly_utilization")
-        halls = _scalar(conn, "select count(*) from halls")
-    assert keys == 0
+            "select club_id, hour, sum(booked_seat_hours) as booked, sum(open_seat_hours) as capacity "
+            "from rollup_hall_hours group by club_id, hour")).all())
+        beyond = _scalar(conn, "select count(*) from rollup_hall_hours where booked_seat_hours > open_seat_hours "
+                               "and is_open and open_seat_hours > 0")
     assert len(hourly) == hourly["club_id"].nunique() * 24
-    assert hourly["lo"].min() >= 0 and hourly["hi"].max() <= 1
-    assert hourly["occ"].max() == 12  # 84 days: each weekday twelve times
+    assert beyond == 0
     for club, h in hourly.groupby("club_id"):
         util = (h.set_index("hour")["booked"] / h.set_index("hour")["capacity"]).sort_index()
         assert 14 <= util.idxmax() <= 22, f"club {club} peaks at {util.idxmax()}:00"
         assert util.loc[17:22].mean() > 3 * util.loc[8:11].mean()
-    assert halls > 0
 
 
 def test_a_booking_is_spread_over_the_hours_it_covers(conn):
@@ -193,13 +193,12 @@ def test_a_booking_is_spread_over_the_hours_it_covers(conn):
               and b.start_time < ((p.day + time '23:00') at time zone p.timezone)
               and b.end_time > ((p.day + time '19:00') at time zone p.timezone))
         order by p.seat_id limit 1""")).mappings().one()
-    dow = seat["day"].isoweekday()
 
     def hours() -> pd.Series:
-        conn.execute(sa.text("refresh materialized view mv_hourly_utilization"))
+        conn.execute(sa.text("select refresh_analytics()"))  # the trigger queued the day; in this transaction
         rows = conn.execute(sa.text(
-            "select hour, booked_seat_hours from mv_hourly_utilization where hall_id = :h and dow = :d "
-            "and hour between 18 and 22"), {"h": seat["hall_id"], "d": dow}).all()
+            "select hour, booked_seat_hours from rollup_hall_hours where hall_id = :h and day = :d "
+            "and hour between 18 and 22"), {"h": seat["hall_id"], "d": seat["day"]}).all()
         return pd.Series(dict(rows)).sort_index()
 
     before = hours()

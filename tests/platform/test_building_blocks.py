@@ -305,7 +305,6 @@ SCOPED = {
     "overview/live_kpis": {"silent_hours": 2},
     "overview/customers_at_risk": {},
     "forecast/daily_revenue": {},
-    "forecast/daily_revenue_raw": {},
     "utilization/hourly": {"start_day": TODAY - timedelta(days=27), "end_day": TODAY},
     "utilization/seat_use": {"start_day": TODAY - timedelta(days=27), "end_day": TODAY},
     "customers/search": {"tsquery": None, "segments": [], "min_risk": 0, "max_risk": 100, "min_clv": 0,
@@ -324,7 +323,7 @@ SCOPED = {
     "data/health_coverage": {},
     "data/health_gaps": {"min_days": 0, "limit": 20},
     "data/health_customers": {},
-    "data/health_checks": {"max_amount": 1_000_000, "min_minutes": 1, "max_hours": 16},
+    "data/health_checks": {},
     "campaigns/scores": {},
 }
 # graded versions' numbers: checked with graded backtests in tests/models/test_performance.py; saved scenarios

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.platform.migrate import migrate
-from core.platform.refresh import refresh
+from core.rollups.refresh import refresh
 from tests.platform.seed_database import TABLES, ZONE, oyna_additions, snapshot
 
 SEED_TABLES = ["audit_logs", "bookings", "clubs", "halls", "payments", "seats", "users"]
@@ -23,6 +23,9 @@ ADDED_INDEXES = {"idx_bookings_seat_time", "idx_bookings_start", "idx_payments_p
                  "users_external_key", "bookings_external_key", "payments_external_key",
                  # the first word of a name, for the search of people who may not see contacts (022)
                  "idx_users_first_name"}
+ROLLUP_TRIGGERS = sorted([f"rollup_mark_{t}_{event}" for t in ("bookings", "payments", "clubs", "halls", "seats")
+                          for event in ("insert", "update", "delete")]
+                         + ["rollup_mark_bookings_truncate", "rollup_mark_payments_truncate"])
 # the columns of the seed's own mv_daily_club_stats
 SEED_VIEW_COLUMNS = ["report_date", "club_id", "club_name", "unique_customers", "total_bookings", "total_revenue",
                      "avg_session_hours", "occupied_seats", "utilization_rate"]
@@ -73,7 +76,8 @@ def test_what_migrate_adds_to_their_tables(seed_database):
         )).all())
         empty = conn.execute(sa.text(
             "select count(*) filter (where signed_up_at is null) = count(*) from users")).scalar()
-    assert triggers == []  # nothing can refuse or add to their writes
+    # only the rollups' change marks, which never refuse a write (a statement's days go to oyna's queue)
+    assert sorted(triggers) == ROLLUP_TRIGGERS
     assert defaults["clubs.timezone"] == "'Asia/Almaty'::text" and defaults["halls.hall_type"] == "'standard'::text"
     assert defaults["users.signed_up_at"] == "now()" and empty  # old rows are not stamped with today
 
@@ -94,7 +98,8 @@ def test_oyna_objects_are_there(seed_database):
     assert {"model_versions", "customer_scores", "revenue_forecasts", "app_accounts", "sign_in_log", "scenarios",
             "product_thresholds", "time_bands", "mv_refresh_log", "schema_migrations", "adopted_tables"} <= tables
     assert {"club_open_hours", "hour_bands", "hall_seats", "club_seats", "club_bookings"} <= views
-    assert {"mv_daily_club_stats", "mv_hourly_utilization"} <= matviews
+    assert "mv_daily_club_stats" in matviews and "mv_hourly_utilization" not in matviews
+    assert {"rollup_hall_hours", "rollup_seat_days", "rollup_club_days", "rollup_customer_months"} <= tables
     assert all(functions.values()), functions
     assert set(SEED_VIEW_COLUMNS) <= set(view_columns) and "booked_seat_hours" in view_columns
     assert partition is None  # their audit_logs is not partitioned: oyna adds no partitions to it
@@ -165,7 +170,7 @@ def test_their_application_keeps_writing(seed_database, seed_trained):
 
 def test_views_functions_and_a_retrain_work_on_their_rows(seed_database, seed_trained):
     engine = seed_database.engine
-    assert set(refresh(engine)) == {"mv_daily_club_stats", "mv_hourly_utilization"}
+    assert refresh(engine).done
     assert seed_trained.activated
     with engine.connect() as conn:
         scored = conn.execute(sa.text(
