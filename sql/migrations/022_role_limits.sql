@@ -86,16 +86,15 @@ declare
     -- Who did what: the app's role adds rows and reads them; only the owner trims them (`oyna db maintain`).
     logs constant text[] := array['activity_log', 'audit_logs', 'sign_in_log'];
     -- The SECURITY DEFINER functions the app's role runs (a retrain or an import started from a page, which
-    -- refreshes the rollups of migration 023; the pages' reads of customers' bookings over months); any other
-    -- one is the owner's alone. A name that does not exist yet (before 023) is left out until it does.
+    -- also refreshes the rollups of migration 023); any other one is the owner's alone. A name that does not
+    -- exist yet (before 023) is left out until it does.
     app_definers constant regprocedure[] := array[to_regprocedure('refresh_analytics(boolean)'),
                                                   to_regprocedure('ensure_audit_partitions(date, date)'),
                                                   to_regprocedure('analyze_model_tables()'),
                                                   to_regprocedure('rollup_plan()'),
                                                   to_regprocedure('rollup_refresh_days(integer)'),
                                                   to_regprocedure('rollup_refresh_customers(integer)'),
-                                                  to_regprocedure('rollup_publish(integer, integer, double precision, boolean)'),
-                                                  to_regprocedure('customer_club_bookings(timestamptz, timestamptz, timestamptz)')];
+                                                  to_regprocedure('rollup_publish(integer, integer, double precision, boolean)')];
     t record;
     columns text;
 begin

@@ -108,7 +108,10 @@ def test_db_url_prints_each_role(cli_env, external_server, demo):
 
 # ---------------------------------------------------------------- functions, logs and names (issue 18)
 
-APP_DEFINERS = {"refresh_analytics(boolean)", "ensure_audit_partitions(date,date)", "analyze_model_tables()"}
+APP_DEFINERS = {"refresh_analytics(boolean)", "ensure_audit_partitions(date,date)", "analyze_model_tables()",
+                # the rollups' refresh, which an import or a retrain started from a page runs (023)
+                "rollup_plan()", "rollup_refresh_days(integer)", "rollup_refresh_customers(integer)",
+                "rollup_publish(integer,integer,double precision,boolean)"}
 DEFINERS = ("select p.oid::regprocedure::text as fn, p.proacl::text[] as acl, p.proconfig from pg_proc p "
             "where p.pronamespace = 'public'::regnamespace and p.prosecdef order by 1")
 
