@@ -17,6 +17,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.accounts import Account, add_account, remove_account
+from core.rollups.refresh import refresh
 from pages.ui.cache import clear_all
 from pages.ui.layout import ALERT_ICON
 from pages.ui.text import JOINER
@@ -125,6 +126,7 @@ def hostile_rows(engine: sa.Engine, *, name: str, email: str, club: str, hall: s
             "order by churn_risk desc, user_id limit 1"),
             {"u": user, "c": club_id, "r": json.dumps([{"code": "hostile", "label_en": action, "reason": reason,
                                                         "expected_value": 1500}])})
+    refresh(engine)  # the pages read the rollups
     account = add_account(engine, username=f"hostile-{uuid.uuid4().hex[:8]}", role="manager", password=PASSWORD,
                           club_ids=[club_id])
     try:
@@ -142,3 +144,4 @@ def hostile_rows(engine: sa.Engine, *, name: str, email: str, club: str, hall: s
             conn.execute(sa.text(
                 "delete from audit_logs where (table_name = 'bookings' and record_id = any(:b)) "
                 "or (table_name = 'payments' and record_id = any(:p))"), {"b": bookings, "p": payments})
+        refresh(engine)

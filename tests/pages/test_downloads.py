@@ -9,7 +9,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -30,6 +30,7 @@ from core.customers import service as customers
 from core.platform.clubs import all_club_ids
 from pages.ui.export import checked
 from tests.campaigns.support import purge_campaigns
+from tests.conftest import TODAY
 from tests.pages.support import PASSWORD, clear_caches
 
 HOSTILE = ['=HYPERLINK("http://x","pay")', "@SUM(1)", "-2+3", "Айгерим Ёлкина-Сарсенова"]
@@ -157,7 +158,7 @@ def test_the_russian_csv_header_takes_the_pages_names_when_asked(app_client, app
 def campaign(app_db, trained, accounts):
     campaign_id, _ = create_campaign(app_db, CampaignPlan(
         name="Downloads", offer="A free hour", cost_per_contact=200, window_days=14,
-        starts_on=date.today() - timedelta(days=3), audience=Audience("top", 20)),
+        starts_on=TODAY - timedelta(days=3), audience=Audience("top", 20)),
         account=accounts["manager"], club_ids=all_club_ids(app_db))
     clear_caches()
     yield campaign_id

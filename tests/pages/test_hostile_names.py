@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,6 +18,7 @@ from core.platform.clubs import all_club_ids
 from pages.ui.charts import TRACE_TEXT
 from pages.ui.text import md, plotly_text
 from tests.campaigns.support import purge_campaigns
+from tests.conftest import TODAY
 from tests.pages.support import charts, hostile_rows, ok
 
 NAME = "Айгерим ![p](http://127.0.0.1:9/name.png) [pay](http://evil.example/pay) **b** $x$"
@@ -110,7 +111,7 @@ def test_the_overview_shows_the_club_as_text(app_client, app_db, accounts, hosti
 def test_campaigns_show_a_campaigns_name_and_offer_as_text(app_client, app_db, accounts):
     clubs = all_club_ids(app_db)
     plan = CampaignPlan(name=CLUB, offer=OFFER, cost_per_contact=200, window_days=14,
-                        starts_on=date.today() - timedelta(days=20), audience=Audience("top", 100))
+                        starts_on=TODAY - timedelta(days=20), audience=Audience("top", 100))
     campaign, _ = create_campaign(app_db, plan, account=accounts["manager"], club_ids=clubs)
     try:
         close_campaign(app_db, campaign, account=accounts["manager"], club_ids=clubs)  # measured: on the chart
