@@ -61,8 +61,8 @@ def daily_revenue(engine: Engine, *, viewer: Account, club_ids: Sequence[int],
 def clubs_daily_revenue(engine: Engine, *, club_ids: Sequence[int], until: date | None = None) -> pd.Series:
     """`daily_revenue` of some clubs, for the chain's own work (alert delivery), never for a page."""
     frame = revenue_by_club(engine, club_ids=club_ids)
-    if frame.empty:
-        return pd.Series(dtype=float, name="revenue")
+    if frame.empty:  # no revenue yet (a club just added): still a daily index, as every caller expects
+        return pd.Series(dtype=float, name="revenue", index=pd.DatetimeIndex([], name="day"))
     series = frame.groupby(pd.to_datetime(frame.day)).revenue.sum()
     last = pd.Timestamp(until) if until is not None else series.index.max()
     full = pd.date_range(series.index.min(), max(last, series.index.min()), freq="D")

@@ -67,3 +67,31 @@ def test_the_update_time_counts_on_in_the_browser(app_client, accounts):
     line = _status_line(at)
     assert "Updated " in line and "setInterval" in line  # ticks in the browser, no rerun
     assert "just now" in line and "1 minute ago" in line and "2 hours ago" in line  # the words it steps through
+
+
+def test_a_club_with_no_history_yet_gets_the_page_not_an_error(app_client, app_db):
+    """A club just added (no bookings, no revenue): the Overview draws its cards and says there is no trend yet."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from core.accounts import add_account, remove_account
+    from core.rollups.refresh import refresh
+    from tests.pages.support import PASSWORD
+
+    with app_db.begin() as conn:
+        club = conn.execute(sa.text("insert into clubs (name, city, timezone, opened_on) "
+                                    "values (:n, 'Алматы', 'Asia/Almaty', current_date) returning id"),
+                            {"n": f"New club {uuid.uuid4().hex[:6]}"}).scalar_one()
+    account = add_account(app_db, username=f"new-club-{uuid.uuid4().hex[:8]}", role="manager", password=PASSWORD,
+                          club_ids=[club])
+    try:
+        refresh(app_db)
+        at = app_client(account, PAGE, fresh=True)
+        ok(at)
+        assert [m.label for m in at.metric] == CARDS
+    finally:
+        remove_account(app_db, username=account.username)
+        with app_db.begin() as conn:
+            conn.execute(sa.text("delete from clubs where id = :c"), {"c": club})
+        refresh(app_db)
